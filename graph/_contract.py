@@ -228,7 +228,11 @@ CONTRACT: dict[str, FileSpec] = {
             Column("category_id", "text", default=""),
             Column("since", "year", doc="Year the link started."),
             Column(
-                "status", "choice", choices=("active", "ended"), default="active", doc="active/ended."
+                "status",
+                "choice",
+                choices=("active", "ended"),
+                default="active",
+                doc="active/ended.",
             ),
         ),
         key=("supplier_id", "buyer_id", "category_id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,10 +166,19 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
         elif series.dtype.kind == "f":
             out[column] = series.map(lambda v: "" if pd.isna(v) else f"{v:.10g}")
         else:
-            out[column] = series.map(
-                lambda v: join_list(v) if isinstance(v, tuple) else ("" if v is None else str(v))
-            )
+            out[column] = series.map(_cell_to_text)
     return pd.DataFrame(out, columns=list(frame.columns), dtype=object)
+
+
+def _cell_to_text(value: object) -> str:
+    # from_frames takes any cells: lists as well as tuples, and NaN/NA/NaT for "missing".
+    if isinstance(value, tuple | list):
+        return join_list(str(v) for v in value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
 
 
 def _frame_to_raw(name: str, frame: pd.DataFrame) -> RawTable:
@@ -234,6 +244,9 @@ def validate_dataset(source: str | Path) -> ValidationReport:
     """
     path = Path(source)
     tables, problems = read_source(path, FILE_ORDER)
+    if not tables and any(p.file in {str(path), path.name} for p in problems):
+        # The source itself is unreadable: "required file is missing" would only add noise.
+        return ValidationReport(tuple(sorted(problems, key=sort_key)), None)
     try:
         dataset = _build(tables, problems, str(path))
     except DatasetError:

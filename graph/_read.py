@@ -28,6 +28,8 @@ class RawTable:
     header: list[str]
     rows: list[list[str]]
     lines: list[int] = field(default_factory=list)
+    decimal: str = "."
+    """Decimal mark of number cells: ``,`` in semicolon-separated CSV (European Excel)."""
 
 
 def _decode(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
@@ -36,10 +38,13 @@ def _decode(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
             return data.decode("utf-16"), []
         except UnicodeDecodeError:
             pass
+    # Drop a byte-order mark, as Excel's "CSV UTF-8" writes one; strip it from the bytes (not
+    # with utf-8-sig) so that the error offset below counts from the start of the file.
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        # utf-8-sig drops a byte-order mark, as Excel's "CSV UTF-8" writes one.
-        return data.decode("utf-8-sig"), []
+        return data[start:].decode("utf-8"), []
     except UnicodeDecodeError as exc:
+        data = data[start:]
         line = data[: exc.start].count(b"\n") + 1
         return None, [
             Problem(
@@ -53,19 +58,24 @@ def _decode(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
 
 
 def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(label, None, None, f"cannot be read: {exc.strerror or exc}")]
     if not data.strip():
         return None, [Problem(label, None, None, "file is empty (no header row)")]
     text, problems = _decode(data, label)
     if text is None:
         return None, problems
+    # Only the delimiter is sniffed (from the header line): the sniffed dialect turns off
+    # doublequote when the header has no quotes, which would split cells holding "" escapes.
+    first = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text.split("\n", 1)[0], delimiters=",;\t"
-        )
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    # strict: a quote left open would otherwise swallow every later row into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -88,7 +98,8 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
         return None, problems
     if header is None:
         return None, [Problem(label, None, None, "file is empty (no header row)")]
-    return RawTable(label, header, rows, lines), problems
+    decimal = "," if delimiter == ";" else "."
+    return RawTable(label, header, rows, lines, decimal), problems
 
 
 def _cell_text(value: object) -> str:

@@ -1,0 +1,245 @@
+"""Plain-language reasons for a recommendation, in English or Vietnamese.
+
+Each reason states a fact about the pair that a trade-promotion officer can read out. Reasons
+are built from the same features the scorer sees, so they never claim what the data does not say.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from graph import INTERNATIONAL_CERTIFICATIONS
+
+from ._index import FirmIndex
+
+__all__ = ["LANGUAGES", "pair_reasons", "country_adjective"]
+
+LANGUAGES = ("en", "vi")
+
+_COUNTRY = {
+    "JP": ("Japanese", "Nhật Bản"),
+    "KR": ("Korean", "Hàn Quốc"),
+    "TW": ("Taiwanese", "Đài Loan"),
+    "CN": ("Chinese", "Trung Quốc"),
+    "SG": ("Singaporean", "Singapore"),
+    "US": ("American", "Hoa Kỳ"),
+    "DE": ("German", "Đức"),
+    "FR": ("French", "Pháp"),
+    "NL": ("Dutch", "Hà Lan"),
+    "GB": ("British", "Anh"),
+    "TH": ("Thai", "Thái Lan"),
+    "MY": ("Malaysian", "Malaysia"),
+    "HK": ("Hong Kong", "Hồng Kông"),
+    "IN": ("Indian", "Ấn Độ"),
+    "VN": ("Vietnamese", "Việt Nam"),
+    "IT": ("Italian", "Ý"),
+    "SE": ("Swedish", "Thụy Điển"),
+    "CH": ("Swiss", "Thụy Sĩ"),
+}
+
+_TEMPLATES: Mapping[str, tuple[str, str]] = {
+    "makes_demanded": (
+        "makes {category}{hs}, which the buyer demands",
+        "sản xuất {category}{hs}, mặt hàng bên mua có nhu cầu",
+    ),
+    "makes_input": (
+        "makes {category}{hs}, an input to what the buyer makes",
+        "sản xuất {category}{hs}, đầu vào cho sản phẩm của bên mua",
+    ),
+    "makes_related": (
+        "makes {offered}, close to {category} that the buyer needs",
+        "sản xuất {offered}, gần với {category} mà bên mua cần",
+    ),
+    "holds_required": (
+        "holds {certs}, which the buyer requires",
+        "có chứng nhận {certs} mà bên mua yêu cầu",
+    ),
+    "holds_international": (
+        "holds {certs}",
+        "có chứng nhận {certs}",
+    ),
+    "does_required": (
+        "does {processes}, as the buyer requires",
+        "có năng lực {processes} theo yêu cầu của bên mua",
+    ),
+    "distance_park": (
+        "{km} km away, same park ({park})",
+        "cách {km} km, cùng khu công nghiệp ({park})",
+    ),
+    "distance": ("{km} km away", "cách {km} km"),
+    "capacity": (
+        "capacity {capacity}/yr covers the {volume}/yr demanded",
+        "công suất {capacity}/năm đáp ứng nhu cầu {volume}/năm",
+    ),
+    "same_origin": (
+        "already supplies {n} {country} buyer{s}",
+        "đã cung cấp cho {n} bên mua {country}",
+    ),
+    "similar_demand": (
+        "supplies {n} {firms_that_buy} what this buyer buys",
+        "cung cấp cho {n} doanh nghiệp mua cùng mặt hàng với bên mua",
+    ),
+    "shared_suppliers": (
+        "supplies {n} {buyers_that_share} suppliers with this buyer",
+        "cung cấp cho {n} bên mua có chung nhà cung cấp với bên mua này",
+    ),
+    "met_before": (
+        "has met this buyer before ({outcome})",
+        "đã từng gặp bên mua này ({outcome})",
+    ),
+    "past_link": (
+        "supplied this buyer before (the link has ended)",
+        "đã từng cung cấp cho bên mua này (liên kết đã kết thúc)",
+    ),
+    "popular": (
+        "supplies {n} buyer{s} in the network",
+        "đang cung cấp cho {n} bên mua trong mạng lưới",
+    ),
+}
+
+
+def country_adjective(code: str, lang: str = "en") -> str:
+    """'Japanese' for JP in English, 'Nhật Bản' in Vietnamese; the code itself if unknown."""
+    names = _COUNTRY.get(code.upper())
+    if names is None:
+        return code
+    return names[0] if lang == "en" else names[1]
+
+
+def _say(code: str, lang: str, **values: object) -> str:
+    template = _TEMPLATES[code][0 if lang == "en" else 1]
+    return template.format(**values)
+
+
+def _count(log_value: float) -> int:
+    return int(round(math.expm1(log_value))) if log_value > 0 else 0
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _category_label(index: FirmIndex, position: int, lang: str) -> tuple[str, str]:
+    row = index.categories.iloc[position]
+    name = row["name"]
+    if lang == "vi" and row["name_vi"]:
+        name = row["name_vi"]
+    hs = f" (HS {row['hs_code']})" if row["hs_code"] else ""
+    text = str(name)
+    # Lower-case a leading capital for running text, but keep acronyms such as "PCB".
+    if lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text, hs
+
+
+def pair_reasons(
+    index: FirmIndex,
+    features: pd.Series,
+    *,
+    buyer: int,
+    supplier: int,
+    demand_row: int,
+    shared_buyers: float,
+    offers: np.ndarray,
+    past_link: bool = False,
+    lang: str = "en",
+    limit: int = 5,
+) -> list[str]:
+    """Reasons for one (buyer, supplier) pair, most telling first, at most ``limit``.
+
+    Parameters
+    ----------
+    index : FirmIndex
+    features : Series
+        The pair's features (:data:`matcher._features.FEATURES`).
+    buyer, supplier : int
+        Positions in the buyer and supplier spaces.
+    demand_row : int
+        The matched demand row, -1 where none.
+    shared_buyers : float
+        Buyers sharing a supplier with this buyer that the supplier supplies.
+    offers : array of int
+        Category positions the supplier offers.
+    past_link : bool
+        The pair had a link that has ended.
+    lang : {"en", "vi"}
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+    out: list[str] = []
+    demands = index.demand_rows
+    fit = features["fit_level"]
+    if demand_row >= 0 and fit > 0:
+        dem = demands.iloc[demand_row]
+        category, hs = _category_label(index, int(dem["category"]), lang)
+        if fit >= 2:
+            code = "makes_demanded" if dem["source"] == "demand" else "makes_input"
+            out.append(_say(code, lang, category=category, hs=hs))
+        else:
+            near = [int(c) for c in offers if index.related[int(dem["category"]), int(c)] > 0]
+            offered, _ = _category_label(index, near[0] if near else int(offers[0]), lang)
+            out.append(_say("makes_related", lang, offered=offered, category=category))
+        held = set(index.firms.iloc[index.supplier_firm[supplier]]["certifications"])
+        required = [c for c in dem["required_certifications"] if c in held]
+        if required:
+            out.append(_say("holds_required", lang, certs=", ".join(required)))
+        processes = set(index.firms.iloc[index.supplier_firm[supplier]]["processes"])
+        done = [p for p in dem["required_processes"] if p in processes]
+        if done:
+            out.append(_say("does_required", lang, processes=", ".join(done)))
+        volume = dem["volume"]
+        ratio = features["capacity_ratio"]
+        if not pd.isna(ratio) and ratio >= 0 and not pd.isna(volume):
+            capacity = volume * 10**ratio
+            out.append(_say("capacity", lang, capacity=_number(capacity), volume=_number(volume)))
+    if (
+        not any("holds" in r or "chứng nhận" in r for r in out)
+        and features["n_international_certs"] > 0
+    ):
+        certs = index.firms.iloc[index.supplier_firm[supplier]]["certifications"]
+        shown = [c for c in certs if c in INTERNATIONAL_CERTIFICATIONS][:2]
+        out.append(_say("holds_international", lang, certs=", ".join(shown)))
+    km = features["distance_km"]
+    if not pd.isna(km):
+        shown_km = f"{km:.0f}" if km >= 1 else "<1"
+        if features["same_park"] > 0:
+            park_id = index.supplier_park[supplier]
+            park = _park_name(index, park_id)
+            out.append(_say("distance_park", lang, km=shown_km, park=park))
+        elif km <= 60:
+            out.append(_say("distance", lang, km=shown_km))
+    n_origin = _count(features["same_origin_buyers"])
+    country = index.buyer_country[buyer]
+    if n_origin > 0 and country >= 0:
+        adjective = country_adjective(str(index.countries[country]), lang)
+        out.append(_say("same_origin", lang, n=n_origin, country=adjective, s=_plural(n_origin)))
+    n_similar = _count(features["similar_demand_buyers"])
+    if n_similar > 0:
+        phrase = "firm that buys" if n_similar == 1 else "firms that buy"
+        out.append(_say("similar_demand", lang, n=n_similar, firms_that_buy=phrase))
+    n_shared = int(shared_buyers)
+    if n_shared > 0:
+        phrase = "buyer that shares" if n_shared == 1 else "buyers that share"
+        out.append(_say("shared_suppliers", lang, n=n_shared, buyers_that_share=phrase))
+    if past_link:
+        out.append(_say("past_link", lang))
+    if features["outcome_good"] > 0:
+        out.append(_say("met_before", lang, outcome="met" if lang == "en" else "đã gặp"))
+    if not out:
+        n = _count(features["supplier_popularity"])
+        if n > 0:
+            out.append(_say("popular", lang, n=n, s=_plural(n)))
+    return out[:limit]
+
+
+def _park_name(index: FirmIndex, park_id: str) -> str:
+    # Without parks.csv the park column is already a free-text name.
+    return str(index.park_names.get(park_id, park_id))

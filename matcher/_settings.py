@@ -1,0 +1,87 @@
+"""Matcher settings: data, not behaviour (frozen, loadable from a JSON or TOML file)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MatcherSettings"]
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    """How candidates are generated, which hard rules apply and how the scorer is trained.
+
+    Parameters
+    ----------
+    max_candidates : int
+        Candidates kept per buyer after the cheap pre-ranking; the learned scorer sees only these.
+    graph_candidates : int
+        Of those, how many at most may come from the link graph alone (no category fit).
+    require_certifications, require_processes, require_capacity : {"soft", "hard"}
+        ``hard`` drops candidates that miss the buyer's required certifications, required
+        processes, or whose capacity is below the demanded volume; ``soft`` keeps them and lets
+        the score (and the explanation) carry the gap.
+    max_distance_km : float or None
+        Drop candidates farther than this (firms without coordinates are kept).
+    negatives_per_positive : int
+        Sampled negatives per observed link when training.
+    folds : int
+        For links without a year: the links are split into this many folds and a positive's
+        graph features are computed without its fold, so its own link never leaks into them.
+    model : {"hgb", "logistic"}
+        The classifier inside the scikit-learn pipeline.
+    min_positives : int
+        Below this many training links the documented rule-based prior ranks instead.
+    max_training_pairs : int
+        Positives are subsampled above this, which bounds fit time on large networks.
+    precompute_k : int
+        Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
+    random_state : int
+        Seed for every sampling step.
+    """
+
+    max_candidates: int = 400
+    graph_candidates: int = 150
+    require_certifications: str = "soft"
+    require_processes: str = "soft"
+    require_capacity: str = "soft"
+    max_distance_km: float | None = None
+    negatives_per_positive: int = 12
+    folds: int = 10
+    model: str = "hgb"
+    min_positives: int = 20
+    max_training_pairs: int = 60_000
+    precompute_k: int = 50
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("require_certifications", "require_processes", "require_capacity"):
+            if getattr(self, name) not in {"soft", "hard"}:
+                raise ValueError(f"{name} must be 'soft' or 'hard', not {getattr(self, name)!r}")
+        if self.model not in {"hgb", "logistic"}:
+            raise ValueError(f"model must be 'hgb' or 'logistic', not {self.model!r}")
+        for name in ("max_candidates", "negatives_per_positive", "folds", "precompute_k"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> MatcherSettings:
+        """Read settings from a ``.json`` or ``.toml`` file; unknown keys are an error."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        data = data.get("matcher", data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> MatcherSettings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
