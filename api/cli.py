@@ -166,6 +166,227 @@ def export_graph(
     )
 
 
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", help="A model file from `ketnoi train` (else fit on the data)."),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or vi.")]
+KOpt = Annotated[int, typer.Option("--k", min=1, max=1000, help="How many rows at most.")]
+
+
+def matcher_for(source: Path, model: Path | None) -> Any:
+    """Load the dataset, then load the model file onto it or fit a new matcher."""
+    import warnings
+
+    import matcher
+
+    dataset = load_or_exit(source)
+    if model is None:
+        with console.status("fitting the matcher...", spinner="dots"):
+            return matcher.Matcher().fit(dataset)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fitted = matcher.load_matcher(model, dataset)
+        except (matcher.ModelFileError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from None
+    for warning in caught:
+        err.print(f"warning: {warning.message}", highlight=False, soft_wrap=True)
+    return fitted
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in {"en", "vi"}:
+        raise fail(f"--lang must be en or vi, not '{lang}'", 2)
+
+
+def print_rows(frame: Any, as_json: bool) -> None:
+    """Recommendation rows as JSON records (reasons a list) or a readable table."""
+    if as_json:
+        print_json(json.loads(frame.to_json(orient="records", force_ascii=False)))
+        return
+    if frame.empty:
+        console.print("no candidates", highlight=False)
+        return
+    table = Table(show_lines=True)
+    shown = [c for c in frame.columns if c not in {"buyer_name", "parent_name"}]
+    for column in shown:
+        table.add_column(column, overflow="fold")
+    for row in frame[shown].itertuples(index=False):
+        cells = []
+        for value in row:
+            if isinstance(value, list):
+                value = "\n".join(value)
+            elif isinstance(value, float):
+                value = "" if value != value else f"{value:.3f}"
+            cells.append(str(value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+@app.command()
+def train(
+    source: DatasetArg,
+    out: Annotated[Path, typer.Option("--out", help="Model file to write (.joblib).")],
+) -> None:
+    """Fit the matcher on a dataset and write the model file."""
+    fitted = matcher_for(source, None)
+    fitted.save(out)
+    console.print(
+        f"wrote {out}: {fitted.mode_} scorer, {fitted.n_positives_} links and "
+        f"{fitted.n_training_pairs_} training pairs; model files are code: load only your own",
+        highlight=False,
+    )
+
+
+@app.command()
+def recommend(
+    source: DatasetArg,
+    buyer: Annotated[str, typer.Option("--buyer", help="The buyer's firm_id.")],
+    k: KOpt = 10,
+    model: ModelOpt = None,
+    lang: LangOpt = "en",
+    category: Annotated[str | None, typer.Option(help="Only suppliers of this category.")] = None,
+    park: Annotated[str | None, typer.Option(help="Only suppliers in this park.")] = None,
+    certification: Annotated[
+        str | None, typer.Option(help="Only suppliers holding this certification.")
+    ] = None,
+    tier: Annotated[int, typer.Option(min=1, max=6, help="1 = direct suppliers.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """New suppliers for a buyer, best first, with reasons."""
+    _check_lang(lang)
+    fitted = matcher_for(source, model)
+    try:
+        rows = fitted.recommend(
+            buyer,
+            k,
+            lang=lang,
+            category=category,
+            park=park,
+            certification=certification,
+            tier=tier,
+        )
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    print_rows(rows, as_json)
+
+
+@app.command("suggest-buyers")
+def suggest_buyers(
+    source: DatasetArg,
+    supplier: Annotated[str, typer.Option("--supplier", help="The supplier's firm_id.")],
+    k: KOpt = 10,
+    model: ModelOpt = None,
+    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Buyers a supplier should approach, best first, with reasons."""
+    _check_lang(lang)
+    fitted = matcher_for(source, model)
+    try:
+        rows = fitted.suggest_buyers(supplier, k, lang=lang)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    print_rows(rows, as_json)
+
+
+@app.command()
+def chain(
+    source: DatasetArg,
+    buyer: Annotated[str, typer.Option("--buyer", help="The chain's root buyer.")],
+    depth: Annotated[int, typer.Option(min=1, max=6, help="How many tiers.")] = 3,
+    k: Annotated[int, typer.Option(min=1, max=50, help="Recommendations per firm.")] = 5,
+    model: ModelOpt = None,
+    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The tiered supply chain upstream of a buyer: existing and recommended suppliers."""
+    _check_lang(lang)
+    fitted = matcher_for(source, model)
+    try:
+        rows = fitted.chain(buyer, depth=depth, k=k, lang=lang)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    print_rows(rows, as_json)
+
+
+@app.command()
+def explain(
+    source: DatasetArg,
+    supplier: Annotated[str, typer.Option("--supplier", help="The supplier's firm_id.")],
+    buyer: Annotated[str, typer.Option("--buyer", help="The buyer's firm_id.")],
+    model: ModelOpt = None,
+    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why, or why not yet, a supplier-buyer pair: score, contributions, blockers."""
+    _check_lang(lang)
+    fitted = matcher_for(source, model)
+    try:
+        report = fitted.explain(supplier, buyer, lang=lang)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    if as_json:
+        print_json(report)
+        return
+    console.print(
+        f"{supplier} -> {buyer}: score {report['score']:.3f} ({report['mode']}), "
+        f"category {report['category_id'] or '-'}, "
+        f"{'already linked' if report['existing_link'] else 'not linked'}, "
+        f"{'a candidate' if report['candidate'] else 'not a candidate'}",
+        highlight=False,
+    )
+    for title, items in (("reasons", report["reasons"]), ("blockers", report["blockers"])):
+        console.print(f"[bold]{title}[/]: " + ("; ".join(items) if items else "none"))
+    table = Table(title="contributions to the log-odds")
+    for column in ("feature", "value", "contribution"):
+        table.add_column(column)
+    for item in report["contributions"][:12]:
+        table.add_row(item["feature"], str(item["value"]), f"{item['contribution']:+.3f}")
+    console.print(table)
+
+
+@app.command("match-list")
+def match_list(
+    source: DatasetArg,
+    out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.xlsx to write.")],
+    buyers: Annotated[
+        str | None, typer.Option("--buyers", help="Comma-separated buyer firm_ids (default: all).")
+    ] = None,
+    k: KOpt = 10,
+    model: ModelOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX."""
+    from rich.progress import Progress
+
+    _check_lang(lang)
+    if out.suffix.lower() not in {".csv", ".xlsx"}:
+        raise fail("--out must end in .csv or .xlsx", 2)
+    fitted = matcher_for(source, model)
+    ids = [b.strip() for b in buyers.split(",") if b.strip()] if buyers else None
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("ranking buyers", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            rows = fitted.match_list(ids, k, lang=lang, progress=advance)
+        except KeyError as exc:
+            raise fail(str(exc.args[0])) from None
+    rows = rows.assign(reasons=rows["reasons"].map(" | ".join))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        rows.to_csv(out, index=False, encoding="utf-8-sig")
+    else:
+        rows.to_excel(out, index=False, sheet_name="match list")
+    console.print(
+        f"wrote {out}: {len(rows)} rows for {rows['buyer_id'].nunique()} buyers", highlight=False
+    )
+
+
 @app.command()
 def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Use the bundled Hanoi demo world.")] = False,

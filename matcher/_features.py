@@ -232,6 +232,7 @@ def pair_features(
     sector = index.buyer_sector[pb]
     # The pair's own (ended) link is not evidence of homophily with *other* buyers.
     own = _gather(snap.links, pb, ps)
+    paths = _paths_without_own_link(snap, signals, local, pb, ps, own)
     same_origin = np.where(
         country >= 0, _gather(snap.links_by_country, np.maximum(country, 0), ps) - own, 0.0
     )
@@ -254,12 +255,12 @@ def pair_features(
             "log_employees": index.supplier_log_employees[ps],
             "supplier_age": index.supplier_age[ps],
             "text_similarity": text_sim,
-            "supplier_popularity": _log1p(snap.supplier_degree[ps]),
-            "buyer_activity": _log1p(snap.buyer_degree[pb]),
-            "l3_paths": _log1p(_gather(signals.l3, local, ps)),
-            "l3_normalised": _gather(signals.l3_norm, local, ps),
-            "similar_buyers_aa": _gather(signals.aa_buyers, local, ps),
-            "similar_suppliers_aa": _gather(signals.aa_suppliers, local, ps),
+            "supplier_popularity": _log1p(snap.supplier_degree[ps] - own),
+            "buyer_activity": _log1p(snap.buyer_degree[pb] - own),
+            "l3_paths": _log1p(paths["l3"]),
+            "l3_normalised": paths["l3_norm"],
+            "similar_buyers_aa": paths["aa_buyers"],
+            "similar_suppliers_aa": paths["aa_suppliers"],
             "similar_demand_buyers": _log1p(_gather(signals.similar_demand, local, ps)),
             "same_origin_buyers": _log1p(same_origin),
             "same_sector_buyers": _log1p(same_sector),
@@ -272,6 +273,51 @@ def pair_features(
         {"demand_row": dem, "shared_buyers": _gather(signals.shared_buyers, local, ps)}
     )
     return frame, facts
+
+
+def _paths_without_own_link(
+    snap: LinkSnapshot,
+    signals: BatchSignals,
+    local: np.ndarray,
+    pb: np.ndarray,
+    ps: np.ndarray,
+    own: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Length-3 path signals of pairs, minus the paths that run through the pair's own link.
+
+    A pair that is already linked (an ended link, or a training positive) would otherwise count
+    paths ``b-s-b'-s`` and ``b-s'-b-s`` that exist only because of that link; removing them
+    keeps served pairs comparable with training positives, whose own link is never in their
+    snapshot.
+    """
+    a = snap.links
+    ks, kb = snap.supplier_degree, snap.buyer_degree
+    out = {
+        "l3": _gather(signals.l3, local, ps),
+        "l3_norm": _gather(signals.l3_norm, local, ps),
+        "aa_buyers": _gather(signals.aa_buyers, local, ps),
+        "aa_suppliers": _gather(signals.aa_suppliers, local, ps),
+    }
+    linked = own > 0
+    if not linked.any():
+        return out
+    b, s = pb[linked], ps[linked]
+    isq_s = np.where(ks > 0, 1.0 / np.sqrt(np.maximum(ks, 1)), 0.0)
+    isq_b = np.where(kb > 0, 1.0 / np.sqrt(np.maximum(kb, 1)), 0.0)
+    w_s, w_b = _aa_weight(ks), _aa_weight(kb)
+    # Paths through the own link: s' = s (any buyer b' of s), b' = b (any supplier s' of b),
+    # and the one path with both, counted twice above.
+    via_s = np.asarray(a.T @ isq_b).ravel()[s] * isq_s[s]
+    via_b = np.asarray(a @ isq_s).ravel()[b] * isq_b[b]
+    both = isq_s[s] * isq_b[b]
+    out["l3"][linked] -= ks[s] + kb[b] - 1
+    out["l3_norm"][linked] -= via_s + via_b - both
+    out["aa_buyers"][linked] -= w_s[s] * (ks[s] - 1)
+    wb_of_s = np.asarray(a.T @ w_b).ravel()[s]
+    out["aa_suppliers"][linked] -= wb_of_s + kb[b] * w_b[b] - w_b[b]
+    for key in out:
+        out[key] = np.maximum(out[key], 0.0)
+    return out
 
 
 def _taxonomy_distance(
