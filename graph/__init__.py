@@ -3,6 +3,16 @@
 This package depends on neither :mod:`matcher` nor :mod:`api`.
 """
 
+from ._build import (
+    EDGE_KINDS,
+    NODE_KINDS,
+    build_supply_graph,
+    category_node,
+    edges_of_kind,
+    link_graph,
+    nodes_of_kind,
+    park_node,
+)
 from ._contract import (
     BUYER_ROLES,
     CONTRACT,
@@ -14,26 +24,45 @@ from ._contract import (
     FileSpec,
 )
 from ._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
+from ._export import EXPORT_FORMATS, export_graph
 from ._normalise import fold, nfc, normalise_certification, split_list
 from ._problems import DatasetError, Problem
+from ._stats import graph_summary
+from ._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
     "BUYER_ROLES",
     "CONTRACT",
-    "FILE_ORDER",
-    "INTERNATIONAL_CERTIFICATIONS",
-    "LOCAL_OWNERSHIPS",
-    "SUPPLIER_ROLES",
     "Column",
     "Dataset",
     "DatasetError",
+    "EDGE_KINDS",
+    "EXPORT_FORMATS",
+    "FILE_ORDER",
     "FileSpec",
+    "INTERNATIONAL_CERTIFICATIONS",
+    "LOCAL_OWNERSHIPS",
+    "NODE_KINDS",
     "Problem",
+    "SUPPLIER_ROLES",
     "ValidationReport",
+    "build_supply_graph",
+    "category_node",
+    "edges_of_kind",
+    "export_graph",
+    "fdi_buyer_ids",
+    "firm_tiers",
     "fold",
+    "graph_summary",
+    "link_graph",
     "load_dataset",
     "nfc",
+    "nodes_of_kind",
     "normalise_certification",
+    "park_node",
     "split_list",
+    "tier_edges",
+    "tier_graph",
+    "tiers_upstream",
     "validate_dataset",
 ]

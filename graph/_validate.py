@@ -50,7 +50,12 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _parse_column(
-    column: Column, raw: pd.Series, lines: np.ndarray, label: str, problems: list[Problem]
+    column: Column,
+    raw: pd.Series,
+    lines: np.ndarray,
+    label: str,
+    problems: list[Problem],
+    decimal: str = ".",
 ) -> pd.Series:
     text = _text(raw).astype(object)
     empty = text == ""
@@ -95,14 +100,23 @@ def _parse_column(
         bad(future.fillna(False), lambda v: f"'{v}' is in a future year")
         return parsed.dt.strftime("%Y-%m-%d").where(~parsed.isna(), "").astype(object)
     # numeric kinds
-    numbers = pd.to_numeric(text.str.replace(",", "", regex=False).where(~empty), errors="coerce")
+    if decimal == ",":
+        # 1.234.567,5 -> 1234567.5; a lone point stays a decimal point (hand-typed 21.13).
+        grouped = text.str.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d*)?").fillna(False)
+        figures = text.where(~grouped, text.str.replace(".", "", regex=False))
+        figures = figures.str.replace(",", ".", regex=False)
+    else:
+        figures = text.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(figures.where(~empty), errors="coerce")
     wrong = ~empty & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
     bad(wrong, lambda v: f"'{v}' is not a number")
     numbers = numbers.where(~wrong)
     if kind in {"int", "year"}:
         fractional = numbers.notna() & (numbers != numbers.round())
         bad(fractional, lambda v: f"'{v}' is not a whole number")
-        numbers = numbers.where(~fractional)
+        huge = numbers.notna() & (numbers.abs() > 2**53)
+        bad(huge, lambda v: f"'{v}' is too large for a whole number")
+        numbers = numbers.where(~fractional & ~huge)
     if kind == "year":
         this_year = dt.date.today().year
         out = numbers.notna() & ((numbers < 1900) | (numbers > this_year))
@@ -152,18 +166,18 @@ def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.D
             problems.append(
                 Problem(raw.label, line, None, f"row has {len(cells)} cells, the header {width}")
             )
-    data = {
-        header[i]: [cells[i] if i < len(cells) else "" for cells in raw.rows] for i in keep
-    }
+    data = {header[i]: [cells[i] if i < len(cells) else "" for cells in raw.rows] for i in keep}
     frame = pd.DataFrame(data, dtype=object)
     lines = np.asarray(raw.lines, dtype=np.int64)
-    for column in spec.columns:
-        if column.required and column.name not in frame.columns:
-            problems.append(Problem(raw.label, 1, column.name, "required column is missing"))
+    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    for name in missing:
+        problems.append(Problem(raw.label, 1, name, "required column is missing"))
     out: dict[str, pd.Series] = {}
     for column in spec.columns:
         if column.name in frame.columns:
-            out[column.name] = _parse_column(column, frame[column.name], lines, raw.label, problems)
+            out[column.name] = _parse_column(
+                column, frame[column.name], lines, raw.label, problems, raw.decimal
+            )
         else:
             filler = pd.Series([""] * len(frame), dtype=object)
             out[column.name] = _parse_column(column, filler, lines, raw.label, [])
@@ -173,25 +187,31 @@ def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.D
     parsed = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
     parsed.attrs["lines"] = lines
     parsed.attrs["label"] = raw.label
+    parsed.attrs["missing"] = missing
     return parsed
 
 
-def parse_tables(
-    tables: dict[str, RawTable], problems: list[Problem]
-) -> dict[str, pd.DataFrame]:
+def parse_tables(tables: dict[str, RawTable], problems: list[Problem]) -> dict[str, pd.DataFrame]:
     """Parse every raw table; absent optional files become empty typed frames."""
     frames: dict[str, pd.DataFrame] = {}
+    # A file that could not be read already has its problem; "missing" would only add noise.
+    unreadable = {p.file for p in problems}
+    # In a workbook, an absent file is an absent sheet: name it as the other sheets are named.
+    books = {t.label.rsplit("[", 1)[0] for t in tables.values() if t.label.endswith("]")}
+    book = books.pop() if len(books) == 1 else None
     for name in FILE_ORDER:
         spec = CONTRACT[name]
         if name in tables:
             frames[name] = _parse_table(spec, tables[name], problems)
             frames[name].attrs["present"] = True
         else:
-            if spec.required:
-                problems.append(Problem(f"{name}.csv", None, None, "required file is missing"))
+            label = f"{book}[{name}]" if book else f"{name}.csv"
+            if spec.required and label not in unreadable:
+                what = "sheet" if book else "file"
+                problems.append(Problem(label, None, None, f"required {what} is missing"))
             frame = empty_frame(spec)
             frame.attrs["lines"] = np.zeros(0, dtype=np.int64)
-            frame.attrs["label"] = f"{name}.csv"
+            frame.attrs["label"] = label
             frame.attrs["present"] = False
             frames[name] = frame
     return frames
@@ -202,10 +222,13 @@ def _line(frame: pd.DataFrame, position: int) -> int:
 
 
 def _check_keys(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    key = list(CONTRACT[name].key)
+    spec = CONTRACT[name]
+    key = list(spec.key)
     if not key or frame.empty:
         return frame
-    dup = frame.duplicated(key, keep="first").to_numpy()
+    # Rows with an empty required key part are already reported; they are not duplicates.
+    filled = frame[[k for k in key if spec.column(k).required]].ne("").all(axis=1)
+    dup = (frame.duplicated(key, keep="first") & filled).to_numpy()
     if dup.any():
         first = frame.reset_index(drop=True).groupby(key, sort=False).cumcount()
         firsts: dict[tuple, int] = {}
@@ -231,7 +254,9 @@ def _check_references(frames: dict[str, pd.DataFrame], problems: list[Problem]) 
     for name in FILE_ORDER:
         frame = frames[name]
         for column, target, target_column in CONTRACT[name].references:
-            if target not in present or frame.empty:
+            # Without the target's key column every reference would "fail": one problem is enough.
+            missing = frames[target].attrs.get("missing", ())
+            if target not in present or frame.empty or target_column in missing:
                 continue
             known = set(frames[target][target_column])
             values = frame[column]
@@ -242,7 +267,8 @@ def _check_references(frames: dict[str, pd.DataFrame], problems: list[Problem]) 
                         frame.attrs["label"],
                         _line(frame, pos),
                         column,
-                        f"'{values.iloc[pos]}' is not a {target_column} in {target}.csv",
+                        f"'{values.iloc[pos]}' is not a {target_column} in "
+                        f"{frames[target].attrs['label']}",
                     )
                 )
 
@@ -257,7 +283,8 @@ def _check_roles(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> No
         ("buyer_id", BUYER_ROLES, "buyer"),
     ):
         roles = links[column].map(role)
-        wrong = roles.notna() & ~roles.isin(allowed)
+        # An empty role is a bad firms row, reported there.
+        wrong = roles.notna() & (roles != "") & ~roles.isin(allowed)
         for pos in np.flatnonzero(wrong.to_numpy()):
             problems.append(
                 Problem(
@@ -271,7 +298,9 @@ def _check_roles(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> No
     same = (links["supplier_id"] == links["buyer_id"]) & (links["supplier_id"] != "")
     for pos in np.flatnonzero(same.to_numpy()):
         problems.append(
-            Problem(links.attrs["label"], _line(links, pos), "buyer_id", "a firm cannot supply itself")
+            Problem(
+                links.attrs["label"], _line(links, pos), "buyer_id", "a firm cannot supply itself"
+            )
         )
 
 
@@ -318,15 +347,17 @@ def _check_taxonomy(frames: dict[str, pd.DataFrame], problems: list[Problem]) ->
 
 
 def _check_locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    # A coordinate refused by the parser is already reported; its partner is not "alone".
+    refused = {
+        (p.file, p.line) for p in problems if p.column in {"lat", "lon"} and p.severity == "error"
+    }
     for name in ("firms", "parks"):
         frame = frames[name]
         if frame.empty:
             continue
         lat, lon = frame["lat"], frame["lon"]
         outside = (
-            lat.notna()
-            & lon.notna()
-            & ~(lat.between(*_VIETNAM_LAT) & lon.between(*_VIETNAM_LON))
+            lat.notna() & lon.notna() & ~(lat.between(*_VIETNAM_LAT) & lon.between(*_VIETNAM_LON))
         )
         for pos in np.flatnonzero(outside.to_numpy()):
             problems.append(
@@ -340,6 +371,8 @@ def _check_locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -
             )
         one_only = lat.notna() ^ lon.notna()
         for pos in np.flatnonzero(one_only.to_numpy()):
+            if (frame.attrs["label"], _line(frame, pos)) in refused:
+                continue
             problems.append(
                 Problem(
                     frame.attrs["label"],

@@ -196,9 +196,8 @@ def pair_features(
     exact = _gather(signals.exact, local, ps) > 0
     related = _gather(signals.related, local, ps) > 0
     fit = np.maximum(level, np.where(exact, 2.0, np.where(related, 1.0, 0.0)))
-    source = np.where(
-        has_dem & (rows["source"].to_numpy()[safe] == "demand"), 1.0, np.where(fit > 0, 0.5, 0.0)
-    )
+    filed = has_dem & (rows["source"].to_numpy()[safe] == "demand") if len(rows) else has_dem
+    source = np.where(filed, 1.0, np.where(fit > 0, 0.5, 0.0))
     distance = _taxonomy_distance(index, snap, pb, ps)
 
     n = len(pb)

@@ -18,6 +18,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
@@ -124,6 +125,26 @@ def prior_score(features: pd.DataFrame) -> np.ndarray:
     return _sigmoid(PRIOR_INTERCEPT + _prior_terms(features).sum(axis=1).to_numpy())
 
 
+class FillAllMissing(TransformerMixin, BaseEstimator):
+    """Fill columns that were entirely missing in training with 0.
+
+    Gradient boosting handles missing values natively, but not a column with no values at all
+    (a dataset without coordinates or capacities); such a column carries no information anyway.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FillAllMissing:
+        frame = pd.DataFrame(X)
+        self.all_missing_ = [c for c in frame.columns if frame[c].isna().all()]
+        self.n_features_in_ = frame.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.DataFrame(X).copy()
+        if self.all_missing_:
+            frame[self.all_missing_] = 0.0
+        return frame
+
+
 def _make_pipeline(settings: MatcherSettings) -> Pipeline:
     if settings.model == "logistic":
         return Pipeline(
@@ -136,6 +157,7 @@ def _make_pipeline(settings: MatcherSettings) -> Pipeline:
     constraints = [_MONOTONIC.get(name, 0) for name in FEATURES]
     return Pipeline(
         [
+            ("fill", FillAllMissing()),
             (
                 "model",
                 HistGradientBoostingClassifier(
@@ -624,73 +646,95 @@ class Matcher:
     def chain(self, buyer_id: str, depth: int = 3, k: int = 5, *, lang: str = "en") -> pd.DataFrame:
         """The tiered supply chain upstream of a buyer: existing and recommended suppliers.
 
-        Tier 1 are the buyer's active suppliers and its top-``k`` recommendations; for each
-        Tier-1 firm that buys (role both), its own suppliers and top-``k`` recommendations for
-        its inputs form Tier 2, and so on to ``depth``. A firm appears once, at its lowest tier.
+        The existing chain comes first: Tier-1 are the buyer's active suppliers, Tier-2 their
+        active suppliers, and so on (shortest distance, cycles cut). Then, tier by tier, each
+        firm of the tier above that buys (the root, then Tier-1 firms of role both, existing or
+        recommended) gets its top-``k`` new suppliers for its own demands and bill-of-material
+        inputs. A firm appears once, at its lowest tier, under one parent.
 
         Returns
         -------
         DataFrame
-            :data:`RECOMMENDATION_COLUMNS` plus ``parent_id`` (the firm it would supply),
-            ``existing`` (an active link already) and names. ``tier`` is relative to the root.
+            :data:`RECOMMENDATION_COLUMNS`, then ``parent_id`` (the firm it supplies or would
+            supply), ``existing`` (an active link already) and names. ``tier`` is relative to
+            the root; ``rank`` and ``score`` are empty for existing links.
         """
         self._check_bound()
         if depth < 1:
             raise ValueError("depth must be at least 1")
+        if not 1 <= k <= 100:
+            raise ValueError("k must be between 1 and 100")
         index, snap = self.index_, self.snapshot_
-        root = self._buyer_pos(buyer_id)
+        self._buyer_pos(buyer_id)
+        existing_note = (
+            "an existing supplier (active link)" if lang == "en" else "nhà cung cấp hiện tại"
+        )
         seen = {buyer_id}
-        frontier = [buyer_id]
         rows: list[pd.DataFrame] = []
+        tier_of: dict[str, int] = {}
+        frontier = [buyer_id]
         for tier in range(1, depth + 1):
-            next_frontier: list[str] = []
-            for parent_id in frontier[:50]:
+            found: list[dict[str, Any]] = []
+            for parent_id in frontier:
                 pos = index.buyer_ids.get_indexer([parent_id])[0]
                 if pos < 0:
                     continue
                 active = snap.active.indices[snap.active.indptr[pos] : snap.active.indptr[pos + 1]]
-                existing_ids = sorted(index.supplier_ids.to_numpy()[active])
-                existing = pd.DataFrame(
-                    {
-                        "buyer_id": parent_id,
-                        "supplier_id": existing_ids,
-                        "category_id": "",
-                        "tier": tier,
-                        "rank": 0,
-                        "score": np.nan,
-                        "reasons": [
-                            ["an existing supplier (active link)"]
-                            if lang == "en"
-                            else ["nhà cung cấp hiện tại"]
-                            for _ in existing_ids
-                        ],
-                    }
+                for supplier_id in sorted(index.supplier_ids.to_numpy()[active]):
+                    if supplier_id not in seen:
+                        seen.add(supplier_id)
+                        tier_of[supplier_id] = tier
+                        found.append(
+                            {"supplier_id": supplier_id, "parent_id": parent_id, "tier": tier}
+                        )
+            if found:
+                block = pd.DataFrame(found)
+                rows.append(
+                    block.assign(
+                        buyer_id=buyer_id,
+                        category_id="",
+                        rank=pd.NA,
+                        score=np.nan,
+                        reasons=[[existing_note] for _ in range(len(block))],
+                        existing=True,
+                    )
                 )
-                recommended = (
-                    self.recommend(parent_id, k=k, lang=lang) if pos == root or tier > 1 else None
-                )
-                parts = [existing.assign(existing=True)]
-                if recommended is not None and len(recommended):
-                    parts.append(recommended.assign(tier=tier, existing=False))
-                block = pd.concat(parts, ignore_index=True)
-                block = block[~block["supplier_id"].isin(seen)]
-                block = block.drop_duplicates("supplier_id")
-                block["parent_id"] = parent_id
-                seen.update(block["supplier_id"])
-                next_frontier.extend(block["supplier_id"])
-                rows.append(block)
-            frontier = next_frontier
-            if not frontier:
+            frontier = [f["supplier_id"] for f in found]
+        # Recommendations, tier by tier, for the root and for every buying firm in the tree.
+        parents = [buyer_id]
+        for tier in range(1, depth + 1):
+            positions = index.buyer_ids.get_indexer(parents)
+            buying = positions[positions >= 0]
+            next_parents = [f for f, t in tier_of.items() if t == tier]
+            if len(buying):
+                ranked = self._ranked(np.unique(buying))
+                frame = self._to_frame(ranked, lang, tier=tier)
+                frame = frame[~frame["supplier_id"].isin(seen)]
+                frame = frame.groupby("buyer_id", sort=False).head(k).copy()
+                frame = frame.drop_duplicates("supplier_id")
+                frame["rank"] = frame.groupby("buyer_id").cumcount() + 1
+                seen.update(frame["supplier_id"])
+                frame["parent_id"] = frame["buyer_id"]
+                frame["buyer_id"] = buyer_id
+                frame["existing"] = False
+                rows.append(frame)
+                next_parents += list(frame["supplier_id"])
+            parents = next_parents[:200]
+            if not parents:
                 break
+        columns = [*RECOMMENDATION_COLUMNS, "parent_id", "existing"]
         if not rows:
-            return pd.DataFrame(columns=[*RECOMMENDATION_COLUMNS, "parent_id", "existing"])
-        out = pd.concat(rows, ignore_index=True)
-        out["buyer_id"] = buyer_id
+            return pd.DataFrame(columns=[*columns, "supplier_name", "parent_name"])
+        out = pd.concat([r[columns] for r in rows], ignore_index=True)
+        out = out.sort_values(
+            ["tier", "existing", "parent_id", "rank"],
+            ascending=[True, False, True, True],
+            kind="stable",
+        )
         names = index.firms["name"]
         out["supplier_name"] = names.reindex(out["supplier_id"]).to_numpy()
         out["parent_name"] = names.reindex(out["parent_id"]).to_numpy()
-        cols = [*RECOMMENDATION_COLUMNS, "parent_id", "existing", "supplier_name", "parent_name"]
-        return out[cols].reset_index(drop=True)
+        return out.reset_index(drop=True)
 
     def explain(self, supplier_id: str, buyer_id: str, *, lang: str = "en") -> dict[str, Any]:
         """Why (or why not yet) a pair: score, each feature's contribution, what blocks it.
