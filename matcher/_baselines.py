@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -45,12 +45,17 @@ __all__ = [
 
 @runtime_checkable
 class Ranker(Protocol):
-    """What :func:`evaluate` needs of a method: fit on a dataset, then score buyers."""
+    """What :func:`evaluate` needs of a method: fit on a dataset, then score buyers.
 
-    name: str
-    supplier_ids_: pd.Index
+    The matcher satisfies it as well as the baselines. Baselines also carry a ``name``; the
+    evaluation names methods by the keys of its ``methods`` mapping instead, so the protocol
+    does not ask for one.
+    """
 
-    def fit(self, dataset: graph.Dataset) -> Ranker: ...
+    @property
+    def supplier_ids_(self) -> pd.Index: ...
+
+    def fit(self, dataset: graph.Dataset) -> Any: ...
 
     def score_buyers(self, buyer_ids: Sequence[str]) -> np.ndarray: ...
 

@@ -225,7 +225,7 @@ class EvaluationResult:
             return value
 
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
         return {
             "holdout": self.holdout,
@@ -277,12 +277,12 @@ class EvaluationResult:
                     ["score bin", "mean score", "observed rate", "pairs"],
                     [
                         [
-                            f"{r.bin_low:.1f}-{r.bin_high:.1f}",
-                            _fmt(r.mean_score, digits),
-                            _fmt(r.observed_rate, digits),
-                            str(int(r.count)),
+                            f"{r['bin_low']:.1f}-{r['bin_high']:.1f}",
+                            _fmt(r["mean_score"], digits),
+                            _fmt(r["observed_rate"], digits),
+                            str(int(r["count"])),
                         ]
-                        for r in self.reliability.itertuples()
+                        for r in self.reliability.to_dict("records")
                     ],
                 ),
             ]
@@ -354,8 +354,8 @@ def _candidate_mask(
     if hasattr(ranker, "candidates"):
         frame = ranker.candidates(batch_ids)
         mask = np.zeros(scores.shape, dtype=bool)
-        rows = pd.Index(batch_ids).get_indexer(frame["buyer_id"])
-        cols = supplier_ids.get_indexer(frame["supplier_id"])
+        rows = pd.Index(batch_ids).get_indexer(pd.Index(frame["buyer_id"]))
+        cols = supplier_ids.get_indexer(pd.Index(frame["supplier_id"]))
         ok = (rows >= 0) & (cols >= 0)
         mask[rows[ok], cols[ok]] = True
         return mask
@@ -382,8 +382,8 @@ def _judge(
     listed = index.listed_supplier.astype(bool)
     own = supplier_ids.get_indexer(index.buyer_ids)  # a firm with role both is also a supplier
 
-    hb = index.buyer_ids.get_indexer(heldout["buyer_id"])
-    hs = supplier_ids.get_indexer(heldout["supplier_id"])
+    hb = index.buyer_ids.get_indexer(pd.Index(heldout["buyer_id"]))
+    hs = supplier_ids.get_indexer(pd.Index(heldout["supplier_id"]))
     # A pair whose supplier may never be recommended (unlisted, unknown) cannot be found by
     # any method; it is left out rather than counted as everyone's miss.
     ok = (hb >= 0) & (hs >= 0)

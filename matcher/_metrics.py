@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+#: A ranking or a set of items: any sequence of hashable items, numpy arrays included.
+Items = Sequence[Hashable] | np.ndarray
+
 __all__ = [
     "auc",
     "catalogue_coverage",
@@ -30,13 +33,13 @@ def _check_k(k: int) -> None:
         raise ValueError(f"k must be at least 1, got {k}")
 
 
-def _hits(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> list[bool]:
+def _hits(ranked: Items, relevant: Collection[Hashable], k: int) -> list[bool]:
     _check_k(k)
     wanted = set(relevant)
     return [item in wanted for item in list(ranked)[:k]]
 
 
-def recall_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
+def recall_at_k(ranked: Items, relevant: Collection[Hashable], k: int) -> float:
     """Share of the relevant items found in the first ``k`` of a ranking.
 
     Parameters
@@ -66,7 +69,7 @@ def recall_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: i
     return sum(hits) / n_relevant
 
 
-def precision_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
+def precision_at_k(ranked: Items, relevant: Collection[Hashable], k: int) -> float:
     """Share of the first ``k`` places that hold a relevant item.
 
     The denominator is ``k`` even where the ranking is shorter, as in microsoft/recommenders:
@@ -80,7 +83,7 @@ def precision_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k
     return sum(_hits(ranked, relevant, k)) / k
 
 
-def ndcg_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
+def ndcg_at_k(ranked: Items, relevant: Collection[Hashable], k: int) -> float:
     """Normalised discounted cumulative gain at ``k`` with binary relevance.
 
     A hit at 1-based position ``i`` gains ``1 / log2(i + 1)``; the ideal ranking puts
@@ -107,7 +110,7 @@ def ndcg_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int
     return dcg / ideal
 
 
-def reciprocal_rank(ranked: Sequence[Hashable], relevant: Collection[Hashable]) -> float:
+def reciprocal_rank(ranked: Items, relevant: Collection[Hashable]) -> float:
     """``1 / position`` of the first relevant item (1-based); 0 where none is ranked.
 
     Examples

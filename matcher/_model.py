@@ -25,6 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import graph
 
@@ -145,7 +146,7 @@ class FillAllMissing(TransformerMixin, BaseEstimator):
         return frame
 
 
-def _make_pipeline(settings: MatcherSettings) -> Pipeline:
+def _make_pipeline(settings: MatcherSettings, n_samples: int) -> Pipeline:
     if settings.model == "logistic":
         return Pipeline(
             [
@@ -162,14 +163,15 @@ def _make_pipeline(settings: MatcherSettings) -> Pipeline:
                 "model",
                 HistGradientBoostingClassifier(
                     learning_rate=0.06,
-                    max_iter=250,
+                    # Few pairs cannot support many trees; fewer also keep small fits quick.
+                    max_iter=250 if n_samples >= 5_000 else 60,
                     max_leaf_nodes=31,
                     min_samples_leaf=40,
                     l2_regularization=1.0,
                     monotonic_cst=constraints,
                     random_state=settings.random_state,
                 ),
-            )
+            ),
         ]
     )
 
@@ -221,7 +223,7 @@ class Matcher:
         train = training_set(index, dataset, settings)
         labels = train.labels
         if train.n_positives >= settings.min_positives and 0 < labels.mean() < 1:
-            pipeline = _make_pipeline(settings)
+            pipeline = _make_pipeline(settings, len(labels))
             pipeline.fit(train.features, labels)
             self.pipeline_: Pipeline | None = pipeline
             self.mode_ = "learned"
@@ -239,7 +241,7 @@ class Matcher:
         self.version_ = ketnoi_version()
         self.training_fingerprint_ = dataset.fingerprint()
         self.metrics_: dict[str, Any] = {}
-        self._bind(dataset, index)
+        self._bind(dataset, index, self.training_fingerprint_)
         return self
 
     def _check_fitted(self) -> None:
@@ -260,20 +262,21 @@ class Matcher:
         current data), with a warning.
         """
         self._check_fitted()
-        if dataset.fingerprint() != self.training_fingerprint_:
+        fingerprint = dataset.fingerprint()
+        if fingerprint != self.training_fingerprint_:
             warnings.warn(
                 "the data differ from the data this model was trained on; current firms and "
                 "links are scored with the trained model (retrain to learn from the changes)",
                 stacklevel=2,
             )
-        self._bind(dataset, FirmIndex.from_dataset(dataset))
+        self._bind(dataset, FirmIndex.from_dataset(dataset), fingerprint)
         return self
 
-    def _bind(self, dataset: graph.Dataset, index: FirmIndex) -> None:
+    def _bind(self, dataset: graph.Dataset, index: FirmIndex, fingerprint: str) -> None:
         self.dataset_ = dataset
         self.index_ = index
         self.snapshot_: LinkSnapshot = build_snapshot(index, dataset.links, dataset.outcomes)
-        self.data_fingerprint_ = dataset.fingerprint()
+        self.data_fingerprint_ = fingerprint
         self.rankings_: dict[int, dict[str, Any]] = {}
         order = np.argsort(index.supplier_ids.to_numpy().astype(str), kind="stable")
         self._supplier_order = np.empty(len(order), dtype=np.int64)
@@ -283,9 +286,17 @@ class Matcher:
     def score_features(self, features: pd.DataFrame) -> np.ndarray:
         """Scores in [0, 1] for a frame of pair features (higher = more likely to work)."""
         self._check_fitted()
+        if len(features) == 0:
+            return np.zeros(0)
         if self.pipeline_ is None:
             return prior_score(features)
-        proba = self.pipeline_.predict_proba(features[self.feature_names_])[:, 1]
+        X = features[self.feature_names_]
+        if len(X) < 20_000:
+            # Small batches: OpenMP start-up and contention cost more than the trees themselves.
+            with threadpool_limits(limits=1, user_api="openmp"):
+                proba = self.pipeline_.predict_proba(X)[:, 1]
+        else:
+            proba = self.pipeline_.predict_proba(X)[:, 1]
         # Negatives were subsampled; shifting the log-odds by log(rate) gives the odds among
         # all candidates, so a score reads as "how likely among the candidates".
         return _sigmoid(_logit(proba) + np.log(self.negative_rate_))

@@ -184,7 +184,9 @@ def test_suggest_buyers(fitted: matcher.Matcher) -> None:
 def test_chain_has_existing_tiers_and_recommendations(fitted: matcher.Matcher) -> None:
     chain = fitted.chain("B1", depth=3)
     existing = chain[chain["existing"]]
-    assert set(zip(existing["supplier_id"], existing["tier"], existing["parent_id"])) == {
+    assert set(
+        zip(existing["supplier_id"], existing["tier"], existing["parent_id"], strict=True)
+    ) == {
         ("S2", 1, "B1"),
         ("T1", 1, "B1"),
         ("S1", 2, "T1"),
