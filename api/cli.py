@@ -388,6 +388,46 @@ def match_list(
 
 
 @app.command()
+def evaluate(
+    source: DatasetArg,
+    holdout: Annotated[
+        str, typer.Option("--holdout", help="temporal (last two years) or random (a tenth).")
+    ] = "temporal",
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Cut-off for recall/NDCG.")] = 10,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Seeds to average.")] = 3,
+    methods: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated subset of: model, random, popular, l3, itemknn, als."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Hide links, refit the matcher and every baseline, and measure who finds them again."""
+    from matcher import evaluate as run_evaluation
+    from matcher import evaluation_methods
+
+    if holdout not in {"temporal", "random"}:
+        raise fail(f"--holdout must be temporal or random, not '{holdout}'", 2)
+    available = evaluation_methods(holdout=holdout)
+    chosen = available
+    if methods:
+        names = [m.strip() for m in methods.split(",") if m.strip()]
+        unknown = sorted(set(names) - set(available))
+        if unknown:
+            raise fail(f"unknown method(s): {', '.join(unknown)}", 2)
+        chosen = {name: available[name] for name in names}
+    dataset = load_or_exit(source)
+    with console.status(f"evaluating {len(chosen)} method(s) over {seeds} seed(s)..."):
+        try:
+            result = run_evaluation(dataset, holdout=holdout, k=k, seeds=seeds, methods=chosen)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        console.print(result.to_markdown(), highlight=False, markup=False)
+
+
+@app.command()
 def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Use the bundled Hanoi demo world.")] = False,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dataset to serve.")] = None,

@@ -25,6 +25,12 @@ from ._contract import (
 )
 from ._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
 from ._export import EXPORT_FORMATS, export_graph
+from ._link_prediction import (
+    l3_paths,
+    similar_buyers_adamic_adar,
+    similar_suppliers_adamic_adar,
+    split_bipartite,
+)
 from ._normalise import fold, nfc, normalise_certification, split_list
 from ._problems import DatasetError, Problem
 from ._stats import graph_summary
@@ -54,12 +60,16 @@ __all__ = [
     "firm_tiers",
     "fold",
     "graph_summary",
+    "l3_paths",
     "link_graph",
     "load_dataset",
     "nfc",
     "nodes_of_kind",
     "normalise_certification",
     "park_node",
+    "similar_buyers_adamic_adar",
+    "similar_suppliers_adamic_adar",
+    "split_bipartite",
     "split_list",
     "tier_edges",
     "tier_graph",

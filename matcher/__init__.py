@@ -3,7 +3,18 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
+from ._evaluate import EvaluationResult, evaluate, split_random, split_temporal
+from ._evaluate import default_methods as evaluation_methods
 from ._features import FEATURES
+from ._metrics import (
+    auc,
+    catalogue_coverage,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    reciprocal_rank,
+    reliability_curve,
+)
 from ._model import (
     PRIOR_WEIGHTS,
     RECOMMENDATION_COLUMNS,
@@ -14,11 +25,23 @@ from ._model import (
 from ._settings import MatcherSettings
 
 __all__ = [
+    "EvaluationResult",
     "FEATURES",
     "PRIOR_WEIGHTS",
     "RECOMMENDATION_COLUMNS",
     "Matcher",
     "MatcherSettings",
     "ModelFileError",
+    "auc",
+    "catalogue_coverage",
+    "evaluate",
+    "evaluation_methods",
     "load_matcher",
+    "ndcg_at_k",
+    "precision_at_k",
+    "recall_at_k",
+    "reciprocal_rank",
+    "reliability_curve",
+    "split_random",
+    "split_temporal",
 ]

@@ -155,8 +155,12 @@ def split_random(
 Factory = Callable[[int], Ranker]
 
 
-def default_methods(*, include_model: bool = True) -> dict[str, Factory]:
-    """The five baselines and, where it can be imported, the matcher (as ``model``)."""
+def default_methods(*, include_model: bool = True, holdout: str = "temporal") -> dict[str, Factory]:
+    """The five baselines and, where it can be imported, the matcher (as ``model``).
+
+    The matcher learns the task the hold-out sets: next links for ``temporal``, missing links
+    (``training="folds"``) for ``random``.
+    """
     methods: dict[str, Factory] = {
         "random": lambda seed: RandomCapable(seed=seed),
         "popular": lambda seed: PopularCapable(),
@@ -166,11 +170,18 @@ def default_methods(*, include_model: bool = True) -> dict[str, Factory]:
     }
     if include_model:
         try:
-            from matcher import Matcher  # type: ignore[attr-defined]
+            from matcher import Matcher, MatcherSettings
         except ImportError:
             pass
         else:
-            methods["model"] = lambda seed: Matcher()
+
+            def model(seed: int) -> Ranker:
+                # The seed reaches the model's own random state where its settings have one,
+                # so that seeds mean the same for the matcher as for the baselines.
+                training = "folds" if holdout == "random" else "auto"
+                return Matcher(MatcherSettings(random_state=seed, training=training))
+
+            methods["model"] = model
     return methods
 
 
@@ -521,7 +532,7 @@ def evaluate(
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    methods = dict(default_methods() if methods is None else methods)
+    methods = dict(default_methods(holdout=holdout) if methods is None else methods)
     if not methods:
         raise ValueError("no methods to evaluate")
 

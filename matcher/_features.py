@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ._index import FirmIndex, LinkSnapshot, haversine_km
 
-__all__ = ["FEATURES", "BatchSignals", "pair_features", "candidate_pairs"]
+__all__ = ["FEATURES", "BatchSignals", "batch_size", "candidate_pairs", "pair_features"]
 
 #: Feature names in the order the scorer sees them, with what each means.
 FEATURES: dict[str, str] = {
@@ -69,19 +69,35 @@ def _gather(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.nda
     return np.asarray(matrix[rows, cols]).ravel().astype(float)
 
 
+#: How many most-similar buyers feed a buyer's graph candidates ("suppliers of buyers that
+#: resemble this buyer"); it bounds candidate generation on large networks.
+NEIGHBOUR_BUYERS = 100
+
+
+def batch_size(n_buyers: int) -> int:
+    """Buyers per batch: dense batch x buyers blocks stay near 4 million cells."""
+    return int(np.clip(4_000_000 // max(n_buyers, 1), 16, 256))
+
+
 @dataclass(eq=False)
 class BatchSignals:
-    """Sparse buyers-by-suppliers signals for one batch of buyers on one snapshot."""
+    """Signals for one batch of buyers on one snapshot.
+
+    Category fit is kept as sparse batch x suppliers counts. Path signals are kept as dense
+    batch x buyers blocks (suppliers shared with every other buyer, plainly and with
+    Adamic-Adar and degree weights): a pair's value is a sum over the supplier's own buyers,
+    gathered per pair, so no batch x suppliers path product is ever formed.
+    """
 
     buyers: np.ndarray
     exact: sp.csr_matrix
     related: sp.csr_matrix
-    l3: sp.csr_matrix
-    l3_norm: sp.csr_matrix
-    aa_buyers: sp.csr_matrix
-    aa_suppliers: sp.csr_matrix
-    similar_demand: sp.csr_matrix
-    shared_buyers: sp.csr_matrix  # how many buyers sharing a supplier with this one s supplies
+    shared: np.ndarray  # batch x buyers: common suppliers (self included)
+    shared_aa: np.ndarray  # batch x buyers: common suppliers weighted 1/log(degree)
+    shared_norm: np.ndarray  # batch x buyers: common suppliers weighted 1/sqrt(degree)
+    demand_peers: np.ndarray  # batch x buyers: needs in common
+    graph_reach: sp.csr_matrix  # batch x suppliers: reached through the most similar buyers
+    demand_reach: sp.csr_matrix  # batch x suppliers: supplying buyers with shared needs
 
     @classmethod
     def compute(cls, index: FirmIndex, snap: LinkSnapshot, buyers: np.ndarray) -> BatchSignals:
@@ -92,39 +108,76 @@ class BatchSignals:
         exact = (needs @ offers_t).tocsr()
         related = (needs @ index.related @ offers_t).tocsr()
 
-        ks, kb = snap.supplier_degree, snap.buyer_degree
-        inv_sqrt_s = sp.diags(np.where(ks > 0, 1.0 / np.sqrt(np.maximum(ks, 1)), 0.0))
-        inv_sqrt_b = sp.diags(np.where(kb > 0, 1.0 / np.sqrt(np.maximum(kb, 1)), 0.0))
-        to_buyers = (rows @ a.T).tocsr()  # batch x buyers: shared suppliers
-        l3 = (to_buyers @ a).tocsr()
-        l3_norm = (((rows @ inv_sqrt_s) @ a.T) @ inv_sqrt_b @ a).tocsr()
-        # Buyer-buyer Adamic-Adar (common suppliers weighted by 1/log degree), without self.
-        bb = ((rows @ sp.diags(_aa_weight(ks))) @ a.T).tolil()
-        bb[np.arange(len(buyers)), buyers] = 0
-        bb = bb.tocsr()
-        aa_buyers = (bb @ a).tocsr()
-        sharing = bb.copy()
-        sharing.data = (sharing.data > 0).astype(float)
-        shared_buyers = (sharing @ a).tocsr()
-        # Supplier-supplier Adamic-Adar through common buyers, summed over this buyer's suppliers.
-        aa_suppliers = (((rows @ a.T) @ sp.diags(_aa_weight(kb))) @ a).tocsr()
-        # Buyers that need something this buyer needs (not itself), and whom they buy from.
-        shared = (needs @ snap.needs.T).tolil()
-        shared[np.arange(len(buyers)), buyers] = 0
-        shared = shared.tocsr()
-        shared.data[:] = 1.0
-        similar_demand = (shared @ a).tocsr()
+        ks = snap.supplier_degree
+        inv_sqrt_s = np.where(ks > 0, 1.0 / np.sqrt(np.maximum(ks, 1)), 0.0)
+        a_t = a.T.tocsr()
+        shared = _dense(rows @ a_t)
+        shared_aa = _dense(rows @ sp.diags(_aa_weight(ks)) @ a_t)
+        shared_norm = _dense(rows @ sp.diags(inv_sqrt_s) @ a_t)
+        peers = _dense(needs @ snap.needs.T)
+        local = np.arange(len(buyers))
+        peers[local, buyers] = 0.0
+
+        others = shared.copy()
+        others[local, buyers] = 0.0
+        graph_reach = (_top_per_row(others, NEIGHBOUR_BUYERS) @ a).tocsr()
+        demand_reach = (_top_per_row(peers, NEIGHBOUR_BUYERS, binary=True) @ a).tocsr()
         return cls(
             buyers,
             exact,
             related,
-            l3,
-            l3_norm,
-            aa_buyers,
-            aa_suppliers,
-            similar_demand,
-            shared_buyers,
+            shared,
+            shared_aa,
+            shared_norm,
+            peers,
+            graph_reach,
+            demand_reach,
         )
+
+    def path_sums(
+        self, snap: LinkSnapshot, local: np.ndarray, pb: np.ndarray, ps: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Per pair, the length-3 path signals: sums over the supplier's buyers ``b'``."""
+        a_csc = snap.links_by_supplier
+        n = len(ps)
+        counts = a_csc.indptr[ps + 1] - a_csc.indptr[ps]
+        pair = np.repeat(np.arange(n), counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        other = a_csc.indices[np.repeat(a_csc.indptr[ps], counts) + within]
+        row = local[pair]
+        not_self = other != pb[pair]
+        kb = snap.buyer_degree
+        inv_sqrt_b = np.where(kb > 0, 1.0 / np.sqrt(np.maximum(kb, 1)), 0.0)
+        shared = self.shared[row, other]
+
+        def total(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(pair, weights=weights, minlength=n).astype(float)
+
+        return {
+            "l3": total(shared),
+            "l3_norm": total(self.shared_norm[row, other] * inv_sqrt_b[other]),
+            "aa_buyers": total(self.shared_aa[row, other] * not_self),
+            "aa_suppliers": total(shared * _aa_weight(kb)[other]),
+            "shared_buyers": total((shared > 0) & not_self),
+            "similar_demand": total(self.demand_peers[row, other] > 0),
+        }
+
+
+def _dense(matrix: sp.spmatrix) -> np.ndarray:
+    return np.asarray(matrix.todense(), dtype=np.float64)
+
+
+def _top_per_row(block: np.ndarray, m: int, binary: bool = False) -> sp.csr_matrix:
+    """Keep the ``m`` largest positive entries of each row (ties by column)."""
+    if block.shape[1] > m:
+        cut = np.argpartition(-block, m - 1, axis=1)[:, :m]
+        kept = np.zeros_like(block)
+        rows = np.arange(block.shape[0])[:, None]
+        kept[rows, cut] = block[rows, cut]
+        block = kept
+    out = sp.csr_matrix(np.where(block > 0, 1.0 if binary else block, 0.0))
+    out.eliminate_zeros()
+    return out
 
 
 def _matched_demand(
@@ -231,7 +284,7 @@ def pair_features(
     sector = index.buyer_sector[pb]
     # The pair's own (ended) link is not evidence of homophily with *other* buyers.
     own = _gather(snap.links, pb, ps)
-    paths = _paths_without_own_link(snap, signals, local, pb, ps, own)
+    paths = _paths_without_own_link(snap, signals.path_sums(snap, local, pb, ps), pb, ps, own)
     same_origin = np.where(
         country >= 0, _gather(snap.links_by_country, np.maximum(country, 0), ps) - own, 0.0
     )
@@ -260,7 +313,7 @@ def pair_features(
             "l3_normalised": paths["l3_norm"],
             "similar_buyers_aa": paths["aa_buyers"],
             "similar_suppliers_aa": paths["aa_suppliers"],
-            "similar_demand_buyers": _log1p(_gather(signals.similar_demand, local, ps)),
+            "similar_demand_buyers": _log1p(paths["similar_demand"]),
             "same_origin_buyers": _log1p(same_origin),
             "same_sector_buyers": _log1p(same_sector),
             "outcome_good": _gather(snap.outcome_good, pb, ps),
@@ -268,16 +321,13 @@ def pair_features(
         },
         columns=list(FEATURES),
     )
-    facts = pd.DataFrame(
-        {"demand_row": dem, "shared_buyers": _gather(signals.shared_buyers, local, ps)}
-    )
+    facts = pd.DataFrame({"demand_row": dem, "shared_buyers": paths["shared_buyers"]})
     return frame, facts
 
 
 def _paths_without_own_link(
     snap: LinkSnapshot,
-    signals: BatchSignals,
-    local: np.ndarray,
+    paths: dict[str, np.ndarray],
     pb: np.ndarray,
     ps: np.ndarray,
     own: np.ndarray,
@@ -291,12 +341,7 @@ def _paths_without_own_link(
     """
     a = snap.links
     ks, kb = snap.supplier_degree, snap.buyer_degree
-    out = {
-        "l3": _gather(signals.l3, local, ps),
-        "l3_norm": _gather(signals.l3_norm, local, ps),
-        "aa_buyers": _gather(signals.aa_buyers, local, ps),
-        "aa_suppliers": _gather(signals.aa_suppliers, local, ps),
-    }
+    out = dict(paths)
     linked = own > 0
     if not linked.any():
         return out
@@ -314,7 +359,7 @@ def _paths_without_own_link(
     out["aa_buyers"][linked] -= w_s[s] * (ks[s] - 1)
     wb_of_s = np.asarray(a.T @ w_b).ravel()[s]
     out["aa_suppliers"][linked] -= wb_of_s + kb[b] * w_b[b] - w_b[b]
-    for key in out:
+    for key in ("l3", "l3_norm", "aa_buyers", "aa_suppliers"):
         out[key] = np.maximum(out[key], 0.0)
     return out
 
@@ -408,9 +453,9 @@ def _prerank(signals: BatchSignals) -> sp.csr_matrix:
     exact = _binarised(signals.exact)
     related = _binarised(signals.related)
     related_only = related - related.multiply(exact)
-    l3 = signals.l3.tocsr(copy=True)
+    l3 = signals.graph_reach.tocsr(copy=True)
     l3.data = np.log1p(l3.data)
-    similar = signals.similar_demand.tocsr(copy=True)
+    similar = signals.demand_reach.tocsr(copy=True)
     similar.data = 0.5 * np.log1p(similar.data)
     pre = (3.0 * exact + 1.5 * related_only + l3 + similar).tocsr()
     pre.eliminate_zeros()

@@ -289,6 +289,7 @@ class LinkSnapshot:
     outcome_declined: sp.csr_matrix
     links_by_country: sp.csr_matrix  # countries x suppliers: buyers of that origin supplied
     links_by_sector: sp.csr_matrix
+    links_by_supplier: sp.csc_matrix  # the links again, by column: each supplier's buyers
 
     @property
     def linked(self) -> sp.csr_matrix:
@@ -481,6 +482,7 @@ def build_snapshot(
         outcome_declined=declined,
         links_by_country=by_country,
         links_by_sector=by_sector,
+        links_by_supplier=all_links.tocsc(),
     )
 
 

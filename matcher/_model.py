@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 import graph
 
-from ._features import FEATURES, BatchSignals, candidate_pairs, pair_features
+from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair_features
 from ._index import FirmIndex, LinkSnapshot, build_snapshot
 from ._reasons import LANGUAGES, pair_reasons
 from ._settings import MatcherSettings
@@ -85,7 +85,6 @@ _MONOTONIC = {
     "outcome_declined": -1,
 }
 
-_BATCH = 256
 _FORMAT = "ketnoi-matcher/1"
 
 
@@ -352,9 +351,10 @@ class Matcher:
         return frame
 
     def _ranked(self, buyers: np.ndarray, exclude_existing: bool = True) -> pd.DataFrame:
+        step = batch_size(self.index_.n_buyers)
         parts = [
-            self._rank_batch(buyers[i : i + _BATCH], exclude_existing=exclude_existing)
-            for i in range(0, len(buyers), _BATCH)
+            self._rank_batch(buyers[i : i + step], exclude_existing=exclude_existing)
+            for i in range(0, len(buyers), step)
         ]
         if not parts:
             return self._rank_batch(np.zeros(0, dtype=np.int64))
@@ -565,8 +565,9 @@ class Matcher:
             else np.array([self._buyer_pos(b) for b in buyer_ids], dtype=np.int64)
         )
         keep = self.settings_.precompute_k
-        for start in range(0, len(buyers), _BATCH):
-            batch = buyers[start : start + _BATCH]
+        step = batch_size(self.index_.n_buyers)
+        for start in range(0, len(buyers), step):
+            batch = buyers[start : start + step]
             ranked = self._ranked(batch)
             counts = ranked.groupby("buyer").size()
             for b, group in ranked[ranked["rank"] <= keep].groupby("buyer"):
@@ -577,7 +578,7 @@ class Matcher:
             for b in batch:
                 self.rankings_.setdefault(int(b), {"ranked": ranked.iloc[:0], "complete": True})
             if progress is not None:
-                progress(min(start + _BATCH, len(buyers)), len(buyers))
+                progress(min(start + step, len(buyers)), len(buyers))
         return self
 
     def _active_buyers(self) -> np.ndarray:
@@ -602,11 +603,12 @@ class Matcher:
             else np.array([self._buyer_pos(b) for b in buyer_ids], dtype=np.int64)
         )
         frames = []
-        for start in range(0, len(buyers), _BATCH):
-            ranked = self._ranked(buyers[start : start + _BATCH])
+        step = batch_size(self.index_.n_buyers)
+        for start in range(0, len(buyers), step):
+            ranked = self._ranked(buyers[start : start + step])
             frames.append(self._to_frame(ranked[ranked["rank"] <= k], lang))
             if progress is not None:
-                progress(min(start + _BATCH, len(buyers)), len(buyers))
+                progress(min(start + step, len(buyers)), len(buyers))
         if not frames:
             return self._to_frame(self._ranked(np.zeros(0, dtype=np.int64)), lang)
         return pd.concat(frames, ignore_index=True)
@@ -632,8 +634,9 @@ class Matcher:
                 np.argsort(-pre[buyers], kind="stable")[: self.settings_.max_candidates]
             ]
         frames = []
-        for start in range(0, len(buyers), _BATCH):
-            batch = buyers[start : start + _BATCH]
+        step = batch_size(index.n_buyers)
+        for start in range(0, len(buyers), step):
+            batch = buyers[start : start + step]
             signals = BatchSignals.compute(index, snap, batch)
             sup = np.full(len(batch), s, dtype=np.int64)
             features, facts = pair_features(index, snap, signals, batch, sup)
@@ -865,8 +868,9 @@ class Matcher:
         index, snap = self.index_, self.snapshot_
         buyers = np.unique(np.array([self._buyer_pos(b) for b in buyer_ids], dtype=np.int64))
         parts = []
-        for start in range(0, len(buyers), _BATCH):
-            batch = buyers[start : start + _BATCH]
+        step = batch_size(index.n_buyers)
+        for start in range(0, len(buyers), step):
+            batch = buyers[start : start + step]
             signals = BatchSignals.compute(index, snap, batch)
             cb, cs, _ = candidate_pairs(
                 index, snap, signals, max_candidates=self.settings_.max_candidates

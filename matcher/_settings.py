@@ -33,6 +33,12 @@ class MatcherSettings:
     folds : int
         For links without a year: the links are split into this many folds and a positive's
         graph features are computed without its fold, so its own link never leaks into them.
+    training : {"auto", "temporal", "folds"}
+        What the scorer learns. ``temporal``: each link from the links before its year, i.e.
+        to predict *next* links (the task of a programme planning new matches). ``folds``:
+        each link from the network without its fold, i.e. to recover *missing* links (the
+        task of a random hold-out). ``auto``: temporal for links with a year, folds for the
+        rest.
     model : {"hgb", "logistic"}
         The classifier inside the scikit-learn pipeline.
     min_positives : int
@@ -53,6 +59,7 @@ class MatcherSettings:
     max_distance_km: float | None = None
     negatives_per_positive: int = 12
     folds: int = 10
+    training: str = "auto"
     model: str = "hgb"
     min_positives: int = 20
     max_training_pairs: int = 60_000
@@ -63,6 +70,8 @@ class MatcherSettings:
         for name in ("require_certifications", "require_processes", "require_capacity"):
             if getattr(self, name) not in {"soft", "hard"}:
                 raise ValueError(f"{name} must be 'soft' or 'hard', not {getattr(self, name)!r}")
+        if self.training not in {"auto", "temporal", "folds"}:
+            raise ValueError(f"training must be auto, temporal or folds, not {self.training!r}")
         if self.model not in {"hgb", "logistic"}:
             raise ValueError(f"model must be 'hgb' or 'logistic', not {self.model!r}")
         for name in ("max_candidates", "negatives_per_positive", "folds", "precompute_k"):

@@ -22,13 +22,11 @@ import pandas as pd
 
 import graph
 
-from ._features import FEATURES, BatchSignals, candidate_pairs, pair_features
+from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair_features
 from ._index import FirmIndex, LinkSnapshot, build_snapshot
 from ._settings import MatcherSettings
 
 __all__ = ["TrainingSet", "training_set", "first_links"]
-
-_BATCH = 256
 
 
 @dataclass(eq=False)
@@ -70,8 +68,9 @@ def _sample_negatives(
     buyers = positives["buyer"].unique()
     per_buyer = positives.groupby("buyer").size()
     listed = np.flatnonzero(index.listed_supplier)
-    for start in range(0, len(buyers), _BATCH):
-        batch = buyers[start : start + _BATCH]
+    step = batch_size(index.n_buyers)
+    for start in range(0, len(buyers), step):
+        batch = buyers[start : start + step]
         signals = BatchSignals.compute(index, snap, batch)
         cb, cs, _ = candidate_pairs(
             index, snap, signals, max_candidates=settings.max_candidates, exclude_existing=True
@@ -100,8 +99,9 @@ def _sample_negatives(
 def _features_for(index: FirmIndex, snap: LinkSnapshot, pairs: np.ndarray) -> pd.DataFrame:
     frames = []
     buyers = np.unique(pairs[:, 0])
-    for start in range(0, len(buyers), _BATCH):
-        batch = buyers[start : start + _BATCH]
+    step = batch_size(index.n_buyers)
+    for start in range(0, len(buyers), step):
+        batch = buyers[start : start + step]
         mask = np.isin(pairs[:, 0], batch)
         signals = BatchSignals.compute(index, snap, batch)
         features, _ = pair_features(index, snap, signals, pairs[mask, 0], pairs[mask, 1])
@@ -129,8 +129,10 @@ def training_set(
     linked |= set(year_of)
 
     # Snapshots: one per first-link year, and one per fold of the undated pairs.
-    dated = pairs[pairs["year"].notna()]
-    undated = pairs[pairs["year"].isna()]
+    if settings.training == "folds":
+        dated, undated = pairs.iloc[:0], pairs
+    else:
+        dated, undated = pairs[pairs["year"].notna()], pairs[pairs["year"].isna()]
     jobs: list[tuple[pd.DataFrame, dict]] = []
     for year, group in dated.groupby("year"):
         jobs.append((group, {"before_year": int(year)}))
@@ -140,6 +142,7 @@ def training_set(
         link_s = index.supplier_ids.get_indexer(dataset.links["supplier_id"])
         link_key = pd.Series(list(zip(link_b, link_s, strict=True)))
         for fold in range(settings.folds):
+            # (folds hold whole pairs; every row of a pair's links leaves with it)
             group = undated[folds == fold]
             if group.empty:
                 continue

@@ -1,0 +1,168 @@
+"""Ranking quality of the matcher and the baselines on four worlds.
+
+Scenarios:
+
+(a) ``fixtures/hanoi``, temporal holdout (links of the last two years hidden);
+(b) ``fixtures/hanoi`` reduced to firms and links (no profiles, no categories), random holdout;
+(c) a synthetic link-only world (3,000 suppliers, 400 buyers, 15,000 links), random holdout;
+(d) a synthetic world with profiles (2,000 suppliers, 300 buyers, 10,000 links), temporal.
+
+Each runs :func:`matcher._evaluate.evaluate` with its default methods (the five baselines and
+the matcher where it can be imported) and prints a markdown table. Where the matcher fails to
+fit on a world, the error is printed and the baselines are reported alone.
+
+Usage::
+
+    python benchmarks/bench_quality.py [--k 10] [--seeds 3] [--only a,b,c,d] [--json-out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run from a checkout without installing: the packages sit at the repository root.
+sys.path.insert(0, str(ROOT))
+
+import graph  # noqa: E402
+from matcher._evaluate import EvaluationResult, default_methods, evaluate  # noqa: E402
+
+HANOI = ROOT / "fixtures" / "hanoi"
+
+
+def _make_world() -> Callable[..., dict[str, pd.DataFrame]]:
+    # fixtures/ is a folder of data and scripts, not a package: load the generator by path.
+    path = ROOT / "fixtures" / "make_synthetic.py"
+    spec = importlib.util.spec_from_file_location("ketnoi_make_synthetic", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_world
+
+
+def links_only(dataset: graph.Dataset) -> graph.Dataset:
+    """The same network with nothing but who links to whom, since when, and whether it lasts.
+
+    Without categories a pair is one link: its first year, active if any of its rows is.
+    """
+    firms = dataset.firms[["firm_id", "name", "role", "listed"]]
+    links = (
+        dataset.links.assign(active=dataset.links["status"] == "active")
+        .groupby(["supplier_id", "buyer_id"], sort=False)
+        .agg(since=("since", "min"), active=("active", "any"))
+        .reset_index()
+    )
+    links["status"] = np.where(links.pop("active"), "active", "ended")
+    return graph.Dataset.from_frames(
+        source=f"{dataset.source} (links only)", firms=firms, links=links
+    )
+
+
+def scenarios(only: set[str]) -> list[tuple[str, str, Callable[[], graph.Dataset], str]]:
+    """(key, title, dataset loader, holdout) of each scenario asked for."""
+    make_world = None
+
+    def synthetic(**kwargs: object) -> Callable[[], graph.Dataset]:
+        def load() -> graph.Dataset:
+            nonlocal make_world
+            make_world = make_world or _make_world()
+            return graph.Dataset.from_frames(source="make_world", **make_world(**kwargs))
+
+        return load
+
+    all_scenarios = [
+        ("a", "fixtures/hanoi, temporal", lambda: graph.load_dataset(HANOI), "temporal"),
+        (
+            "b",
+            "fixtures/hanoi links only, random",
+            lambda: links_only(graph.load_dataset(HANOI)),
+            "random",
+        ),
+        (
+            "c",
+            "synthetic links only (3,000 suppliers, 400 buyers, 15,000 links), random",
+            synthetic(n_suppliers=3000, n_buyers=400, n_links=15000, seed=0, profiles=False),
+            "random",
+        ),
+        (
+            "d",
+            "synthetic with profiles (2,000 suppliers, 300 buyers, 10,000 links), temporal",
+            synthetic(n_suppliers=2000, n_buyers=300, n_links=10000, seed=0, profiles=True),
+            "temporal",
+        ),
+    ]
+    return [s for s in all_scenarios if s[0] in only]
+
+
+def run(
+    dataset: graph.Dataset, holdout: str, k: int, seeds: int
+) -> tuple[EvaluationResult, str | None]:
+    """Evaluate with every default method; without the matcher where it cannot fit."""
+    methods = default_methods()
+    try:
+        return evaluate(dataset, holdout=holdout, k=k, seeds=seeds, methods=methods), None
+    except Exception as error:  # noqa: BLE001 - a benchmark reports the failure and goes on
+        if "model" not in methods:
+            raise
+        note = f"matcher failed ({type(error).__name__}: {error}); baselines only"
+        baselines = default_methods(include_model=False)
+        return evaluate(dataset, holdout=holdout, k=k, seeds=seeds, methods=baselines), note
+
+
+def machine() -> str:
+    return (
+        f"{dt.datetime.now().isoformat(timespec='seconds')} · {platform.platform()} · "
+        f"{platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
+        f"Python {platform.python_version()} · numpy {np.__version__} · pandas {pd.__version__}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--only", default="a,b,c,d", help="comma-separated scenario keys")
+    parser.add_argument("--json-out", type=Path, help="also write every result as JSON here")
+    args = parser.parse_args(argv)
+
+    print(f"# Ranking quality\n\n{machine()}\n")
+    report = {"machine": machine(), "k": args.k, "seeds": args.seeds, "scenarios": {}}
+    for key, title, load, holdout in scenarios(set(args.only.split(","))):
+        start = time.perf_counter()
+        dataset = load()
+        result, note = run(dataset, holdout, args.k, args.seeds)
+        seconds = time.perf_counter() - start
+        counts = dataset.summary()
+        print(f"## ({key}) {title}\n")
+        print(f"{counts['firms']:,} firms, {counts['links']:,} links; wall time {seconds:.1f} s.\n")
+        if note:
+            print(f"Note: {note}\n")
+        print(result.to_markdown() + "\n", flush=True)
+        report["scenarios"][key] = {
+            "title": title,
+            "firms": counts["firms"],
+            "links": counts["links"],
+            "seconds": seconds,
+            "note": note,
+            **result.to_dict(),
+        }
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2, allow_nan=False), encoding="utf-8")
+        print(f"JSON written to {args.json_out}")
+
+
+if __name__ == "__main__":
+    main()
