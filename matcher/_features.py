@@ -43,6 +43,8 @@ FEATURES: dict[str, str] = {
     "l3_normalised": "length-3 paths weighted by 1/sqrt(degrees) of the middle firms",
     "similar_buyers_aa": "Adamic-Adar similarity of this buyer to the supplier's buyers",
     "similar_suppliers_aa": "Adamic-Adar similarity of the supplier to this buyer's suppliers",
+    "l3_share": "length-3 paths to this supplier as a share of all the buyer's length-3 paths",
+    "similar_buyers_share": "similar_buyers_aa as a share of the buyer's total over suppliers",
     "similar_demand_buyers": "log(1 + buyers with a shared need that the supplier supplies)",
     "same_origin_buyers": "log(1 + buyers of the buyer's country of origin supplied)",
     "same_sector_buyers": "log(1 + buyers of the buyer's sector supplied)",
@@ -70,8 +72,10 @@ def _gather(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.nda
 
 
 #: How many most-similar buyers feed a buyer's graph candidates ("suppliers of buyers that
-#: resemble this buyer"); it bounds candidate generation on large networks.
+#: resemble this buyer") on networks with more buyers than ``ALL_NEIGHBOURS_UP_TO``; it bounds
+#: candidate generation on large networks. Smaller networks use every similar buyer.
 NEIGHBOUR_BUYERS = 100
+ALL_NEIGHBOURS_UP_TO = 2_000
 
 
 def batch_size(n_buyers: int) -> int:
@@ -97,6 +101,8 @@ class BatchSignals:
     shared_norm: np.ndarray  # batch x buyers: common suppliers weighted 1/sqrt(degree)
     demand_peers: np.ndarray  # batch x buyers: needs in common
     graph_reach: sp.csr_matrix  # batch x suppliers: reached through the most similar buyers
+    l3_total: np.ndarray  # per batch buyer: length-3 paths to all suppliers (not via itself)
+    aa_total: np.ndarray  # per batch buyer: similar_buyers_aa summed over all suppliers
     demand_reach: sp.csr_matrix  # batch x suppliers: supplying buyers with shared needs
 
     @classmethod
@@ -120,8 +126,14 @@ class BatchSignals:
 
         others = shared.copy()
         others[local, buyers] = 0.0
-        graph_reach = (_top_per_row(others, NEIGHBOUR_BUYERS) @ a).tocsr()
-        demand_reach = (_top_per_row(peers, NEIGHBOUR_BUYERS, binary=True) @ a).tocsr()
+        kb = snap.buyer_degree.astype(float)
+        l3_total = others @ kb
+        aa_others = shared_aa.copy()
+        aa_others[local, buyers] = 0.0
+        aa_total = aa_others @ kb
+        m = NEIGHBOUR_BUYERS if index.n_buyers > ALL_NEIGHBOURS_UP_TO else index.n_buyers
+        graph_reach = (_top_per_row(others, m) @ a).tocsr()
+        demand_reach = (_top_per_row(peers, m, binary=True) @ a).tocsr()
         return cls(
             buyers,
             exact,
@@ -131,6 +143,8 @@ class BatchSignals:
             shared_norm,
             peers,
             graph_reach,
+            l3_total,
+            aa_total,
             demand_reach,
         )
 
@@ -161,6 +175,10 @@ class BatchSignals:
             "shared_buyers": total((shared > 0) & not_self),
             "similar_demand": total(self.demand_peers[row, other] > 0),
         }
+
+
+def _share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+    return np.divide(part, total, out=np.zeros(len(part)), where=total > 0)
 
 
 def _dense(matrix: sp.spmatrix) -> np.ndarray:
@@ -313,6 +331,8 @@ def pair_features(
             "l3_normalised": paths["l3_norm"],
             "similar_buyers_aa": paths["aa_buyers"],
             "similar_suppliers_aa": paths["aa_suppliers"],
+            "l3_share": _share(paths["l3"], signals.l3_total[local]),
+            "similar_buyers_share": _share(paths["aa_buyers"], signals.aa_total[local]),
             "similar_demand_buyers": _log1p(paths["similar_demand"]),
             "same_origin_buyers": _log1p(same_origin),
             "same_sector_buyers": _log1p(same_sector),
