@@ -201,27 +201,31 @@ def _check_lang(lang: str) -> None:
 
 
 def print_rows(frame: Any, as_json: bool) -> None:
-    """Recommendation rows as JSON records (reasons a list) or a readable table."""
+    """Recommendation rows as JSON records (reasons a list) or one readable block per row."""
     if as_json:
         print_json(json.loads(frame.to_json(orient="records", force_ascii=False)))
         return
     if frame.empty:
         console.print("no candidates", highlight=False)
         return
-    table = Table(show_lines=True)
-    shown = [c for c in frame.columns if c not in {"buyer_name", "parent_name"}]
-    for column in shown:
-        table.add_column(column, overflow="fold")
-    for row in frame[shown].itertuples(index=False):
-        cells = []
-        for value in row:
-            if isinstance(value, list):
-                value = "\n".join(value)
-            elif isinstance(value, float):
-                value = "" if value != value else f"{value:.3f}"
-            cells.append(str(value))
-        table.add_row(*cells)
-    console.print(table)
+    for row in frame.to_dict("records"):
+        rank = "existing" if row.get("existing") is True else f"{row['rank']}."
+        score = row["score"]
+        parts = [f"tier {row['tier']}"]
+        if isinstance(score, float) and score == score:
+            parts.append(f"score {score:.3f}")
+        if row.get("category_id"):
+            parts.append(f"category {row['category_id']}")
+        if row.get("parent_id"):
+            parts.append(f"for {row['parent_id']}")
+        head = f"{row['supplier_id']} {row.get('supplier_name') or ''}".strip()
+        if "supplier_name" not in row:
+            head = row["supplier_id"]
+        if frame["supplier_id"].nunique() == 1 and frame["buyer_id"].nunique() > 1:
+            head = f"{row['buyer_id']} {row.get('buyer_name') or ''}".strip()
+        console.print(f"[bold]{rank} {head}[/] ({', '.join(parts)})", highlight=False)
+        for reason in row["reasons"]:
+            console.print(f"   - {reason}", highlight=False, markup=False)
 
 
 @app.command()
