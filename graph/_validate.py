@@ -217,7 +217,7 @@ def parse_tables(tables: dict[str, RawTable], problems: list[Problem]) -> dict[s
     return frames
 
 
-def _line(frame: pd.DataFrame, position: int) -> int:
+def _line(frame: pd.DataFrame, position: int | np.integer) -> int:
     return int(frame.attrs["lines"][position])
 
 
@@ -235,7 +235,8 @@ def _check_keys(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.D
         for pos, row in enumerate(frame[key].itertuples(index=False, name=None)):
             if first.iloc[pos] == 0:
                 firsts[row] = pos
-        for pos in np.flatnonzero(dup):
+        for dup_pos in np.flatnonzero(dup):
+            pos = int(dup_pos)
             row = tuple(frame[key].iloc[pos])
             shown = ", ".join(f"{k}={v}" for k, v in zip(key, row, strict=True))
             problems.append(
