@@ -111,14 +111,14 @@ def run(
     dataset: graph.Dataset, holdout: str, k: int, seeds: int
 ) -> tuple[EvaluationResult, str | None]:
     """Evaluate with every default method; without the matcher where it cannot fit."""
-    methods = default_methods()
+    methods = default_methods(holdout=holdout)
     try:
         return evaluate(dataset, holdout=holdout, k=k, seeds=seeds, methods=methods), None
     except Exception as error:  # noqa: BLE001 - a benchmark reports the failure and goes on
         if "model" not in methods:
             raise
         note = f"matcher failed ({type(error).__name__}: {error}); baselines only"
-        baselines = default_methods(include_model=False)
+        baselines = default_methods(include_model=False, holdout=holdout)
         return evaluate(dataset, holdout=holdout, k=k, seeds=seeds, methods=baselines), note
 
 
