@@ -223,7 +223,10 @@ class Matcher:
         labels = train.labels
         if train.n_positives >= settings.min_positives and 0 < labels.mean() < 1:
             pipeline = _make_pipeline(settings, len(labels))
-            pipeline.fit(train.features, labels)
+            # One OpenMP thread: on a shared 2-core machine (a service retraining while it
+            # serves) busy-waiting threads cost far more than the second core gains.
+            with threadpool_limits(limits=1, user_api="openmp"):
+                pipeline.fit(train.features, labels)
             self.pipeline_: Pipeline | None = pipeline
             self.mode_ = "learned"
             self.negative_rate_ = train.negative_rate

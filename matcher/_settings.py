@@ -45,6 +45,11 @@ class MatcherSettings:
         Below this many training links the documented rule-based prior ranks instead.
     max_training_pairs : int
         Positives are subsampled above this, which bounds fit time on large networks.
+    max_training_buyers : int
+        Training uses the links of at most this many buyers (a seeded sample).
+    max_snapshots : int
+        Dated links are grouped into at most this many periods; a period's links take their
+        features from the links before the period starts.
     precompute_k : int
         Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
     random_state : int
@@ -63,6 +68,8 @@ class MatcherSettings:
     model: str = "hgb"
     min_positives: int = 20
     max_training_pairs: int = 60_000
+    max_training_buyers: int = 2_000
+    max_snapshots: int = 8
     precompute_k: int = 50
     random_state: int = 0
 

@@ -16,6 +16,7 @@ data contract does not date them, so they may carry some hindsight.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair
 from ._index import FirmIndex, LinkSnapshot, build_snapshot
 from ._settings import MatcherSettings
 
-__all__ = ["TrainingSet", "training_set", "first_links"]
+__all__ = ["TrainingSet", "first_links", "training_set"]
 
 
 @dataclass(eq=False)
@@ -53,21 +54,34 @@ def first_links(index: FirmIndex, links: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["buyer", "supplier"], as_index=False)["year"].min()
 
 
-def _sample_negatives(
+def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Membership of ``keys`` in an ascending array (vectorised ``isin``)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(sorted_keys, keys)
+    return sorted_keys[np.minimum(at, len(sorted_keys) - 1)] == keys
+
+
+def _snapshot_pass(
     index: FirmIndex,
     snap: LinkSnapshot,
     positives: pd.DataFrame,
-    taken: set[tuple[int, int]],
+    taken: np.ndarray,
     settings: MatcherSettings,
     rng: np.random.Generator,
-) -> tuple[list[tuple[int, int]], int, int]:
-    """Negatives for the positives of one snapshot; also counts candidate negatives seen."""
-    negatives: list[tuple[int, int]] = []
-    n_candidate_negatives = 0
-    n_sampled_hard = 0
-    buyers = positives["buyer"].unique()
-    per_buyer = positives.groupby("buyer").size()
+) -> tuple[pd.DataFrame, np.ndarray, int, int]:
+    """Sample negatives for one snapshot's positives and compute every pair's features.
+
+    Negatives and features of a batch of buyers share one :class:`BatchSignals`. ``taken``
+    holds the (sorted) keys ``buyer * n_suppliers + supplier`` of pairs that must not be
+    negatives. Returns features, labels, negatives sampled, candidate negatives seen.
+    """
+    n_sup = index.n_suppliers
     listed = np.flatnonzero(index.listed_supplier)
+    per_buyer = positives.groupby("buyer")["supplier"].apply(np.asarray)
+    buyers = per_buyer.index.to_numpy()
+    frames, labels = [], []
+    n_neg = n_pool = 0
     step = batch_size(index.n_buyers)
     for start in range(0, len(buyers), step):
         batch = buyers[start : start + step]
@@ -75,39 +89,52 @@ def _sample_negatives(
         cb, cs, _ = candidate_pairs(
             index, snap, signals, max_candidates=settings.max_candidates, exclude_existing=True
         )
+        free = ~_in_sorted(cb * n_sup + cs, taken)
+        cb, cs = cb[free], cs[free]
         order = np.argsort(cb, kind="stable")
         cb, cs = cb[order], cs[order]
-        bounds = np.searchsorted(cb, batch), np.searchsorted(cb, batch, side="right")
-        for buyer, lo, hi in zip(batch, *bounds, strict=True):
-            pool = [int(s) for s in cs[lo:hi] if (int(buyer), int(s)) not in taken]
-            n_candidate_negatives += len(pool)
-            want = settings.negatives_per_positive * int(per_buyer[buyer])
-            hard = int(round(want * 0.75))
-            if pool:
-                pick = rng.choice(len(pool), size=min(hard, len(pool)), replace=False)
-                chosen = [pool[i] for i in pick]
-                n_sampled_hard += len(chosen)
-                negatives.extend((int(buyer), s) for s in chosen)
-            easy = want - min(hard, len(pool))
-            if easy > 0 and len(listed):
-                for s in rng.choice(listed, size=min(easy, len(listed)), replace=False):
-                    if (int(buyer), int(s)) not in taken:
-                        negatives.append((int(buyer), int(s)))
-    return negatives, n_candidate_negatives, n_sampled_hard
-
-
-def _features_for(index: FirmIndex, snap: LinkSnapshot, pairs: np.ndarray) -> pd.DataFrame:
-    frames = []
-    buyers = np.unique(pairs[:, 0])
-    step = batch_size(index.n_buyers)
-    for start in range(0, len(buyers), step):
-        batch = buyers[start : start + step]
-        mask = np.isin(pairs[:, 0], batch)
-        signals = BatchSignals.compute(index, snap, batch)
-        features, _ = pair_features(index, snap, signals, pairs[mask, 0], pairs[mask, 1])
-        features.index = np.flatnonzero(mask)
+        lo, hi = np.searchsorted(cb, batch), np.searchsorted(cb, batch, side="right")
+        pb_parts, ps_parts, y_parts = [], [], []
+        own = index.supplier_ids.get_indexer(index.buyer_ids[batch])  # a firm of role both
+        for buyer, a, b, itself in zip(batch, lo, hi, own, strict=True):
+            pos = per_buyer[buyer]
+            want = settings.negatives_per_positive * len(pos)
+            hard = min(int(round(want * 0.75)), b - a)
+            n_pool += b - a
+            chosen = cs[a:b][rng.choice(b - a, size=hard, replace=False)] if hard else cs[:0]
+            easy = rng.choice(listed, size=min(want - hard, len(listed)), replace=False)
+            easy = easy[~_in_sorted(buyer * n_sup + easy, taken) & (easy != itself)]
+            negatives = np.unique(np.concatenate([chosen, easy]))
+            n_neg += len(negatives)
+            pb_parts.append(np.full(len(pos) + len(negatives), buyer, dtype=np.int64))
+            ps_parts.append(np.concatenate([pos, negatives]).astype(np.int64))
+            y_parts.append(np.r_[np.ones(len(pos)), np.zeros(len(negatives))])
+        pb, ps = np.concatenate(pb_parts), np.concatenate(ps_parts)
+        features, _ = pair_features(index, snap, signals, pb, ps)
         frames.append(features)
-    return pd.concat(frames).sort_index()
+        labels.append(np.concatenate(y_parts))
+    return pd.concat(frames, ignore_index=True), np.concatenate(labels), n_neg, n_pool
+
+
+def _year_buckets(years: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """At most ``limit`` (first, last) year ranges covering ``years``, by equal counts.
+
+    A bucket's positives all take the cut-off of its first year: features from links before
+    the bucket starts are a little staler for its later years, but never leak.
+    """
+    distinct = np.unique(years)
+    if len(distinct) <= limit:
+        return [(int(y), int(y)) for y in distinct]
+    edges = np.unique(np.quantile(years, np.linspace(0, 1, limit + 1)[1:-1], method="lower"))
+    buckets, first = [], int(distinct[0])
+    for edge in edges:
+        buckets.append((first, int(edge)))
+        later = distinct[distinct > edge]
+        if len(later) == 0:
+            return buckets
+        first = int(later[0])
+    buckets.append((first, int(distinct[-1])))
+    return buckets
 
 
 def training_set(
@@ -115,61 +142,64 @@ def training_set(
 ) -> TrainingSet:
     """Build the leakage-free training set for ``dataset`` (see the module docstring)."""
     rng = np.random.default_rng(settings.random_state)
-    pairs = first_links(index, dataset.links)
+    n_sup = index.n_suppliers
+    all_pairs = first_links(index, dataset.links)
+    all_keys = all_pairs["buyer"].to_numpy(np.int64) * n_sup + all_pairs["supplier"].to_numpy(
+        np.int64
+    )
+    all_years = all_pairs["year"].to_numpy(dtype=float)
+    pairs = all_pairs
+    # On large networks train on a sample of buyers (and of their links): every snapshot
+    # then ranks candidates for at most that many buyers, which bounds fit time.
+    buyers = pairs["buyer"].unique()
+    if len(buyers) > settings.max_training_buyers:
+        keep = rng.choice(buyers, size=settings.max_training_buyers, replace=False)
+        pairs = pairs[pairs["buyer"].isin(keep)]
     if len(pairs) > settings.max_training_pairs:
         pairs = pairs.sample(settings.max_training_pairs, random_state=settings.random_state)
-    linked = {(int(b), int(s)) for b, s in zip(pairs["buyer"], pairs["supplier"], strict=True)}
-    all_pairs = first_links(index, dataset.links)
-    year_of = {
-        (int(b), int(s)): y
-        for b, s, y in zip(
-            all_pairs["buyer"], all_pairs["supplier"], all_pairs["year"], strict=True
-        )
-    }
-    linked |= set(year_of)
 
-    # Snapshots: one per first-link year, and one per fold of the undated pairs.
     if settings.training == "folds":
         dated, undated = pairs.iloc[:0], pairs
     else:
         dated, undated = pairs[pairs["year"].notna()], pairs[pairs["year"].isna()]
-    jobs: list[tuple[pd.DataFrame, dict]] = []
-    for year, group in dated.groupby("year"):
-        jobs.append((group, {"before_year": int(year)}))
+    jobs: list[tuple[pd.DataFrame, dict[str, Any], np.ndarray]] = []
+    if len(dated):
+        for first, last in _year_buckets(dated["year"].to_numpy(), settings.max_snapshots):
+            group = dated[dated["year"].between(first, last)]
+            # Pairs first linked up to the bucket's last year are never its negatives.
+            taken = np.sort(all_keys[~(all_years > last)])
+            jobs.append((group, {"before_year": first}, taken))
     if len(undated):
+        link_keys = index.buyer_ids.get_indexer(dataset.links["buyer_id"]).astype(
+            np.int64
+        ) * n_sup + index.supplier_ids.get_indexer(dataset.links["supplier_id"])
         folds = rng.integers(0, settings.folds, size=len(undated))
-        link_b = index.buyer_ids.get_indexer(dataset.links["buyer_id"])
-        link_s = index.supplier_ids.get_indexer(dataset.links["supplier_id"])
-        link_key = pd.Series(list(zip(link_b, link_s, strict=True)))
+        undated_keys = undated["buyer"].to_numpy(np.int64) * n_sup + undated["supplier"].to_numpy(
+            np.int64
+        )
+        taken = np.sort(all_keys)
         for fold in range(settings.folds):
-            # (folds hold whole pairs; every row of a pair's links leaves with it)
-            group = undated[folds == fold]
-            if group.empty:
+            in_fold = folds == fold
+            if not in_fold.any():
                 continue
-            fold_keys = set(zip(group["buyer"], group["supplier"], strict=True))
-            drop = link_key.isin(fold_keys).to_numpy()
-            jobs.append((group, {"drop": drop}))
+            # Folds hold whole pairs: every row of a pair's links leaves with it.
+            drop = _in_sorted(link_keys, np.sort(undated_keys[in_fold]))
+            jobs.append((undated[in_fold], {"drop": drop}, taken))
 
     features, labels, groups = [], [], []
-    n_neg, n_cand = 0, 0
-    for job_id, (group, cut) in enumerate(jobs):
+    n_neg = n_pool = 0
+    for job_id, (group, cut, taken) in enumerate(jobs):
         snap = build_snapshot(index, dataset.links, dataset.outcomes, **cut)
-        before = cut.get("before_year")
-        # Pairs linked up to and including this year are not negatives for this snapshot.
-        taken = linked if before is None else {k for k, y in year_of.items() if not y > before}
-        negatives, cand, _ = _sample_negatives(index, snap, group, taken, settings, rng)
-        n_neg += len(negatives)
-        n_cand += cand
-        pos = group[["buyer", "supplier"]].to_numpy(dtype=np.int64)
-        neg = np.asarray(negatives, dtype=np.int64).reshape(-1, 2)
-        both = np.vstack([pos, neg])
-        features.append(_features_for(index, snap, both))
-        labels.append(np.r_[np.ones(len(pos)), np.zeros(len(neg))])
-        groups.append(np.full(len(both), job_id))
+        frame, y, negatives, pool = _snapshot_pass(index, snap, group, taken, settings, rng)
+        n_neg += negatives
+        n_pool += pool
+        features.append(frame)
+        labels.append(y)
+        groups.append(np.full(len(y), job_id))
     if not features:
         empty = pd.DataFrame(columns=list(FEATURES), dtype=float)
         return TrainingSet(empty, np.zeros(0), np.zeros(0, dtype=int), 1.0)
-    rate = n_neg / n_cand if n_cand else 1.0
+    rate = n_neg / n_pool if n_pool else 1.0
     return TrainingSet(
         pd.concat(features, ignore_index=True),
         np.concatenate(labels),
