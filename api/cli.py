@@ -445,6 +445,73 @@ def serve(
     console.print(summary_table(graph.graph_summary(dataset)))
 
 
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL (default: KETNOI_DATABASE_URL, else SQLite in KETNOI_DATA_DIR).",
+    ),
+]
+
+
+def storage_engine(database: str | None) -> Any:
+    """An engine on the ketnoi database, its schema brought up to date."""
+    from api import storage
+
+    engine = storage.make_engine(database)
+    storage.upgrade(engine)
+    return engine
+
+
+@app.command()
+def load(
+    source: DatasetArg,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Soft-delete rows the dataset lacks (outcomes are kept)."),
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Import a dataset into the database in one transaction: all or nothing."""
+    from api import storage
+
+    dataset = load_or_exit(source)
+    engine = storage_engine(database)
+    try:
+        counts = storage.load_into(engine, dataset, replace=replace, actor="cli")
+    except graph.DatasetError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+        raise fail(
+            "the database with this dataset merged in would not be valid; nothing was loaded"
+            " (--replace drops the rows the dataset lacks)"
+        ) from None
+    finally:
+        engine.dispose()
+    for name, n in counts.items():
+        console.print(
+            f"{name}: {n['inserted']} new, {n['updated']} updated, {n['unchanged']} unchanged,"
+            f" {n['deleted']} deleted",
+            highlight=False,
+        )
+
+
+@app.command()
+def dump(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the contract CSV files to.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Write the database back as a dataset folder (extra columns and outcomes included)."""
+    from api import storage
+
+    engine = storage_engine(database)
+    try:
+        written = storage.dump(engine, out_dir)
+    finally:
+        engine.dispose()
+    console.print(f"wrote {len(written)} file(s) to {out_dir}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``ketnoi`` console script."""
     app()

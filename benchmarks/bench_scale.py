@@ -227,6 +227,17 @@ def phase_networkx(
         vectorised_paths()
         times_paths.append(time.perf_counter() - start)
 
+    # The matcher's real workload: every candidate of the sampled buyers in one batch, so the
+    # batch's fixed cost (sparse products, dense blocks) is shared by many more pairs.
+    all_b = index.buyer_ids.get_indexer(cands["buyer_id"])
+    all_s = index.supplier_ids.get_indexer(cands["supplier_id"])
+    times_batch = []
+    for _ in range(3):
+        start = time.perf_counter()
+        signals = BatchSignals.compute(index, snap, batch)
+        signals.path_sums(snap, np.searchsorted(batch, all_b), all_b, all_s)
+        times_batch.append(time.perf_counter() - start)
+
     with Phase() as p:
         G = graph.link_graph(dataset, active_only=False)
         split = graph.split_bipartite(G)
@@ -265,6 +276,8 @@ def phase_networkx(
         "vectorised_all_features": statistics.median(times_all),
         "vectorised_path_signals": statistics.median(times_paths),
         "vectorised_runs": times_all,
+        "candidate_pairs": len(cands),
+        "vectorised_path_signals_all_candidates": statistics.median(times_batch),
         "graph_build": build,
         "signals": signals_nx,
         "budget_seconds": budget,
@@ -424,21 +437,25 @@ def report_networkx(r: dict[str, Any]) -> list[str]:
     n = x["pairs"]
     v_all = x["vectorised_all_features"] / n
     v_paths = x["vectorised_path_signals"] / n
+    v_batch = x["vectorised_path_signals_all_candidates"] / x["candidate_pairs"]
     b = x["graph_build"]
     lines = [
         f"Graph signals on {n} candidate pairs of {x['buyers']} random linked buyers. "
         f"Vectorised (median of 3): all {len(matcher.FEATURES)} features "
         f"{secs(x['vectorised_all_features'])} for the batch ({secs(v_all)} per pair); "
         f"graph signals only (BatchSignals + path_sums) {secs(x['vectorised_path_signals'])} "
-        f"({secs(v_paths)} per pair).",
+        f"({secs(v_paths)} per pair). Graph signals for all {x['candidate_pairs']:,} candidate "
+        f"pairs of the same buyers in one batch: {secs(v_batch * x['candidate_pairs'])} "
+        f"({secs(v_batch)} per pair).",
         f"networkx graph (link_graph + split_bipartite, {b['nodes']:,} nodes, "
         f"{b['edges']:,} edges), not counted per pair: {secs(b['seconds'])}, peak RSS "
         f"{gb(b['peak_rss'])} from {gb(b['rss_start'])}. Per-pair budget "
         f"{x['budget_seconds']:.0f} s per signal.",
         "",
         "| signal | networkx pairs | networkx time | networkx per pair | speed-up vs all "
-        "features | speed-up vs graph signals | max abs diff | max value |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "features | speed-up vs graph signals | speed-up vs graph signals, all candidates "
+        "| max abs diff | max value |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total_nx = 0.0
     for name, s in x["signals"].items():
@@ -446,13 +463,15 @@ def report_networkx(r: dict[str, Any]) -> list[str]:
         diff = "" if s["max_abs_diff"] is None else f"{s['max_abs_diff']:.1e}"
         lines.append(
             f"| {name} | {s['pairs']} | {secs(s['seconds'])} | {secs(s['per_pair'])} | "
-            f"{s['per_pair'] / v_all:.0f}x | {s['per_pair'] / v_paths:.0f}x | {diff} | "
+            f"{s['per_pair'] / v_all:.0f}x | {s['per_pair'] / v_paths:.0f}x | "
+            f"{s['per_pair'] / v_batch:.0f}x | {diff} | "
             f"{s['max_value']:.3g} |"
         )
     verdict = "pass" if total_nx / v_paths >= NX_SPEEDUP_AIM else "below aim"
     lines.append(
         f"| all three (sum per pair) | | | {secs(total_nx)} | {total_nx / v_all:.0f}x | "
-        f"{total_nx / v_paths:.0f}x ({verdict}: aim {NX_SPEEDUP_AIM:.0f}x) | | |"
+        f"{total_nx / v_paths:.0f}x ({verdict}: aim {NX_SPEEDUP_AIM:.0f}x) | "
+        f"{total_nx / v_batch:.0f}x | | |"
     )
     return lines
 

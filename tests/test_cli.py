@@ -30,6 +30,8 @@ COMMANDS = [
     "match-list",
     "evaluate",
     "serve",
+    "load",
+    "dump",
 ]
 
 
@@ -177,3 +179,17 @@ def test_evaluate_json() -> None:
     assert code == 0
     result = json.loads(out)
     assert set(result["methods"]) == {"model", "l3"}
+
+
+def test_load_then_dump_round_trip(tmp_path: Path) -> None:
+    import graph
+
+    url = f"sqlite:///{tmp_path / 'ketnoi.db'}"
+    code, out, _ = run("load", str(TINY), "--database", url)
+    assert code == 0 and "firms: 8 new" in out
+    code, out, _ = run("load", str(TINY), "--database", url)
+    assert code == 0 and "firms: 0 new, 0 updated, 8 unchanged" in out
+    code, _, _ = run("dump", str(tmp_path / "out"), "--database", url)
+    assert code == 0
+    again = graph.load_dataset(tmp_path / "out")
+    assert again.fingerprint() == graph.load_dataset(TINY).fingerprint()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ketnoi database (run them with :func:`api.storage.upgrade`)."""
