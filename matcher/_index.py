@@ -262,10 +262,16 @@ class FirmIndex:
 
     def buyer_index(self, buyer_id: str) -> int:
         """Position of a buyer; KeyError with a plain message where it is not one."""
-        pos = self.buyer_ids.get_indexer([buyer_id])[0]
-        if pos < 0:
-            raise KeyError(f"'{buyer_id}' is not a buyer (role buyer or both) in the data")
-        return int(pos)
+        try:
+            # A dict lookup: this sits on the path of every served request.
+            return self._buyer_positions[buyer_id]
+        except AttributeError:
+            self._buyer_positions = {b: i for i, b in enumerate(self.buyer_ids)}
+            return self.buyer_index(buyer_id)
+        except (KeyError, TypeError):
+            raise KeyError(
+                f"'{buyer_id}' is not a buyer (role buyer or both) in the data"
+            ) from None
 
 
 @dataclass(eq=False)

@@ -528,13 +528,13 @@ class Matcher:
         b = self._buyer_pos(buyer_id)
         cached = self.rankings_.get(b) if exclude_existing else None
         if cached is not None:
-            ranked = cached["ranked"]
-            filtered = self._filter(ranked, category, park, certification)
-            complete = cached["complete"] or len(filtered) >= k
-            if complete and not (category or park or certification):
-                return self._cached_rows(b, cached, k, lang)
-            if complete:
-                return self._to_frame(filtered.head(k), lang)
+            if not (category or park or certification):
+                if cached["complete"] or len(cached["ranked"]) >= k:
+                    return self._cached_rows(b, cached, k, lang)
+            else:
+                filtered = self._filter(cached["ranked"], category, park, certification)
+                if cached["complete"] or len(filtered) >= k:
+                    return self._to_frame(filtered.head(k), lang)
         ranked = self._ranked(np.array([b]), exclude_existing=exclude_existing)
         ranked = self._filter(ranked, category, park, certification)
         return self._to_frame(ranked.head(k), lang)
@@ -550,6 +550,7 @@ class Matcher:
         self,
         buyer_ids: Sequence[str] | None = None,
         *,
+        languages: Sequence[str] = ("en",),
         progress: Callable[[int, int], None] | None = None,
     ) -> Matcher:
         """Rank buyers once and keep the top rows in memory, so requests do not rescan.
@@ -558,6 +559,9 @@ class Matcher:
         ----------
         buyer_ids : sequence of str, optional
             Default: every buyer that demands something or has suppliers.
+        languages : sequence of {"en", "vi"}
+            The answer frames (names, reasons) are built now for these languages, so a
+            request only slices them; other languages are built on first use.
         progress : callable, optional
             Called with (done, total) after each batch.
         """
@@ -573,11 +577,16 @@ class Matcher:
             batch = buyers[start : start + step]
             ranked = self._ranked(batch)
             counts = ranked.groupby("buyer").size()
-            for b, group in ranked[ranked["rank"] <= keep].groupby("buyer"):
-                self.rankings_[int(b)] = {
-                    "ranked": group.reset_index(drop=True),
+            top = ranked[ranked["rank"] <= keep].reset_index(drop=True)
+            frames = {lang: self._to_frame(top, lang) for lang in languages}
+            for b, rows in top.groupby("buyer").indices.items():
+                entry: dict[str, Any] = {
+                    "ranked": top.iloc[rows].reset_index(drop=True),
                     "complete": int(counts.get(b, 0)) <= keep,
                 }
+                for lang, frame in frames.items():
+                    entry[f"frame_{lang}"] = frame.iloc[rows].reset_index(drop=True)
+                self.rankings_[int(b)] = entry
             for b in batch:
                 self.rankings_.setdefault(int(b), {"ranked": ranked.iloc[:0], "complete": True})
             if progress is not None:
