@@ -433,16 +433,98 @@ def evaluate(
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option("--demo", help="Use the bundled Hanoi demo world.")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dataset to serve.")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the Hanoi demo world into an empty database.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes.")] = 1,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder of the embedded database (KETNOI_DATA_DIR)."),
+    ] = None,
 ) -> None:
-    """Load a dataset and report on it (the HTTP service comes with the service issue)."""
-    source = DEMO_DIR if demo else data_dir
-    if source is None:
-        raise fail("give --demo or --data-dir DIR", 2)
-    dataset = load_or_exit(source)
-    console.print(f"ketnoi {ketnoi_version()}: loaded {source}", highlight=False)
-    console.print(summary_table(graph.graph_summary(dataset)))
+    """Run the HTTP service on the database of KETNOI_DATA_DIR (or KETNOI_DATABASE_URL)."""
+    import os
+
+    import uvicorn
+
+    from api import storage
+    from api.service import ServiceSettings, create_app
+
+    if data_dir is not None:
+        # Workers are separate processes: they read the folder from the environment.
+        os.environ["KETNOI_DATA_DIR"] = str(data_dir)
+    settings = ServiceSettings()
+    engine = storage.make_engine(settings.database_url, settings.data_dir)
+    storage.upgrade(engine)
+    if demo:
+        if storage.dataset_from_db(engine).firms.empty:
+            storage.load_into(engine, load_or_exit(DEMO_DIR), actor="cli")
+            console.print(f"loaded the demo world {DEMO_DIR}", highlight=False)
+        key = storage.create_key(engine, "staff", label="serve --demo")
+        console.print(f"staff key (shown once): {key}", highlight=False, soft_wrap=True)
+    console.print(
+        f"OpenAPI docs: http://{host}:{port}/docs (the model trains first; allow a few seconds)",
+        highlight=False,
+    )
+    if workers > 1:
+        engine.dispose()
+        uvicorn.run("api.service:create_app", factory=True, host=host, port=port, workers=workers)
+    else:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
+
+
+keys_app = typer.Typer(help="Create and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="staff, analyst or firm.")],
+    firm: Annotated[str | None, typer.Option("--firm", help="The firm_id (role firm).")] = None,
+    expires: Annotated[
+        float | None, typer.Option("--expires", min=0, help="Days until the key expires.")
+    ] = None,
+    label: Annotated[str, typer.Option("--label", help="Whose key, what for.")] = "",
+    database: Annotated[
+        str | None, typer.Option("--database", help="SQLAlchemy URL of the database.")
+    ] = None,
+) -> None:
+    """Make an API key and print it: the only time it is shown."""
+    from api import storage
+
+    engine = storage_engine(database)
+    try:
+        key = storage.create_key(engine, role, firm, expires, label, actor="cli")
+        info = storage.verify_key(engine, key)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    console.print(key, highlight=False, soft_wrap=True)
+    if info is not None:
+        err.print(f"key id {info.id} ({info.role}); revoke with `ketnoi keys revoke {info.id}`")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id.", min=1)],
+    database: Annotated[
+        str | None, typer.Option("--database", help="SQLAlchemy URL of the database.")
+    ] = None,
+) -> None:
+    """Revoke a key for good."""
+    from api import storage
+
+    engine = storage_engine(database)
+    try:
+        revoked = storage.revoke_key(engine, key_id, actor="cli")
+    finally:
+        engine.dispose()
+    if not revoked:
+        raise fail(f"no key {key_id}, or it was revoked already")
+    console.print(f"revoked key {key_id}", highlight=False)
 
 
 DatabaseOpt = Annotated[

@@ -101,6 +101,7 @@ class FirmIndex:
     demand_processes: sp.csr_matrix = field(repr=False)  # demand rows x processes required
     explicit_demand: sp.csr_matrix = field(repr=False)  # buyers x categories from demands.csv
     bom_demand: sp.csr_matrix = field(repr=False)  # buyers x categories: inputs of what they make
+    buyer_positions: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dataset(cls, dataset: graph.Dataset) -> FirmIndex:
@@ -262,12 +263,11 @@ class FirmIndex:
 
     def buyer_index(self, buyer_id: str) -> int:
         """Position of a buyer; KeyError with a plain message where it is not one."""
+        # A dict lookup: this sits on the path of every served request.
+        if not self.buyer_positions and len(self.buyer_ids):
+            self.buyer_positions.update((b, i) for i, b in enumerate(self.buyer_ids))
         try:
-            # A dict lookup: this sits on the path of every served request.
-            return self._buyer_positions[buyer_id]
-        except AttributeError:
-            self._buyer_positions = {b: i for i, b in enumerate(self.buyer_ids)}
-            return self.buyer_index(buyer_id)
+            return self.buyer_positions[buyer_id]
         except (KeyError, TypeError):
             raise KeyError(
                 f"'{buyer_id}' is not a buyer (role buyer or both) in the data"

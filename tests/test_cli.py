@@ -32,6 +32,7 @@ COMMANDS = [
     "serve",
     "load",
     "dump",
+    "keys",
 ]
 
 
@@ -193,3 +194,21 @@ def test_load_then_dump_round_trip(tmp_path: Path) -> None:
     assert code == 0
     again = graph.load_dataset(tmp_path / "out")
     assert again.fingerprint() == graph.load_dataset(TINY).fingerprint()
+
+
+def test_keys_create_and_revoke(tmp_path: Path) -> None:
+    from api import storage
+
+    url = f"sqlite:///{tmp_path / 'ketnoi.db'}"
+    result = runner.invoke(app, ["keys", "create", "--role", "analyst", "--database", url])
+    assert result.exit_code == 0
+    key = result.stdout.strip()
+    engine = storage.make_engine(url)
+    info = storage.verify_key(engine, key)
+    assert info is not None and info.role == "analyst"
+    assert runner.invoke(app, ["keys", "revoke", str(info.id), "--database", url]).exit_code == 0
+    assert storage.verify_key(engine, key) is None
+    assert runner.invoke(app, ["keys", "revoke", str(info.id), "--database", url]).exit_code == 1
+    bad = runner.invoke(app, ["keys", "create", "--role", "king", "--database", url])
+    assert bad.exit_code == 1
+    engine.dispose()

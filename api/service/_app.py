@@ -1,0 +1,150 @@
+"""The FastAPI application: the model loaded in ``lifespan``, routers, and JSON errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+import graph
+import matcher
+from api.storage import make_engine, upgrade
+
+from . import _routes_demands, _routes_firms, _routes_model, _routes_recommend, _routes_reference
+from ._holder import ModelHolder, ServedModel, fit_served_model, served_from_matcher
+from ._schemas import UNPROCESSABLE
+from ._settings import ServiceSettings
+from ._store import Conflict, Invalid, NotFound
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ketnoi.service")
+
+DESCRIPTION = """\
+Tiered supplier-buyer recommendations, with reasons, over the ketnoi database.
+
+Every route but `GET /v1/health` needs an API key, in `Authorization: Bearer <key>` or
+`X-API-Key: <key>`. Roles: **staff** (everything), **analyst** (read everything, change nothing),
+**firm** (its own profile, demands and recommendations; other firms' public fields only).
+
+Writes are audited and take effect in the database at once; the served model keeps serving
+until staff retrain it (`POST /v1/model/retrain`), which swaps the new model in whole.
+"""
+
+
+def _initial_model(engine: Engine, settings: ServiceSettings) -> ServedModel | None:
+    try:
+        return fit_served_model(engine, precompute=settings.precompute)
+    except (graph.DatasetError, ValueError) as exc:
+        # An empty or not yet loaded database: serve without a model until a retrain.
+        log.warning("no model fitted at start-up: %s", exc)
+        return None
+
+
+def _message(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e["type"]}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(_message(e) for e in exc.errors()) or "invalid request"
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=UNPROCESSABLE)
+
+
+def _handler(code: int) -> Any:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.args[0]) if exc.args else str(exc)}, code)
+
+    return handle
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    matcher: matcher.Matcher | None = None,
+) -> FastAPI:
+    """The ketnoi HTTP service.
+
+    Parameters
+    ----------
+    settings : ServiceSettings, optional
+        Default: read from ``KETNOI_*`` environment variables.
+    engine : Engine, optional
+        The database (migrated at start-up). Default: :func:`api.storage.make_engine` on the
+        settings' ``database_url`` and ``data_dir``.
+    matcher : matcher.Matcher, optional
+        A fitted matcher to serve. Default: fitted at start-up on the database's rows.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> from api.storage import make_engine
+    >>> with TestClient(create_app(engine=make_engine("sqlite://"))) as client:
+    ...     client.get("/v1/health").json()["status"]
+    'ok'
+    """
+    settings = settings or ServiceSettings()
+    given_engine, given_matcher = engine, matcher
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = given_engine or make_engine(settings.database_url, settings.data_dir)
+        upgrade(engine)
+        served = (
+            served_from_matcher(given_matcher)
+            if given_matcher is not None
+            else _initial_model(engine, settings)
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.holder = ModelHolder(served)
+        try:
+            yield
+        finally:
+            app.state.holder.wait(timeout=60)
+            if given_engine is None:
+                engine.dispose()
+
+    app = FastAPI(
+        title="ketnoi",
+        summary="Supply-chain linkage matching",
+        description=DESCRIPTION,
+        version=_version(),
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(NotFound, _handler(status.HTTP_404_NOT_FOUND))
+    app.add_exception_handler(Conflict, _handler(status.HTTP_409_CONFLICT))
+    app.add_exception_handler(Invalid, _handler(UNPROCESSABLE))
+    for module in (
+        _routes_model,
+        _routes_recommend,
+        _routes_firms,
+        _routes_demands,
+        _routes_reference,
+    ):
+        app.include_router(module.router)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ketnoi")
+    except PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0.0.0+unknown"

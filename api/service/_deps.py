@@ -1,0 +1,132 @@
+"""Shared dependencies of the routes: the engine, the served model, and the caller's key.
+
+Keys come in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A missing or invalid
+key is a 401; a valid key outside the route's roles is a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from api.storage import KeyInfo, verify_key
+
+from ._holder import ModelHolder, ServedModel
+from ._settings import ServiceSettings
+
+__all__ = [
+    "AnyKey",
+    "EngineDep",
+    "HolderDep",
+    "ReaderKey",
+    "ServedDep",
+    "SettingsDep",
+    "StaffKey",
+    "ensure_own_firm",
+    "is_reader",
+]
+
+_MAX_KEY_LENGTH = 200
+
+bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer kn_...`")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: kn_...`")
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+
+
+def get_served(holder: HolderDep) -> ServedModel:
+    """The model serving now, read once for the whole request (503 without one)."""
+    served = holder.current
+    if served is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "no model is loaded yet: load data into the database and retrain",
+        )
+    return served
+
+
+ServedDep = Annotated[ServedModel, Depends(get_served)]
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def current_key(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    header_key: Annotated[str | None, Depends(api_key_header)],
+) -> KeyInfo:
+    """The caller's valid key (401 when missing, unknown, expired or revoked)."""
+    plaintext = credentials.credentials if credentials is not None else header_key
+    if not plaintext:
+        raise _unauthorised(
+            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+        )
+    info = None if len(plaintext) > _MAX_KEY_LENGTH else verify_key(engine, plaintext.strip())
+    if info is None:
+        raise _unauthorised("the API key is not valid (unknown, expired or revoked)")
+    return info
+
+
+AnyKey = Annotated[KeyInfo, Depends(current_key)]
+
+
+def is_reader(key: KeyInfo) -> bool:
+    """Staff and analysts read everything."""
+    return key.role in {"staff", "analyst"}
+
+
+def require_reader(key: AnyKey) -> KeyInfo:
+    if not is_reader(key):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs a staff or analyst key")
+    return key
+
+
+def require_staff(key: AnyKey) -> KeyInfo:
+    if key.role != "staff":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs a staff key")
+    return key
+
+
+ReaderKey = Annotated[KeyInfo, Depends(require_reader)]
+StaffKey = Annotated[KeyInfo, Depends(require_staff)]
+
+
+def ensure_own_firm(key: KeyInfo, *firm_ids: str | None, write: bool = False) -> None:
+    """403 unless the key may act for one of ``firm_ids``.
+
+    Staff may do anything; analysts may read anything and change nothing; a firm key may act
+    only for its own firm.
+    """
+    if key.role == "staff" or (key.role == "analyst" and not write):
+        return
+    if key.role == "analyst":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an analyst key cannot change anything")
+    if key.firm_id is None or key.firm_id not in firm_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "a firm key may only see or change its own firm's data"
+        )

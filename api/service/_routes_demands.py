@@ -1,0 +1,141 @@
+"""Demands: what firms buy or want to buy, with confidential demands masked for other firms.
+
+A confidential demand is shown in full to staff, analysts and its own firm only; any other
+firm key sees it as "a buyer in sector S needs category C", without the buyer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from sqlalchemy import select
+
+import graph
+from api.storage import Demand, KeyInfo
+
+from ._deps import AnyKey, EngineDep, ensure_own_firm, is_reader
+from ._schemas import (
+    MAX_ID,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    UNPROCESSABLE,
+    DemandCreate,
+    DemandPublic,
+    DemandUpdate,
+    Page,
+)
+from ._store import (
+    DEMANDS,
+    Row,
+    category_names,
+    create_row,
+    delete_row,
+    firm_sectors,
+    get_row,
+    list_rows,
+    update_row,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/demands", tags=["demands"])
+
+IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
+
+
+def _db_values(fields: dict[str, Any]) -> Row:
+    out = dict(fields)
+    if "required_certifications" in out:
+        certs = (graph.normalise_certification(c) for c in out["required_certifications"] or [])
+        out["required_certifications"] = ";".join(dict.fromkeys(certs))
+    if "required_processes" in out:
+        processes = graph.split_list(list(out["required_processes"] or []))
+        out["required_processes"] = ";".join(processes)
+    if out.get("confidential", False) is None:
+        raise HTTPException(UNPROCESSABLE, "confidential cannot be null")
+    return out
+
+
+def _views(engine: Any, rows: list[Row], key: KeyInfo) -> list[DemandPublic]:
+    sectors = firm_sectors(engine, [r["firm_id"] for r in rows])
+    names: dict[str, str] | None = None
+    out = []
+    for row in rows:
+        sector = sectors.get(row["firm_id"], "")
+        if row["confidential"] and not is_reader(key) and key.firm_id != row["firm_id"]:
+            names = names if names is not None else category_names(engine)
+            category = row["category_id"]
+            named = f"{names.get(category, '')} ({category})" if names.get(category) else category
+            summary = f"a buyer in sector {sector or 'unknown'} needs {named}"
+            out.append(
+                DemandPublic(masked=True, summary=summary, sector=sector, category_id=category)
+            )
+        else:
+            out.append(DemandPublic.model_validate({**row, "sector": sector}))
+    return out
+
+
+@router.get("", response_model=Page[DemandPublic], summary="List demands")
+def list_demands(
+    engine: EngineDep,
+    key: AnyKey,
+    firm_id: Filter = None,
+    category_id: Filter = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> dict[str, Any]:
+    """Live demands, by firm then category (every role; confidential ones masked for other
+    firms' keys)."""
+    query = select(Demand).where(Demand.deleted_at.is_(None)).order_by(Demand.id)
+    if firm_id:
+        query = query.where(Demand.firm_id == firm_id)
+    if category_id:
+        query = query.where(Demand.category_id == category_id)
+    found = list_rows(engine, query, page, page_size)
+    items = _views(engine, found.rows, key)
+    return {"items": items, "total": found.total, "page": page, "page_size": page_size}
+
+
+@router.get("/{firm_id}/{category_id}", response_model=DemandPublic, summary="Get a demand")
+def get_demand(firm_id: IdPath, category_id: IdPath, engine: EngineDep, key: AnyKey) -> Any:
+    """One demand (masked where it is another firm's confidential demand)."""
+    return _views(engine, [get_row(engine, DEMANDS, [firm_id, category_id])], key)[0]
+
+
+@router.post(
+    "", response_model=DemandPublic, status_code=status.HTTP_201_CREATED, summary="File a demand"
+)
+def create_demand(body: DemandCreate, engine: EngineDep, key: AnyKey) -> Any:
+    """A new demand (staff for any buyer; a firm key for its own firm, the default firm_id)."""
+    values = body.model_dump()
+    values["firm_id"] = values["firm_id"] or key.firm_id
+    if not values["firm_id"]:
+        raise HTTPException(UNPROCESSABLE, "firm_id is required")
+    ensure_own_firm(key, values["firm_id"], write=True)
+    row = create_row(engine, DEMANDS, _db_values(values), key)
+    return _views(engine, [row], key)[0]
+
+
+@router.patch("/{firm_id}/{category_id}", response_model=DemandPublic, summary="Update a demand")
+def update_demand(
+    firm_id: IdPath, category_id: IdPath, body: DemandUpdate, engine: EngineDep, key: AnyKey
+) -> Any:
+    """Change the fields given (staff, or the demand's own firm)."""
+    ensure_own_firm(key, firm_id, write=True)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise HTTPException(UNPROCESSABLE, "no field to change was given")
+    row = update_row(engine, DEMANDS, [firm_id, category_id], _db_values(changes), key)
+    return _views(engine, [row], key)[0]
+
+
+@router.delete(
+    "/{firm_id}/{category_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a demand"
+)
+def delete_demand(firm_id: IdPath, category_id: IdPath, engine: EngineDep, key: AnyKey) -> Response:
+    """Soft-delete a demand (staff, or the demand's own firm)."""
+    ensure_own_firm(key, firm_id, write=True)
+    delete_row(engine, DEMANDS, [firm_id, category_id], key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,398 @@
+"""Request and response bodies, split by purpose: ``...Create``, ``...Update``, ``...Public``.
+
+Every field is bounded (lengths, ranges, list sizes), so bad input is a 422 with a message
+rather than a failure deeper down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+import graph
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_K",
+    "MAX_PAGE_SIZE",
+]
+
+#: The status of a request the service understood but cannot accept (bad values).
+UNPROCESSABLE = 422
+
+#: Bounds of every query parameter: a request can never ask for unbounded work.
+MAX_K = 100
+MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000
+MAX_DEPTH = 5
+MAX_ID = 64
+MAX_TEXT = 300
+MAX_ROW_ID = 2**31 - 1
+
+Id = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_ID, pattern=r"^[^;\s/]+$"
+    ),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Item = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^;]+$")
+]
+Items = Annotated[list[Item], Field(max_length=50)]
+Role = Literal["supplier", "buyer", "both"]
+Ownership = Literal["", "domestic", "soe", "jv", "fdi"]
+Country = Annotated[str, StringConstraints(pattern=r"^([A-Z]{2})?$")]
+Lang = Literal["en", "vi"]
+
+
+def _split(value: Any) -> list[str]:
+    return list(graph.split_list(value)) if isinstance(value, str) else value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# -- firms ------------------------------------------------------------------------------------
+class _FirmFields(_Body):
+    name_en: Text = ""
+    tax_code: Annotated[str, StringConstraints(max_length=20)] = ""
+    ownership: Ownership = ""
+    country_of_origin: Country = ""
+    sector: Text = ""
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    park: Annotated[str, StringConstraints(max_length=MAX_ID)] = ""
+    employees: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
+    founded: Annotated[int | None, Field(ge=1900, le=dt.date.today().year)] = None
+    certifications: Items = []
+    processes: Items = []
+    languages: Items = []
+    listed: bool = True
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class FirmCreate(_FirmFields):
+    """A new firm (staff only)."""
+
+    firm_id: Id
+    name: Name
+    role: Role
+
+
+class FirmUpdate(_Body):
+    """Changes to a firm: only the fields given are changed."""
+
+    name: Name | None = None
+    role: Role | None = None
+    name_en: Text | None = None
+    tax_code: Annotated[str | None, StringConstraints(max_length=20)] = None
+    ownership: Ownership | None = None
+    country_of_origin: Country | None = None
+    sector: Text | None = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    park: Annotated[str | None, StringConstraints(max_length=MAX_ID)] = None
+    employees: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
+    founded: Annotated[int | None, Field(ge=1900, le=dt.date.today().year)] = None
+    certifications: Items | None = None
+    processes: Items | None = None
+    languages: Items | None = None
+    listed: bool | None = None
+    description: Annotated[str | None, StringConstraints(max_length=5000)] = None
+
+
+class FirmSummary(BaseModel):
+    """What any key holder may see of a firm: its public fields."""
+
+    firm_id: str
+    name: str
+    name_en: str
+    role: str
+    sector: str
+    park: str
+    certifications: list[str]
+    processes: list[str]
+    capabilities: list[str]
+    country_of_origin: str
+    ownership: str
+
+    _split_lists = field_validator("certifications", "processes", mode="before")(_split)
+
+
+class FirmPublic(FirmSummary):
+    """Every field of a firm: for staff, analysts and the firm itself."""
+
+    tax_code: str
+    lat: float | None
+    lon: float | None
+    employees: int | None
+    founded: int | None
+    languages: list[str]
+    listed: bool
+    description: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    _split_more = field_validator("languages", mode="before")(_split)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, and how many items there are over all pages."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+# -- parks and categories ---------------------------------------------------------------------
+class ParkCreate(_Body):
+    """A new industrial park or cluster."""
+
+    park_id: Id
+    name: Name
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    kind: Text = ""
+
+
+class ParkUpdate(_Body):
+    """Changes to a park."""
+
+    name: Name | None = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    kind: Text | None = None
+
+
+class ParkPublic(BaseModel):
+    """An industrial park or cluster."""
+
+    park_id: str
+    name: str
+    lat: float | None
+    lon: float | None
+    kind: str
+
+
+class CategoryPublic(BaseModel):
+    """A product category."""
+
+    category_id: str
+    name: str
+    name_vi: str
+    parent_id: str
+    hs_code: str
+
+
+class CategoryNode(CategoryPublic):
+    """A category with its sub-categories."""
+
+    children: list[CategoryNode] = []
+
+
+# -- capabilities, demands, links ---------------------------------------------------------------
+class CapabilityCreate(_Body):
+    """What a firm can make (``firm_id`` defaults to the caller's firm)."""
+
+    firm_id: Id | None = None
+    category_id: Id
+    capacity: Annotated[float | None, Field(ge=0, le=1e15)] = None
+
+
+class CapabilityUpdate(_Body):
+    """Changes to a capability."""
+
+    capacity: Annotated[float | None, Field(ge=0, le=1e15)] = None
+
+
+class CapabilityPublic(BaseModel):
+    """What a firm can make, and how much a year."""
+
+    firm_id: str
+    category_id: str
+    capacity: float | None
+
+
+class DemandCreate(_Body):
+    """What a firm buys or wants to buy (``firm_id`` defaults to the caller's firm)."""
+
+    firm_id: Id | None = None
+    category_id: Id
+    volume: Annotated[float | None, Field(ge=0, le=1e15)] = None
+    required_certifications: Items = []
+    required_processes: Items = []
+    confidential: bool = False
+
+
+class DemandUpdate(_Body):
+    """Changes to a demand."""
+
+    volume: Annotated[float | None, Field(ge=0, le=1e15)] = None
+    required_certifications: Items | None = None
+    required_processes: Items | None = None
+    confidential: bool | None = None
+
+
+class DemandPublic(BaseModel):
+    """A demand. A confidential demand of another firm is masked: only ``masked``,
+    ``summary``, ``sector`` and ``category_id`` are filled ("a buyer in sector S needs C")."""
+
+    masked: bool = False
+    summary: str = ""
+    firm_id: str | None = None
+    sector: str = ""
+    category_id: str
+    volume: float | None = None
+    required_certifications: list[str] = []
+    required_processes: list[str] = []
+    confidential: bool | None = None
+
+    _split_lists = field_validator("required_certifications", "required_processes", mode="before")(
+        _split
+    )
+
+
+class LinkCreate(_Body):
+    """An observed supplier-buyer relationship."""
+
+    supplier_id: Id
+    buyer_id: Id
+    category_id: Annotated[str, StringConstraints(max_length=MAX_ID, pattern=r"^[^;\s/]*$")] = ""
+    since: Annotated[int | None, Field(ge=1900, le=dt.date.today().year)] = None
+    status: Literal["active", "ended"] = "active"
+
+
+class LinkUpdate(_Body):
+    """Changes to a link."""
+
+    since: Annotated[int | None, Field(ge=1900, le=dt.date.today().year)] = None
+    status: Literal["active", "ended"] | None = None
+
+
+class LinkPublic(BaseModel):
+    """A supplier-buyer relationship."""
+
+    supplier_id: str
+    buyer_id: str
+    category_id: str
+    since: int | None
+    status: str
+
+
+# -- recommendations and the model --------------------------------------------------------------
+class Recommendation(BaseModel):
+    """One recommended pair, with the reasons to read out."""
+
+    buyer_id: str | None
+    supplier_id: str
+    category_id: str
+    tier: int | None
+    rank: int | None
+    score: float | None
+    reasons: list[str]
+    buyer_name: str | None = None
+    supplier_name: str | None = None
+    supplier_park: str | None = None
+
+
+class Recommendations(BaseModel):
+    """Recommendations and the model version that made them."""
+
+    model_version: str
+    items: list[Recommendation]
+
+
+class ChainLink(BaseModel):
+    """A firm of a buyer's tiered chain: an existing supplier or a recommended one."""
+
+    supplier_id: str
+    supplier_name: str | None
+    parent_id: str
+    parent_name: str | None
+    tier: int
+    existing: bool
+    category_id: str
+    rank: int | None
+    score: float | None
+    reasons: list[str]
+
+
+class Chain(BaseModel):
+    """The chain upstream of a buyer, tier by tier."""
+
+    model_version: str
+    buyer_id: str
+    depth: int
+    items: list[ChainLink]
+
+
+class Contribution(BaseModel):
+    """One feature's value and its contribution to the pair's log-odds."""
+
+    feature: str
+    value: Any
+    contribution: float
+
+
+class Explanation(BaseModel):
+    """Why (or why not yet) a supplier-buyer pair."""
+
+    model_version: str
+    buyer_id: str
+    supplier_id: str
+    score: float
+    mode: str
+    category_id: str
+    existing_link: bool
+    candidate: bool
+    reasons: list[str]
+    blockers: list[str]
+    contributions: list[Contribution]
+
+
+class ModelInfo(BaseModel):
+    """The served model."""
+
+    version: str | None
+    trained_at: str | None
+    mode: str | None
+    training_fingerprint: str | None
+    metrics: dict[str, Any]
+    retraining: bool
+    last_error: str | None
+
+
+class Health(BaseModel):
+    """The service is up (and whether a model serves)."""
+
+    status: str
+    model_loaded: bool
+    model_version: str | None
+
+
+class AuditPublic(BaseModel):
+    """One audit entry: who, when, what."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    actor_role: str
+    action: str
+    entity: str
+    entity_key: str
+    detail: dict[str, Any]
+
+
+class Error(BaseModel):
+    """Every error: a message for people."""
+
+    detail: str

@@ -1,0 +1,380 @@
+"""Reads and writes of the service, on the storage layer's tables.
+
+Every write runs in one :func:`api.storage.transaction` together with its audit record, so a
+write and its record are committed together or not at all. Rows leave as plain dicts (column
+-> value), never as ORM objects bound to a closed session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, inspect, literal, or_, select
+from sqlalchemy.orm import Session
+
+import graph
+from api.storage import (
+    AuditEntry,
+    Base,
+    Capability,
+    Category,
+    Demand,
+    Firm,
+    KeyInfo,
+    Link,
+    Park,
+    record,
+    transaction,
+)
+
+__all__ = [
+    "Conflict",
+    "Invalid",
+    "NotFound",
+    "Page",
+    "audit_entries",
+    "create_row",
+    "delete_row",
+    "get_row",
+    "list_rows",
+    "update_row",
+]
+
+Row = dict[str, Any]
+
+
+class NotFound(LookupError):
+    """No live row with that key (answered 404)."""
+
+
+class Conflict(ValueError):
+    """The write clashes with what the database holds (answered 409)."""
+
+
+class Invalid(ValueError):
+    """The write names something that does not exist or breaks a rule (answered 422)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and the number of rows over all pages."""
+
+    rows: list[Row]
+    total: int
+
+
+def as_row(obj: Base) -> Row:
+    """The mapped columns of ``obj`` as a dict."""
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+
+# -- what each table is keyed by, and how its rows are named in the audit log ------------------
+@dataclass(frozen=True)
+class Table:
+    """How the service addresses one table."""
+
+    model: type[Base]
+    entity: str
+    key: tuple[str, ...]
+
+    def key_text(self, row: Row) -> str:
+        return "/".join(str(row[k]) for k in self.key)
+
+
+FIRMS = Table(Firm, "firms", ("firm_id",))
+PARKS = Table(Park, "parks", ("park_id",))
+CATEGORIES = Table(Category, "categories", ("category_id",))
+CAPABILITIES = Table(Capability, "capabilities", ("firm_id", "category_id"))
+DEMANDS = Table(Demand, "demands", ("firm_id", "category_id"))
+LINKS = Table(Link, "links", ("supplier_id", "buyer_id", "category_id"))
+
+
+def _live(model: type[Base]) -> Any:
+    return model.deleted_at.is_(None)  # type: ignore[attr-defined]
+
+
+def _has_item(column: Any, item: str) -> Any:
+    """SQL: the ``;``-joined list in ``column`` holds ``item`` (case-insensitively)."""
+    padded = func.lower(literal(";") + column + literal(";"))
+    return padded.contains(f";{item.lower()};", autoescape=True)
+
+
+def _page(session: Session, query: Select[Any], page: int, page_size: int) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    return Page([as_row(r) for r in rows], int(total))
+
+
+# -- reads ----------------------------------------------------------------------------------------
+def firm_query(
+    *,
+    role: str | None = None,
+    sector: str | None = None,
+    park: str | None = None,
+    certification: str | None = None,
+    process: str | None = None,
+    q: str | None = None,
+    listed_or: str | None = None,
+) -> Select[Any]:
+    """Live firms matching every filter given, in firm_id order.
+
+    ``q`` matches names accent- and case-insensitively through the stored folded name (every
+    word must occur); ``listed_or`` keeps unlisted firms out except that one firm.
+    """
+    query = select(Firm).where(_live(Firm)).order_by(Firm.firm_id)
+    if role:
+        query = query.where(Firm.role.in_({role, "both"}) if role != "both" else Firm.role == role)
+    if sector:
+        query = query.where(func.lower(Firm.sector) == sector.lower())
+    if park:
+        query = query.where(Firm.park == park)
+    if certification:
+        query = query.where(
+            _has_item(Firm.certifications, graph.normalise_certification(certification))
+        )
+    if process:
+        query = query.where(_has_item(Firm.processes, " ".join(graph.nfc(process).split())))
+    if q:
+        words = graph.fold(q).split()
+        query = query.where(*(Firm.name_folded.contains(w, autoescape=True) for w in words))
+    if listed_or is not None:
+        query = query.where(or_(Firm.listed.is_(True), Firm.firm_id == listed_or))
+    return query
+
+
+def list_rows(engine: Engine, query: Select[Any], page: int = 1, page_size: int = 50) -> Page:
+    """One page of the rows ``query`` selects."""
+    with Session(engine) as session:
+        return _page(session, query, page, page_size)
+
+
+def all_rows(engine: Engine, query: Select[Any]) -> list[Row]:
+    """Every row ``query`` selects."""
+    with Session(engine) as session:
+        return [as_row(r) for r in session.scalars(query)]
+
+
+def get_row(engine: Engine, table: Table, key: Sequence[str]) -> Row:
+    """The live row of ``table`` with that key; :class:`NotFound` otherwise."""
+    with Session(engine) as session:
+        obj = _get(session, table, key)
+        return as_row(obj)
+
+
+def get_by_id(engine: Engine, table: Table, row_id: int) -> Row:
+    """The live row of ``table`` with that surrogate id; :class:`NotFound` otherwise."""
+    with Session(engine) as session:
+        obj: Any = session.get(table.model, row_id)
+        if obj is None or obj.deleted_at is not None:
+            raise NotFound(f"no {table.entity} row with id {row_id}")
+        return as_row(obj)
+
+
+def _get(session: Session, table: Table, key: Sequence[str], *, live: bool = True) -> Any:
+    model = table.model
+    query = select(model).where(
+        *(getattr(model, k) == v for k, v in zip(table.key, key, strict=True))
+    )
+    obj: Any = session.scalar(query)
+    if obj is None or (live and obj.deleted_at is not None):
+        raise NotFound(f"no {table.entity} row '{'/'.join(key)}'")
+    return obj
+
+
+def capabilities_of(engine: Engine, firm_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The category_ids each firm can make (live capabilities only)."""
+    out: dict[str, list[str]] = {f: [] for f in firm_ids}
+    if not firm_ids:
+        return out
+    query = (
+        select(Capability.firm_id, Capability.category_id)
+        .where(_live(Capability), Capability.firm_id.in_(list(firm_ids)))
+        .order_by(Capability.firm_id, Capability.category_id)
+    )
+    with Session(engine) as session:
+        for firm_id, category_id in session.execute(query):
+            out[firm_id].append(category_id)
+    return out
+
+
+def confidential_demands(engine: Engine, firm_ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(firm_id, category_id) of the live confidential demands of these firms."""
+    if not firm_ids:
+        return set()
+    query = select(Demand.firm_id, Demand.category_id).where(
+        _live(Demand), Demand.confidential.is_(True), Demand.firm_id.in_(list(set(firm_ids)))
+    )
+    with Session(engine) as session:
+        return {(f, c) for f, c in session.execute(query)}
+
+
+def firm_sectors(engine: Engine, firm_ids: Sequence[str]) -> dict[str, str]:
+    """The sector of each firm (deleted firms included)."""
+    query = select(Firm.firm_id, Firm.sector).where(Firm.firm_id.in_(list(set(firm_ids))))
+    with Session(engine) as session:
+        return {f: s for f, s in session.execute(query)}
+
+
+def category_names(engine: Engine) -> dict[str, str]:
+    """The name of every category."""
+    with Session(engine) as session:
+        return {c: n for c, n in session.execute(select(Category.category_id, Category.name))}
+
+
+def audit_entries(engine: Engine, page: int, page_size: int, entity: str | None = None) -> Page:
+    """The audit log, newest first."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    return list_rows(engine, query, page, page_size)
+
+
+# -- checks shared by writes ------------------------------------------------------------------
+def _check_firm(session: Session, firm_id: str, roles: frozenset[str] | None, what: str) -> None:
+    firm = session.scalar(select(Firm).where(Firm.firm_id == firm_id, _live(Firm)))
+    if firm is None:
+        raise Invalid(f"{what} '{firm_id}' is not a firm in the database")
+    if roles is not None and firm.role not in roles:
+        allowed = " or ".join(sorted(roles))
+        raise Invalid(f"{what} '{firm_id}' has role '{firm.role}', not {allowed}")
+
+
+def _check_category(session: Session, category_id: str, what: str = "category_id") -> None:
+    found = session.scalar(
+        select(Category.id).where(Category.category_id == category_id, _live(Category))
+    )
+    if found is None:
+        raise Invalid(f"{what} '{category_id}' is not a category in the database")
+
+
+def _check_park(session: Session, park: str) -> None:
+    # As in the data contract: park is a park_id where parks exist, else free text.
+    if not park or session.scalar(select(Park.id).where(_live(Park)).limit(1)) is None:
+        return
+    if session.scalar(select(Park.id).where(Park.park_id == park, _live(Park))) is None:
+        raise Invalid(f"park '{park}' is not a park_id in the database")
+
+
+def _check_roles_against_links(session: Session, firm_id: str, role: str) -> None:
+    if role not in graph.SUPPLIER_ROLES:
+        n = session.scalar(select(func.count()).where(Link.supplier_id == firm_id, _live(Link)))
+        if n:
+            raise Conflict(
+                f"firm '{firm_id}' supplies in {n} link(s): its role must stay a supplier"
+            )
+    if role not in graph.BUYER_ROLES:
+        n = session.scalar(select(func.count()).where(Link.buyer_id == firm_id, _live(Link)))
+        if n:
+            raise Conflict(f"firm '{firm_id}' buys in {n} link(s): its role must stay a buyer")
+
+
+def _check_references(session: Session, table: Table, values: Row) -> None:
+    if table in (FIRMS, PARKS) and (values.get("lat") is None) != (values.get("lon") is None):
+        raise Invalid("latitude and longitude must be given together")
+    if table is FIRMS:
+        if "park" in values:
+            _check_park(session, values["park"])
+    elif table is CAPABILITIES:
+        _check_firm(session, values["firm_id"], graph.SUPPLIER_ROLES, "firm_id")
+        _check_category(session, values["category_id"])
+    elif table is DEMANDS:
+        _check_firm(session, values["firm_id"], graph.BUYER_ROLES, "firm_id")
+        _check_category(session, values["category_id"])
+    elif table is LINKS:
+        if values["supplier_id"] == values["buyer_id"]:
+            raise Invalid("a firm cannot supply itself")
+        _check_firm(session, values["supplier_id"], graph.SUPPLIER_ROLES, "supplier_id")
+        _check_firm(session, values["buyer_id"], graph.BUYER_ROLES, "buyer_id")
+        if values["category_id"]:
+            _check_category(session, values["category_id"])
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+# -- writes -----------------------------------------------------------------------------------
+def create_row(engine: Engine, table: Table, values: Row, actor: KeyInfo | str) -> Row:
+    """Insert a row (or bring a soft-deleted row with the same key back) and audit it."""
+    key = tuple(str(values[k]) for k in table.key)
+
+    def work(session: Session) -> Row:
+        _check_references(session, table, values)
+        try:
+            old = _get(session, table, key, live=False)
+        except NotFound:
+            old = None
+        if old is not None and old.deleted_at is None:
+            raise Conflict(f"{table.entity} '{'/'.join(key)}' already exists")
+        if old is not None and table is FIRMS:
+            raise Conflict(f"firm '{key[0]}' existed and was deleted: its firm_id cannot be reused")
+        if old is not None:
+            for name, value in values.items():
+                setattr(old, name, value)
+            old.deleted_at = None
+            obj = old
+        else:
+            obj = table.model(**values)
+            session.add(obj)
+        session.flush()
+        detail = {k: _plain(v) for k, v in values.items()}
+        record(session, actor, "create", table.entity, table.key_text(values), detail)
+        return as_row(obj)
+
+    return transaction(engine, work)
+
+
+def update_row(
+    engine: Engine, table: Table, key: Sequence[str], changes: Row, actor: KeyInfo | str
+) -> Row:
+    """Change some columns of a live row and audit the old and new values."""
+
+    def work(session: Session) -> Row:
+        obj = _get(session, table, key)
+        merged = {**as_row(obj), **changes}
+        _check_references(session, table, merged)
+        if table is FIRMS and "role" in changes:
+            _check_roles_against_links(session, obj.firm_id, changes["role"])
+        before = {k: _plain(getattr(obj, k)) for k in changes}
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        session.flush()
+        detail = {"before": before, "after": {k: _plain(v) for k, v in changes.items()}}
+        record(session, actor, "update", table.entity, "/".join(key), detail)
+        return as_row(obj)
+
+    return transaction(engine, work)
+
+
+def delete_row(engine: Engine, table: Table, key: Sequence[str], actor: KeyInfo | str) -> Row:
+    """Soft-delete a live row; a firm takes its links, capabilities and demands with it."""
+
+    def work(session: Session) -> Row:
+        obj = _get(session, table, key)
+        if table is PARKS:
+            used = session.scalar(select(func.count()).where(Firm.park == obj.park_id, _live(Firm)))
+            if used:
+                raise Conflict(f"park '{obj.park_id}' is the park of {used} firm(s)")
+        now = dt.datetime.now(dt.UTC)
+        obj.deleted_at = now
+        detail: dict[str, Any] = {}
+        if table is FIRMS:
+            firm_id = obj.firm_id
+            dependents: list[tuple[type[Base], Any]] = [
+                (Link, or_(Link.supplier_id == firm_id, Link.buyer_id == firm_id)),
+                (Capability, Capability.firm_id == firm_id),
+                (Demand, Demand.firm_id == firm_id),
+            ]
+            for model, condition in dependents:
+                rows = session.scalars(select(model).where(condition, _live(model))).all()
+                for row in rows:
+                    row.deleted_at = now  # type: ignore[attr-defined]
+                detail[model.__tablename__] = len(rows)
+        session.flush()
+        record(session, actor, "delete", table.entity, "/".join(key), detail)
+        return as_row(obj)
+
+    return transaction(engine, work)
