@@ -396,3 +396,73 @@ class Error(BaseModel):
     """Every error: a message for people."""
 
     detail: str
+
+
+# -- category writes and outcomes ---------------------------------------------------------------
+OptionalId = Annotated[str, StringConstraints(max_length=MAX_ID, pattern=r"^[^;\s/]*$")]
+HsCode = Annotated[str, StringConstraints(max_length=20, pattern=r"^[0-9.]*$")]
+OutcomeKind = Literal["contacted", "met", "negotiating", "contracted", "declined"]
+MAX_REASON = 2000
+
+
+class CategoryCreate(_Body):
+    """A new product category (``parent_id`` an existing category, or ``""`` for a root)."""
+
+    category_id: Id
+    name: Name
+    name_vi: Text = ""
+    parent_id: OptionalId = ""
+    hs_code: HsCode = ""
+
+
+class CategoryUpdate(_Body):
+    """Changes to a category: only the fields given are changed."""
+
+    name: Name | None = None
+    name_vi: Text | None = None
+    parent_id: OptionalId | None = None
+    hs_code: HsCode | None = None
+
+
+def _not_future(value: dt.date | None) -> dt.date | None:
+    if value is not None and value.year > dt.date.today().year:
+        raise ValueError(f"{value.isoformat()} is in a future year")
+    return value
+
+
+class OutcomeCreate(_Body):
+    """What came of a supplier-buyer pair: appended, never overwritten."""
+
+    supplier_id: Id
+    buyer_id: Id
+    outcome: OutcomeKind
+    date: Annotated[dt.date | None, Field(ge=dt.date(1900, 1, 1))] = None
+    event_id: OptionalId = ""
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=MAX_REASON),
+        Field(validate_default=True),
+    ] = ""
+
+    _date_not_future = field_validator("date")(_not_future)
+
+    @field_validator("reason")
+    @classmethod
+    def _declined_has_reason(cls, value: str, info: Any) -> str:
+        if info.data.get("outcome") == "declined" and not value:
+            raise ValueError("a declined outcome needs a reason")
+        return value
+
+
+class OutcomePublic(BaseModel):
+    """One recorded outcome, with who recorded it and when."""
+
+    id: int
+    supplier_id: str
+    buyer_id: str
+    outcome: str
+    date: dt.date | None
+    event_id: str
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime

@@ -21,10 +21,12 @@ from api.storage import (
     Base,
     Capability,
     Category,
+    CategoryInput,
     Demand,
     Firm,
     KeyInfo,
     Link,
+    Outcome,
     Park,
     record,
     transaction,
@@ -35,11 +37,15 @@ __all__ = [
     "Invalid",
     "NotFound",
     "Page",
+    "append_outcome",
     "audit_entries",
+    "capability_query",
     "create_row",
     "delete_row",
     "get_row",
+    "link_query",
     "list_rows",
+    "outcome_query",
     "update_row",
 ]
 
@@ -142,6 +148,85 @@ def firm_query(
         query = query.where(*(Firm.name_folded.contains(w, autoescape=True) for w in words))
     if listed_or is not None:
         query = query.where(or_(Firm.listed.is_(True), Firm.firm_id == listed_or))
+    return query
+
+
+def _party(supplier: Any, buyer: Any, firm_id: str | None) -> Any:
+    """SQL: the firm is the supplier or the buyer of the row."""
+    return or_(supplier == firm_id, buyer == firm_id)
+
+
+def link_query(
+    *,
+    supplier_id: str | None = None,
+    buyer_id: str | None = None,
+    category_id: str | None = None,
+    status: str | None = None,
+    party: str | None = None,
+    restrict: bool = False,
+) -> Select[Any]:
+    """Live links matching every filter given, in load order.
+
+    With ``restrict``, only the links where ``party`` is the supplier or the buyer.
+    """
+    query = select(Link).where(_live(Link)).order_by(Link.id)
+    if supplier_id:
+        query = query.where(Link.supplier_id == supplier_id)
+    if buyer_id:
+        query = query.where(Link.buyer_id == buyer_id)
+    if category_id is not None:
+        query = query.where(Link.category_id == category_id)
+    if status:
+        query = query.where(Link.status == status)
+    if restrict:
+        query = query.where(_party(Link.supplier_id, Link.buyer_id, party))
+    return query
+
+
+def capability_query(
+    *, firm_id: str | None = None, category_id: str | None = None, listed_or: str | None = None
+) -> Select[Any]:
+    """Live capabilities of live firms matching every filter given, in load order.
+
+    ``listed_or`` keeps the capabilities of unlisted firms out except that one firm's.
+    """
+    query = (
+        select(Capability)
+        .join(Firm, Firm.firm_id == Capability.firm_id)
+        .where(_live(Capability), _live(Firm))
+        .order_by(Capability.id)
+    )
+    if firm_id:
+        query = query.where(Capability.firm_id == firm_id)
+    if category_id:
+        query = query.where(Capability.category_id == category_id)
+    if listed_or is not None:
+        query = query.where(or_(Firm.listed.is_(True), Firm.firm_id == listed_or))
+    return query
+
+
+def outcome_query(
+    *,
+    supplier_id: str | None = None,
+    buyer_id: str | None = None,
+    event_id: str | None = None,
+    outcome: str | None = None,
+    party: str | None = None,
+    restrict: bool = False,
+) -> Select[Any]:
+    """Outcomes matching every filter given, oldest first (with ``restrict``: only those of
+    pairs ``party`` is part of)."""
+    query = select(Outcome).order_by(Outcome.id)
+    if supplier_id:
+        query = query.where(Outcome.supplier_id == supplier_id)
+    if buyer_id:
+        query = query.where(Outcome.buyer_id == buyer_id)
+    if event_id:
+        query = query.where(Outcome.event_id == event_id)
+    if outcome:
+        query = query.where(Outcome.outcome == outcome)
+    if restrict:
+        query = query.where(_party(Outcome.supplier_id, Outcome.buyer_id, party))
     return query
 
 
@@ -258,6 +343,80 @@ def _check_park(session: Session, park: str) -> None:
         raise Invalid(f"park '{park}' is not a park_id in the database")
 
 
+def _check_first_park(session: Session, park_id: str) -> None:
+    # While no park exists, a firm's park is free text; the first park makes it a reference.
+    others = select(Park.id).where(_live(Park), Park.park_id != park_id).limit(1)
+    if session.scalar(others) is not None:
+        return
+    free = session.scalar(
+        select(func.count()).where(_live(Firm), Firm.park != "", Firm.park != park_id)
+    )
+    if free:
+        raise Conflict(
+            f"{free} firm(s) name a park as free text: with a first park, every firm's park "
+            "must be a park_id; give them park_ids (or no park) first"
+        )
+
+
+def _check_first_category(session: Session, category_id: str) -> None:
+    # While no category exists, category_ids elsewhere are not checked; the first one is.
+    others = select(Category.id).where(_live(Category), Category.category_id != category_id)
+    if session.scalar(others.limit(1)) is not None:
+        return
+    for model in (Capability, Demand, Link):
+        column = model.category_id  # type: ignore[attr-defined]
+        used = session.scalar(
+            select(func.count()).where(_live(model), column != "", column != category_id)
+        )
+        if used:
+            raise Conflict(
+                f"{used} {model.__tablename__} row(s) name categories that do not exist: with "
+                "a first category, every category_id must be one; fix those rows first"
+            )
+
+
+def _check_parent(session: Session, category_id: str, parent_id: str) -> None:
+    """The parent must be a live category, and following parents must not lead back."""
+    if not parent_id:
+        return
+    path = [category_id]
+    node = parent_id
+    while node:
+        if node in path:
+            shown = " -> ".join([*path, node])
+            raise Conflict(f"parent_id '{parent_id}' would form a cycle: {shown}")
+        path.append(node)
+        parent = session.scalar(
+            select(Category.parent_id).where(Category.category_id == node, _live(Category))
+        )
+        if parent is None:
+            if node == parent_id:
+                raise Invalid(f"parent_id '{parent_id}' is not a category in the database")
+            return
+        node = parent
+
+
+def _check_category_unused(session: Session, category_id: str) -> None:
+    uses: list[tuple[str, Any, Any]] = [
+        ("child categories", Category, Category.parent_id == category_id),
+        ("capabilities", Capability, Capability.category_id == category_id),
+        ("demands", Demand, Demand.category_id == category_id),
+        ("links", Link, Link.category_id == category_id),
+        (
+            "category inputs",
+            CategoryInput,
+            or_(
+                CategoryInput.input_category_id == category_id,
+                CategoryInput.output_category_id == category_id,
+            ),
+        ),
+    ]
+    for what, model, condition in uses:
+        n = session.scalar(select(func.count()).where(condition, _live(model)))
+        if n:
+            raise Conflict(f"category '{category_id}' is still used by {n} {what}")
+
+
 def _check_roles_against_links(session: Session, firm_id: str, role: str) -> None:
     if role not in graph.SUPPLIER_ROLES:
         n = session.scalar(select(func.count()).where(Link.supplier_id == firm_id, _live(Link)))
@@ -277,6 +436,11 @@ def _check_references(session: Session, table: Table, values: Row) -> None:
     if table is FIRMS:
         if "park" in values:
             _check_park(session, values["park"])
+    elif table is PARKS:
+        _check_first_park(session, values["park_id"])
+    elif table is CATEGORIES:
+        _check_first_category(session, values["category_id"])
+        _check_parent(session, values["category_id"], values.get("parent_id") or "")
     elif table is CAPABILITIES:
         _check_firm(session, values["firm_id"], graph.SUPPLIER_ROLES, "firm_id")
         _check_category(session, values["category_id"])
@@ -358,6 +522,8 @@ def delete_row(engine: Engine, table: Table, key: Sequence[str], actor: KeyInfo 
             used = session.scalar(select(func.count()).where(Firm.park == obj.park_id, _live(Firm)))
             if used:
                 raise Conflict(f"park '{obj.park_id}' is the park of {used} firm(s)")
+        if table is CATEGORIES:
+            _check_category_unused(session, obj.category_id)
         now = dt.datetime.now(dt.UTC)
         obj.deleted_at = now
         detail: dict[str, Any] = {}
@@ -375,6 +541,33 @@ def delete_row(engine: Engine, table: Table, key: Sequence[str], actor: KeyInfo 
                 detail[model.__tablename__] = len(rows)
         session.flush()
         record(session, actor, "delete", table.entity, "/".join(key), detail)
+        return as_row(obj)
+
+    return transaction(engine, work)
+
+
+def append_outcome(engine: Engine, values: Row, actor: KeyInfo) -> Row:
+    """Append an outcome of a pair, with who recorded it and when, and audit it.
+
+    Outcomes are never updated nor deleted: recording the same outcome twice appends two rows.
+    ``recorded_by`` (``key:<id>/<role>``) and ``recorded_at`` are also kept in ``extra``, so a
+    dump's ``outcomes.csv`` carries them.
+    """
+
+    def work(session: Session) -> Row:
+        if values["supplier_id"] == values["buyer_id"]:
+            raise Invalid("a firm cannot be both sides of a pair")
+        _check_firm(session, values["supplier_id"], graph.SUPPLIER_ROLES, "supplier_id")
+        _check_firm(session, values["buyer_id"], graph.BUYER_ROLES, "buyer_id")
+        now = dt.datetime.now(dt.UTC)
+        recorded_by = f"key:{actor.id}/{actor.role}"
+        extra = {"recorded_by": recorded_by, "recorded_at": now.isoformat(timespec="seconds")}
+        obj = Outcome(**values, extra=extra, created_at=now, updated_at=now)
+        session.add(obj)
+        session.flush()
+        detail = {k: _plain(v) for k, v in values.items()}
+        key = f"{values['supplier_id']}/{values['buyer_id']}/{obj.id}"
+        record(session, actor, "append", "outcomes", key, detail)
         return as_row(obj)
 
     return transaction(engine, work)

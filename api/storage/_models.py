@@ -304,6 +304,8 @@ class MatchList(Base):
     model_version: Mapped[str] = mapped_column(String)
     data_fingerprint: Mapped[str] = mapped_column(String)
     k: Mapped[int | None]
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The request the list was derived from (service match lists; ``{}`` otherwise)."""
     rows: Mapped[list[MatchListRow]] = relationship(
         back_populates="match_list", cascade="all, delete-orphan", order_by="MatchListRow.id"
     )
@@ -323,4 +325,7 @@ class MatchListRow(Base):
     rank: Mapped[int]
     score: Mapped[float]
     reasons: Mapped[list[Any]] = mapped_column(default=list)
+    pinned: Mapped[bool] = mapped_column(default=False)
+    side: Mapped[str] = mapped_column(String, default="buyer")
+    """``buyer``: a supplier for the buyer; ``supplier``: a buyer for the supplier."""
     match_list: Mapped[MatchList] = relationship(back_populates="rows")
