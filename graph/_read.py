@@ -21,7 +21,8 @@ __all__ = ["RawTable", "read_source"]
 class RawTable:
     """A table read as text.
 
-    ``lines[i]`` is the line number a spreadsheet shows for ``rows[i]`` (the header is line 1).
+    ``lines[i]`` is the line number a spreadsheet shows for ``rows[i]``; ``header_line`` is the
+    header's (1 unless blank lines come first).
     """
 
     label: str
@@ -30,6 +31,7 @@ class RawTable:
     lines: list[int] = field(default_factory=list)
     decimal: str = "."
     """Decimal mark of number cells: ``,`` in semicolon-separated CSV (European Excel)."""
+    header_line: int = 1
 
 
 def _decode(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
@@ -80,6 +82,7 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     rows: list[list[str]] = []
     lines: list[int] = []
     record = 0
+    header_line = 1
     try:
         for cells in reader:
             record += 1
@@ -87,7 +90,7 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
                 if not any(c.strip() for c in cells):
                     continue
                 header = cells
-                record = 1
+                header_line = record
                 continue
             if not any(c.strip() for c in cells):
                 continue
@@ -99,7 +102,7 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     if header is None:
         return None, [Problem(label, None, None, "file is empty (no header row)")]
     decimal = "," if delimiter == ";" else "."
-    return RawTable(label, header, rows, lines, decimal), problems
+    return RawTable(label, header, rows, lines, decimal, header_line), problems
 
 
 def _cell_text(value: object) -> str:

@@ -146,13 +146,15 @@ def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.D
     for index, name in enumerate(header):
         if name == "":
             if any(index < len(r) and r[index].strip() for r in raw.rows):
-                problems.append(Problem(raw.label, 1, None, f"column {index + 1} has no header"))
+                problems.append(
+                    Problem(raw.label, raw.header_line, None, f"column {index + 1} has no header")
+                )
             continue
         if name in seen:
             problems.append(
                 Problem(
                     raw.label,
-                    1,
+                    raw.header_line,
                     name,
                     f"duplicate header (columns {seen[name] + 1} and {index + 1})",
                 )
@@ -171,7 +173,7 @@ def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.D
     lines = np.asarray(raw.lines, dtype=np.int64)
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     for name in missing:
-        problems.append(Problem(raw.label, 1, name, "required column is missing"))
+        problems.append(Problem(raw.label, raw.header_line, name, "required column is missing"))
     out: dict[str, pd.Series] = {}
     for column in spec.columns:
         if column.name in frame.columns:

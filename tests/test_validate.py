@@ -1048,3 +1048,10 @@ def test_doc_lists_local_ownerships_and_certifications() -> None:
         assert f"`{certification}`" in doc
     listed = re.findall(r"^- `([^`]+)`$", doc, flags=re.M)
     assert sorted(listed) == sorted(INTERNATIONAL_CERTIFICATIONS)
+
+
+def test_blank_lines_before_the_header_keep_spreadsheet_line_numbers(tmp_path):
+    (tmp_path / "firms.csv").write_text("\n\nfirm_id,name,role\nA,Alpha,supplier\nB,,buyer\n")
+    (tmp_path / "links.csv").write_text("supplier_id,buyer_id\nA,B\n")
+    report = graph.validate_dataset(tmp_path)
+    assert [str(p) for p in report.problems] == ["firms.csv:5: name: required value is empty"]
