@@ -172,6 +172,7 @@ ModelOpt = Annotated[
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or vi.")]
 KOpt = Annotated[int, typer.Option("--k", min=1, max=1000, help="How many rows at most.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def matcher_for(source: Path, model: Path | None) -> Any:
@@ -193,6 +194,14 @@ def matcher_for(source: Path, model: Path | None) -> Any:
     for warning in caught:
         err.print(f"warning: {warning.message}", highlight=False, soft_wrap=True)
     return fitted
+
+
+def ask(query: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a matcher query; an unknown firm or category id ends with its message, exit 1."""
+    try:
+        return query(*args, **kwargs)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
 
 
 def _check_lang(lang: str) -> None:
@@ -256,23 +265,21 @@ def recommend(
         str | None, typer.Option(help="Only suppliers holding this certification.")
     ] = None,
     tier: Annotated[int, typer.Option(min=1, max=6, help="1 = direct suppliers.")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """New suppliers for a buyer, best first, with reasons."""
     _check_lang(lang)
     fitted = matcher_for(source, model)
-    try:
-        rows = fitted.recommend(
-            buyer,
-            k,
-            lang=lang,
-            category=category,
-            park=park,
-            certification=certification,
-            tier=tier,
-        )
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    rows = ask(
+        fitted.recommend,
+        buyer,
+        k,
+        lang=lang,
+        category=category,
+        park=park,
+        certification=certification,
+        tier=tier,
+    )
     print_rows(rows, as_json)
 
 
@@ -283,15 +290,12 @@ def suggest_buyers(
     k: KOpt = 10,
     model: ModelOpt = None,
     lang: LangOpt = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Buyers a supplier should approach, best first, with reasons."""
     _check_lang(lang)
     fitted = matcher_for(source, model)
-    try:
-        rows = fitted.suggest_buyers(supplier, k, lang=lang)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    rows = ask(fitted.suggest_buyers, supplier, k, lang=lang)
     print_rows(rows, as_json)
 
 
@@ -303,15 +307,12 @@ def chain(
     k: Annotated[int, typer.Option(min=1, max=50, help="Recommendations per firm.")] = 5,
     model: ModelOpt = None,
     lang: LangOpt = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The tiered supply chain upstream of a buyer: existing and recommended suppliers."""
     _check_lang(lang)
     fitted = matcher_for(source, model)
-    try:
-        rows = fitted.chain(buyer, depth=depth, k=k, lang=lang)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    rows = ask(fitted.chain, buyer, depth=depth, k=k, lang=lang)
     print_rows(rows, as_json)
 
 
@@ -322,15 +323,12 @@ def explain(
     buyer: Annotated[str, typer.Option("--buyer", help="The buyer's firm_id.")],
     model: ModelOpt = None,
     lang: LangOpt = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Why, or why not yet, a supplier-buyer pair: score, contributions, blockers."""
     _check_lang(lang)
     fitted = matcher_for(source, model)
-    try:
-        report = fitted.explain(supplier, buyer, lang=lang)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    report = ask(fitted.explain, supplier, buyer, lang=lang)
     if as_json:
         print_json(report)
         return
@@ -376,10 +374,7 @@ def match_list(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        try:
-            rows = fitted.match_list(ids, k, lang=lang, progress=advance)
-        except KeyError as exc:
-            raise fail(str(exc.args[0])) from None
+        rows = ask(fitted.match_list, ids, k, lang=lang, progress=advance)
     rows = rows.assign(reasons=rows["reasons"].map(" | ".join))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
@@ -403,7 +398,7 @@ def evaluate(
         str | None,
         typer.Option(help="Comma-separated subset of: model, random, popular, l3, itemknn, als."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Hide links, refit the matcher and every baseline, and measure who finds them again."""
     from matcher import evaluate as run_evaluation
