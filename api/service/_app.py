@@ -16,7 +16,18 @@ import graph
 import matcher
 from api.storage import make_engine, upgrade
 
-from . import _routes_demands, _routes_firms, _routes_model, _routes_recommend, _routes_reference
+from . import (
+    _routes_capabilities,
+    _routes_demands,
+    _routes_firms,
+    _routes_imports,
+    _routes_links,
+    _routes_match_lists,
+    _routes_model,
+    _routes_outcomes,
+    _routes_recommend,
+    _routes_reference,
+)
 from ._holder import ModelHolder, ServedModel, fit_served_model, served_from_matcher
 from ._schemas import UNPROCESSABLE
 from ._settings import ServiceSettings
@@ -138,6 +149,11 @@ def create_app(
         _routes_reference,
     ):
         app.include_router(module.router)
+    app.include_router(_routes_links.router)
+    app.include_router(_routes_capabilities.router)
+    app.include_router(_routes_outcomes.router)
+    app.include_router(_routes_match_lists.router)
+    app.include_router(_routes_imports.router)
     return app
 
 

@@ -6,13 +6,15 @@ key is a 401; a valid key outside the route's roles is a 403.
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from api.storage import KeyInfo, verify_key
+from api.storage import KeyInfo, verify_key, write_generation
+from api.storage._models import utcnow
 
 from ._holder import ModelHolder, ServedModel
 from ._settings import ServiceSettings
@@ -75,6 +77,30 @@ def _unauthorised(message: str) -> HTTPException:
     )
 
 
+#: Seconds a verified key is trusted without asking the database again. A key revoked through
+#: this process is refused at once (every write clears the cache); one revoked by another
+#: process (the CLI, another worker) is refused at the latest this long after.
+KEY_CACHE_SECONDS = 5.0
+_key_cache: dict[tuple[int, str], tuple[float, int, KeyInfo | None]] = {}
+
+
+def _verified(engine: Any, plaintext: str) -> KeyInfo | None:
+    now = time.monotonic()
+    entry = (id(engine), plaintext)
+    hit = _key_cache.get(entry)
+    generation = write_generation()
+    if hit is not None and hit[1] == generation and now - hit[0] < KEY_CACHE_SECONDS:
+        info = hit[2]
+    else:
+        info = verify_key(engine, plaintext)
+        if len(_key_cache) > 10_000:
+            _key_cache.clear()
+        _key_cache[entry] = (now, generation, info)
+    if info is not None and info.expires_at is not None and info.expires_at <= utcnow():
+        return None
+    return info
+
+
 def current_key(
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -86,7 +112,7 @@ def current_key(
         raise _unauthorised(
             "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
-    info = None if len(plaintext) > _MAX_KEY_LENGTH else verify_key(engine, plaintext.strip())
+    info = None if len(plaintext) > _MAX_KEY_LENGTH else _verified(engine, plaintext.strip())
     if info is None:
         raise _unauthorised("the API key is not valid (unknown, expired or revoked)")
     return info

@@ -8,13 +8,14 @@ but a firm deleted or made unlisted since then is left out of what is served at 
 from __future__ import annotations
 
 import math
+import time
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlalchemy import or_, select
 
-from api.storage import Firm, KeyInfo
+from api.storage import Firm, KeyInfo, write_generation
 
 from ._deps import AnyKey, EngineDep, ServedDep, ensure_own_firm, is_reader
 from ._holder import ServedModel
@@ -65,15 +66,24 @@ def _refusal(exc: LookupError | ValueError) -> HTTPException:
     return HTTPException(code, message)
 
 
+#: Seconds the set of unlisted and deleted firms is reused. A write through this process
+#: refreshes it at once; one through another process shows after at most this long.
+HIDDEN_CACHE_SECONDS = 2.0
+_hidden_cache: dict[int, tuple[float, int, frozenset[str]]] = {}
+
+
 def _hidden_firms(engine: Any, firm_ids: set[str]) -> set[str]:
     """Of these firms, the ones now unlisted or deleted (never recommended to others)."""
     if not firm_ids:
         return set()
-    query = select(Firm).where(
-        Firm.firm_id.in_(sorted(firm_ids)),
-        or_(Firm.listed.is_(False), Firm.deleted_at.is_not(None)),
-    )
-    return {row["firm_id"] for row in all_rows(engine, query)}
+    now, generation = time.monotonic(), write_generation()
+    hit = _hidden_cache.get(id(engine))
+    if hit is None or hit[1] != generation or now - hit[0] >= HIDDEN_CACHE_SECONDS:
+        query = select(Firm).where(or_(Firm.listed.is_(False), Firm.deleted_at.is_not(None)))
+        hidden = frozenset(row["firm_id"] for row in all_rows(engine, query))
+        hit = (now, generation, hidden)
+        _hidden_cache[id(engine)] = hit
+    return set(firm_ids & hit[2])
 
 
 def _masked_reason(served: ServedModel, buyer_id: str, category_id: str, lang: str) -> str:

@@ -1,25 +1,45 @@
-"""Parks and the category tree (read by every role)."""
+"""Parks and the category tree: read by every role, written by staff.
+
+Writes keep the database a valid dataset: a category's parent must exist and may not lead back
+to it (409), and a park or category still in use cannot be deleted (409).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from sqlalchemy import select
 
+import graph
 from api.storage import Category, Park
 
-from ._deps import AnyKey, EngineDep
+from ._deps import AnyKey, EngineDep, StaffKey
 from ._schemas import (
     MAX_ID,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    UNPROCESSABLE,
+    CategoryCreate,
     CategoryNode,
     CategoryPublic,
+    CategoryUpdate,
     Page,
+    ParkCreate,
     ParkPublic,
+    ParkUpdate,
 )
-from ._store import CATEGORIES, PARKS, Row, all_rows, get_row, list_rows
+from ._store import (
+    CATEGORIES,
+    PARKS,
+    Row,
+    all_rows,
+    create_row,
+    delete_row,
+    get_row,
+    list_rows,
+    update_row,
+)
 
 __all__ = ["router"]
 
@@ -77,3 +97,99 @@ def category_tree(engine: EngineDep, key: AnyKey) -> list[dict[str, Any]]:
 def get_category(category_id: IdPath, engine: EngineDep, key: AnyKey) -> Row:
     """One category (every role)."""
     return get_row(engine, CATEGORIES, [category_id])
+
+
+# -- writes (staff) -----------------------------------------------------------------------------
+_REQUIRED = ("name",)
+_TEXTS = ("name", "name_vi", "kind")
+
+
+def _db_values(fields: dict[str, Any]) -> Row:
+    """Body fields as the tables store them: required names not null, texts in NFC."""
+    out = dict(fields)
+    for name, value in fields.items():
+        if value is None and name in _REQUIRED:
+            raise HTTPException(UNPROCESSABLE, f"{name} cannot be null")
+        if value is None and name not in ("lat", "lon"):
+            out[name] = ""
+        elif name in _TEXTS and isinstance(value, str):
+            out[name] = " ".join(graph.nfc(value).split())
+    return out
+
+
+def _changes(body: ParkUpdate | CategoryUpdate) -> Row:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise HTTPException(UNPROCESSABLE, "no field to change was given")
+    return _db_values(changes)
+
+
+@router.post(
+    "/parks",
+    response_model=ParkPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["parks"],
+    summary="Create a park",
+)
+def create_park(body: ParkCreate, engine: EngineDep, key: StaffKey) -> Row:
+    """A new park (staff). The first park turns firms' parks into references: while firms
+    name parks as free text, it is refused (409)."""
+    return create_row(engine, PARKS, _db_values(body.model_dump()), key)
+
+
+@router.patch(
+    "/parks/{park_id}", response_model=ParkPublic, tags=["parks"], summary="Update a park"
+)
+def update_park(park_id: IdPath, body: ParkUpdate, engine: EngineDep, key: StaffKey) -> Row:
+    """Change the fields given (staff)."""
+    return update_row(engine, PARKS, [park_id], _changes(body), key)
+
+
+@router.delete(
+    "/parks/{park_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["parks"],
+    summary="Delete a park",
+)
+def delete_park(park_id: IdPath, engine: EngineDep, key: StaffKey) -> Response:
+    """Soft-delete a park that no firm is in (staff; 409 while a firm is)."""
+    delete_row(engine, PARKS, [park_id], key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/categories",
+    response_model=CategoryPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["categories"],
+    summary="Create a category",
+)
+def create_category(body: CategoryCreate, engine: EngineDep, key: StaffKey) -> Row:
+    """A new category under an existing ``parent_id`` (or a root) (staff)."""
+    return create_row(engine, CATEGORIES, _db_values(body.model_dump()), key)
+
+
+@router.patch(
+    "/categories/{category_id}",
+    response_model=CategoryPublic,
+    tags=["categories"],
+    summary="Update a category",
+)
+def update_category(
+    category_id: IdPath, body: CategoryUpdate, engine: EngineDep, key: StaffKey
+) -> Row:
+    """Change the fields given (staff); a ``parent_id`` that would form a cycle is a 409."""
+    return update_row(engine, CATEGORIES, [category_id], _changes(body), key)
+
+
+@router.delete(
+    "/categories/{category_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["categories"],
+    summary="Delete a category",
+)
+def delete_category(category_id: IdPath, engine: EngineDep, key: StaffKey) -> Response:
+    """Soft-delete a category nothing uses (staff; 409 while sub-categories, capabilities,
+    demands, links or category inputs use it)."""
+    delete_row(engine, CATEGORIES, [category_id], key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 import graph
 
@@ -31,16 +38,47 @@ MAX_ID = 64
 MAX_TEXT = 300
 MAX_ROW_ID = 2**31 - 1
 
+
+def stored_text(value: str) -> str:
+    """Text as the data contract stores it: NFC, runs of white space (control separators
+    such as U+001F included) made one space, trimmed."""
+    return " ".join(graph.nfc(value).split())
+
+
+def _required_text(value: str) -> str:
+    # Checked in the stored form: a value the contract would read as empty is refused here,
+    # or the database would stop reading back as a valid dataset.
+    stored = stored_text(value)
+    if not stored:
+        raise ValueError("must not be empty, white space or control characters only")
+    return stored
+
+
+def _plain_id(value: str) -> str:
+    if stored_text(value) != value or not value.isprintable():
+        raise ValueError("an id may not hold white space or control characters")
+    return value
+
+
 Id = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=MAX_ID, pattern=r"^[^;\s/]+$"
     ),
+    AfterValidator(_plain_id),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(stored_text)
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    AfterValidator(_required_text),
+]
 Item = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^;]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^;]+$"),
+    AfterValidator(_required_text),
 ]
 Items = Annotated[list[Item], Field(max_length=50)]
 Role = Literal["supplier", "buyer", "both"]
@@ -466,3 +504,131 @@ class OutcomePublic(BaseModel):
     reason: str
     recorded_by: str
     recorded_at: dt.datetime
+
+
+# -- match lists --------------------------------------------------------------------------------
+#: Bounds of a match list request: firms, rows per firm, pinned or blocked pairs.
+MAX_LIST_FIRMS = 200
+MAX_LIST_K = 50
+MAX_LIST_PAIRS = 500
+
+
+def _pair(value: Any) -> Any:
+    # A pair may also come as a two-item list: ["B1", "S3"] (buyer first).
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return {"buyer_id": value[0], "supplier_id": value[1]}
+    return value
+
+
+def _pairs_of(value: Any) -> Any:
+    return [_pair(v) for v in value] if isinstance(value, list) else value
+
+
+class FirmPair(_Body):
+    """A buyer-supplier pair (or ``[buyer_id, supplier_id]``)."""
+
+    buyer_id: Id
+    supplier_id: Id
+
+
+Pairs = Annotated[list[FirmPair], Field(max_length=MAX_LIST_PAIRS)]
+ListFirms = Annotated[list[Id], Field(max_length=MAX_LIST_FIRMS)]
+
+
+class MatchListCreate(_Body):
+    """A match list to derive and save (staff only).
+
+    ``buyer_ids`` get their top-``k`` new suppliers (filtered by ``category``, ``park``,
+    ``certification``; no supplier more than ``max_per_supplier`` times over all buyers);
+    ``supplier_ids`` get their top-``k`` buyers. Pairs declined in an outcome and ``blocks``
+    are left out; ``pins`` come first, marked pinned.
+    """
+
+    label: Text = ""
+    buyer_ids: ListFirms = []
+    supplier_ids: ListFirms = []
+    k: Annotated[int, Field(ge=1, le=MAX_LIST_K, description="Rows per firm.")] = 10
+    category: Id | None = None
+    park: Id | None = None
+    certification: Item | None = None
+    max_per_supplier: Annotated[int | None, Field(ge=1, le=MAX_LIST_FIRMS * MAX_LIST_K)] = None
+    lang: Lang = "en"
+    pins: Pairs = []
+    blocks: Pairs = []
+
+    _pairs = field_validator("pins", "blocks", mode="before")(_pairs_of)
+
+
+class MatchListPairs(_Body):
+    """Pairs to add to (and take off) a match list's pins or blocks."""
+
+    add: Pairs = []
+    remove: Pairs = []
+
+    _pairs = field_validator("add", "remove", mode="before")(_pairs_of)
+
+
+class MatchListItem(BaseModel):
+    """One pair of a match list: on the buyer's list (``side`` buyer) or the supplier's."""
+
+    side: str
+    buyer_id: str
+    buyer_name: str | None
+    supplier_id: str
+    supplier_name: str | None
+    category_id: str
+    category_name: str | None
+    tier: int | None
+    rank: int
+    score: float
+    pinned: bool
+    reasons: list[str]
+
+
+class MatchListSummary(BaseModel):
+    """A saved match list without its rows, and the model and data that made it."""
+
+    id: int
+    label: str
+    created_at: dt.datetime
+    created_by: str
+    model_version: str
+    data_fingerprint: str
+    k: int | None
+    rows: int
+
+
+class MatchListPublic(MatchListSummary):
+    """A saved match list: how it was asked for (``params``) and its rows."""
+
+    params: dict[str, Any]
+    items: list[MatchListItem]
+
+
+# -- imports ------------------------------------------------------------------------------------
+class ImportProblem(BaseModel):
+    """One problem of an upload, as ``ketnoi validate --json`` reports it."""
+
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+    severity: str
+
+
+class ImportRefused(BaseModel):
+    """An upload that was not loaded, with every problem found (the database is unchanged)."""
+
+    detail: str
+    ok: bool
+    problems: list[ImportProblem]
+
+
+class ImportResult(BaseModel):
+    """A loaded upload: rows per contract file, and the warnings that did not block it."""
+
+    source: str
+    replace: bool
+    fingerprint: str
+    counts: dict[str, dict[str, int]]
+    warnings: list[ImportProblem]

@@ -28,6 +28,7 @@ from ._engine import (
     make_engine,
     transaction,
     upgrade,
+    write_generation,
 )
 from ._keys import KEY_PREFIX, KEY_ROLES, KeyInfo, create_key, revoke_key, server_secret, verify_key
 from ._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
@@ -87,4 +88,5 @@ __all__ = [
     "transaction",
     "upgrade",
     "verify_key",
+    "write_generation",
 ]

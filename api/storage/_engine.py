@@ -135,6 +135,16 @@ def is_locked(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and ("locked" in text or "busy" in text)
 
 
+_generation = 0
+
+
+def write_generation() -> int:
+    """How many write transactions this process has committed: caches of database reads key on
+    it, so a write made here is seen at once (writes by other processes: after the cache's
+    time limit)."""
+    return _generation
+
+
 def transaction(
     engine: Engine,
     work: Callable[[Session], T],
@@ -162,7 +172,10 @@ def transaction(
     for attempt in range(attempts):
         try:
             with Session(bind) as session, session.begin():
-                return work(session)
+                result = work(session)
+            global _generation
+            _generation += 1
+            return result
         except OperationalError as exc:
             if not is_locked(exc) or attempt == attempts - 1:
                 raise

@@ -55,6 +55,9 @@ class KeyInfo:
     expires_at: dt.datetime | None
 
 
+_SECRET_CACHE: dict[str, bytes] = {}
+
+
 def server_secret(engine: Engine | None = None) -> bytes:
     """The HMAC secret: ``KETNOI_SECRET``, else the data folder's secret file (made if absent).
 
@@ -69,6 +72,10 @@ def server_secret(engine: Engine | None = None) -> bytes:
         return settings.secret.get_secret_value().encode()
     folder = data_dir_of(engine) if engine is not None else settings.data_dir
     path = Path(folder) / _SECRET_FILE
+    # Read once per process: this sits on the path of every authenticated request.
+    cached = _SECRET_CACHE.get(str(path))
+    if cached is not None and path.exists():
+        return cached
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -82,6 +89,7 @@ def server_secret(engine: Engine | None = None) -> bytes:
     secret = path.read_text().strip()
     if not secret:
         raise RuntimeError(f"the secret file {path} is empty: delete it or set KETNOI_SECRET")
+    _SECRET_CACHE[str(path)] = secret.encode()
     return secret.encode()
 
 

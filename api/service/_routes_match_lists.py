@@ -1,0 +1,170 @@
+"""Match lists: top recommendations for many firms at once, to hand out at a trade fair.
+
+Staff create match lists and pin or block pairs; staff and analysts read them (JSON, CSV or
+XLSX). Firm keys get 403 on every match-list route: a list shows many firms' recommendations
+and reasons, which is more than one firm may see. How a list is derived (cap, declined pairs,
+pins, blocks) is in :mod:`api.service._match_lists`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from ._deps import EngineDep, ReaderKey, ServedDep, StaffKey
+from ._match_lists import (
+    MatchListSpec,
+    create_match_list,
+    get_match_list,
+    list_match_lists,
+    match_list_csv,
+    match_list_xlsx,
+    update_pairs,
+)
+from ._schemas import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_ROW_ID,
+    Error,
+    MatchListCreate,
+    MatchListPairs,
+    MatchListPublic,
+    MatchListSummary,
+    Page,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/match-lists", tags=["match lists"])
+
+ListId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error},
+    403: {"model": Error},
+    404: {"model": Error},
+    422: {"model": Error},
+}
+
+
+def _spec(body: MatchListCreate) -> MatchListSpec:
+    return MatchListSpec(
+        buyer_ids=tuple(body.buyer_ids),
+        supplier_ids=tuple(body.supplier_ids),
+        k=body.k,
+        category=body.category,
+        park=body.park,
+        certification=body.certification,
+        max_per_supplier=body.max_per_supplier,
+        lang=body.lang,
+        pins=tuple((p.buyer_id, p.supplier_id) for p in body.pins),
+        blocks=tuple((p.buyer_id, p.supplier_id) for p in body.blocks),
+    )
+
+
+@router.post(
+    "",
+    response_model=MatchListPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={**_ERRORS, 503: {"model": Error}},
+    summary="Create a match list",
+)
+def create(body: MatchListCreate, key: StaffKey, served: ServedDep, engine: EngineDep) -> Any:
+    """Derive a match list with the served model and save it (staff).
+
+    Each of ``buyer_ids`` gets its top-``k`` new suppliers (with the filters; no supplier on
+    more than ``max_per_supplier`` buyers' lists, taken in rank order across buyers), each of
+    ``supplier_ids`` its top-``k`` buyers. Pairs declined in an outcome and ``blocks`` are left
+    out; ``pins`` come first, marked pinned. The list records the model version and the data
+    fingerprint that made it.
+    """
+    list_id = create_match_list(engine, served, _spec(body), label=body.label, actor=key)
+    return get_match_list(engine, list_id)
+
+
+@router.get(
+    "", response_model=Page[MatchListSummary], responses=_ERRORS, summary="List match lists"
+)
+def list_lists(
+    engine: EngineDep,
+    key: ReaderKey,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> dict[str, Any]:
+    """Saved match lists, newest first, without their rows (staff, analyst)."""
+    found = list_match_lists(engine, page, page_size)
+    return {"items": found.rows, "total": found.total, "page": page, "page_size": page_size}
+
+
+@router.get(
+    "/{list_id}",
+    response_model=MatchListPublic,
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "The list as JSON, CSV (UTF-8 with a BOM) or XLSX.",
+            "content": {"text/csv": {}, XLSX: {}},
+        },
+    },
+    summary="Get a match list (JSON, CSV or XLSX)",
+)
+def get_list(
+    list_id: ListId,
+    engine: EngineDep,
+    key: ReaderKey,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(description="json; csv (reasons joined by ' | '); xlsx (a sheet to print)."),
+    ] = "json",
+) -> Any:
+    """One match list with firm names and reasons in plain words (staff, analyst)."""
+    saved = get_match_list(engine, list_id)
+    if format == "json":
+        return saved
+    name = f"match-list-{list_id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(
+            match_list_csv(saved), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(match_list_xlsx(saved), media_type=XLSX, headers=headers)
+
+
+def _change(
+    kind: str, list_id: int, body: MatchListPairs, key: Any, served: Any, engine: Any
+) -> Any:
+    add = [(p.buyer_id, p.supplier_id) for p in body.add]
+    remove = [(p.buyer_id, p.supplier_id) for p in body.remove]
+    update_pairs(engine, served, list_id, kind, add=add, remove=remove, actor=key)
+    return get_match_list(engine, list_id)
+
+
+@router.post(
+    "/{list_id}/pins",
+    response_model=MatchListPublic,
+    responses={**_ERRORS, 409: {"model": Error}, 503: {"model": Error}},
+    summary="Pin pairs on a match list",
+)
+def pin(
+    list_id: ListId, body: MatchListPairs, key: StaffKey, served: ServedDep, engine: EngineDep
+) -> Any:
+    """Pin pairs (``add``) or unpin them (``remove``), then derive the list again with the
+    served model (staff). A pinned pair comes first on its firm's list; pinning a blocked pair
+    unblocks it."""
+    return _change("pins", list_id, body, key, served, engine)
+
+
+@router.post(
+    "/{list_id}/blocks",
+    response_model=MatchListPublic,
+    responses={**_ERRORS, 409: {"model": Error}, 503: {"model": Error}},
+    summary="Block pairs on a match list",
+)
+def block(
+    list_id: ListId, body: MatchListPairs, key: StaffKey, served: ServedDep, engine: EngineDep
+) -> Any:
+    """Block pairs (``add``) or unblock them (``remove``), then derive the list again with the
+    served model (staff). A blocked pair never appears on the list; blocking a pinned pair
+    unpins it."""
+    return _change("blocks", list_id, body, key, served, engine)
