@@ -7,6 +7,7 @@ so a swap in the middle of a request never mixes two models.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class ModelHolder:
 
     def __init__(self, served: ServedModel | None = None) -> None:
         self._served = served
+        if served is not None:
+            gc.collect()
+            gc.freeze()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -101,6 +105,10 @@ class ModelHolder:
         """Serve ``served`` from now on (atomically: a request sees the old or the new one)."""
         with self._lock:
             self._served = served
+        # The model is a large, long-lived heap: frozen, the collector stops re-scanning it,
+        # which otherwise shows as tens of milliseconds of pause in the slowest requests.
+        gc.collect()
+        gc.freeze()
 
     def start_retrain(self, fit: Callable[[], ServedModel]) -> bool:
         """Run ``fit`` in a background thread and swap its result in; False if one is running.

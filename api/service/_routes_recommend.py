@@ -56,7 +56,23 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    # Column lists, not DataFrame.to_dict: this runs on every request (a third of the time).
+    columns = [str(c) for c in frame.columns]
+    values = [frame[c].tolist() for c in frame.columns]
+    return [
+        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        for row in zip(*values, strict=True)
+    ]
+
+
+def _visible(
+    rows: list[dict[str, Any]], field: str, hidden: set[str], k: int
+) -> list[dict[str, Any]]:
+    """The first ``k`` rows whose ``field`` firm is not hidden, ranked again 1..n."""
+    kept = [row for row in rows if row[field] not in hidden][:k]
+    for rank, row in enumerate(kept, start=1):
+        row["rank"] = rank
+    return kept
 
 
 def _refusal(exc: LookupError | ValueError) -> HTTPException:
@@ -155,9 +171,7 @@ def suppliers_for_buyer(
     except (KeyError, ValueError) as exc:
         raise _refusal(exc) from None
     hidden = _hidden_firms(engine, set(frame["supplier_id"]))
-    frame = frame[~frame["supplier_id"].isin(hidden)].head(k).copy()
-    frame["rank"] = range(1, len(frame) + 1)
-    rows = _records(frame)
+    rows = _visible(_records(frame), "supplier_id", hidden, k)
     if "buyer_id" not in frame:
         for row in rows:
             row["buyer_id"] = buyer_id
@@ -187,9 +201,8 @@ def buyers_for_supplier(
     except (KeyError, ValueError) as exc:
         raise _refusal(exc) from None
     hidden = _hidden_firms(engine, set(frame["buyer_id"]))
-    frame = frame[~frame["buyer_id"].isin(hidden)].head(k).copy()
-    frame["rank"] = range(1, len(frame) + 1)
-    rows = _mask_confidential(_records(frame), served, engine, key, "buyer_id", lang)
+    rows = _visible(_records(frame), "buyer_id", hidden, k)
+    rows = _mask_confidential(rows, served, engine, key, "buyer_id", lang)
     return {"model_version": served.version, "items": rows}
 
 
