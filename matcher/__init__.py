@@ -3,7 +3,7 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
-from ._evaluate import EvaluationResult, evaluate, split_random, split_temporal
+from ._evaluate import METRICS, EvaluationResult, evaluate, split_random, split_temporal
 from ._evaluate import default_methods as evaluation_methods
 from ._features import FEATURES
 from ._metrics import (
@@ -27,6 +27,7 @@ from ._settings import MatcherSettings
 __all__ = [
     "EvaluationResult",
     "FEATURES",
+    "METRICS",
     "PRIOR_WEIGHTS",
     "RECOMMENDATION_COLUMNS",
     "Matcher",

@@ -51,7 +51,7 @@ until staff retrain it (`POST /v1/model/retrain`), which swaps the new model in 
 
 def _initial_model(engine: Engine, settings: ServiceSettings) -> ServedModel | None:
     try:
-        return fit_served_model(engine, precompute=settings.precompute)
+        return fit_served_model(engine, precompute=settings.precompute, evaluate=settings.evaluate)
     except (graph.DatasetError, ValueError) as exc:
         # An empty or not yet loaded database: serve without a model until a retrain.
         log.warning("no model fitted at start-up: %s", exc)

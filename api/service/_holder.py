@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+import graph
 import matcher
 from api.storage import KeyInfo, dataset_from_db, register_model
 
@@ -49,12 +50,47 @@ def served_from_matcher(m: matcher.Matcher) -> ServedModel:
     return ServedModel(m, _new_version(m), trained_at, fingerprint, metrics)
 
 
+def evaluation_figures(dataset: graph.Dataset) -> dict[str, Any]:
+    """The model against two baselines on a hold-out of ``dataset`` (one seed).
+
+    Temporal where most links carry a year, random otherwise; empty where the data hold too
+    few links to hold any out.
+    """
+    years = dataset.links["since"].dropna()
+    holdout = (
+        "temporal" if len(years) > len(dataset.links) / 2 and years.nunique() >= 3 else "random"
+    )
+    everything = matcher.evaluation_methods(holdout=holdout)
+    methods = {name: everything[name] for name in ("model", "l3", "popular")}
+    try:
+        result = matcher.evaluate(dataset, holdout=holdout, k=10, seeds=1, methods=methods)
+    except ValueError:
+        return {}
+    figures = result.to_dict()
+    return {
+        "holdout": holdout,
+        "k": 10,
+        "judged_buyers": figures["judged_buyers"],
+        "heldout_pairs": figures["heldout_pairs"],
+        "methods": {
+            name: {m: values[m] for m in matcher.METRICS if m in values}
+            for name, values in figures["methods"].items()
+        },
+    }
+
+
 def fit_served_model(
-    engine: Engine, *, precompute: bool = True, actor: KeyInfo | str = "service"
+    engine: Engine,
+    *,
+    precompute: bool = True,
+    evaluate: bool = False,
+    actor: KeyInfo | str = "service",
 ) -> ServedModel:
     """Fit a matcher on the database's live rows and record it in the models table."""
     dataset = dataset_from_db(engine)
     m = matcher.Matcher().fit(dataset)
+    if evaluate and not dataset.links.empty:
+        m.metrics_ = {"evaluation": evaluation_figures(dataset)}
     if precompute:
         m.precompute()
     served = served_from_matcher(m)

@@ -63,7 +63,9 @@ def retrain(
     """
 
     def fit() -> ServedModel:
-        return fit_served_model(engine, precompute=settings.precompute, actor=key)
+        return fit_served_model(
+            engine, precompute=settings.precompute, evaluate=settings.evaluate, actor=key
+        )
 
     if not holder.start_retrain(fit):
         raise HTTPException(status.HTTP_409_CONFLICT, "a retraining is already running")

@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     precompute : bool
         ``KETNOI_PRECOMPUTE``: rank every active buyer once after fitting, so that requests
         answer from memory.
+    evaluate : bool
+        ``KETNOI_EVALUATE``: after each fit, hold out links, refit and measure the model against
+        two baselines (``ketnoi evaluate`` with one seed); the figures show on ``/v1/model``.
     """
 
     model_config = SettingsConfigDict(env_prefix="KETNOI_", extra="ignore")
@@ -28,3 +31,4 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path(".ketnoi")
     database_url: str | None = None
     precompute: bool = True
+    evaluate: bool = True
