@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
@@ -426,6 +428,28 @@ def evaluate(
         console.print(result.to_markdown(), highlight=False, markup=False)
 
 
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL (default: KETNOI_DATABASE_URL, else SQLite in KETNOI_DATA_DIR).",
+    ),
+]
+
+
+@contextmanager
+def storage_engine(database: str | None) -> Iterator[Any]:
+    """An engine on the ketnoi database, its schema brought up to date, disposed after."""
+    from api import storage
+
+    engine = storage.make_engine(database)
+    try:
+        storage.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @app.command()
 def serve(
     demo: Annotated[
@@ -482,21 +506,17 @@ def keys_create(
         float | None, typer.Option("--expires", min=0, help="Days until the key expires.")
     ] = None,
     label: Annotated[str, typer.Option("--label", help="Whose key, what for.")] = "",
-    database: Annotated[
-        str | None, typer.Option("--database", help="SQLAlchemy URL of the database.")
-    ] = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Make an API key and print it: the only time it is shown."""
     from api import storage
 
-    engine = storage_engine(database)
-    try:
-        key = storage.create_key(engine, role, firm, expires, label, actor="cli")
+    with storage_engine(database) as engine:
+        try:
+            key = storage.create_key(engine, role, firm, expires, label, actor="cli")
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         info = storage.verify_key(engine, key)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
     console.print(key, highlight=False, soft_wrap=True)
     if info is not None:
         err.print(f"key id {info.id} ({info.role}); revoke with `ketnoi keys revoke {info.id}`")
@@ -505,39 +525,16 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[int, typer.Argument(help="The key's id.", min=1)],
-    database: Annotated[
-        str | None, typer.Option("--database", help="SQLAlchemy URL of the database.")
-    ] = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Revoke a key for good."""
     from api import storage
 
-    engine = storage_engine(database)
-    try:
+    with storage_engine(database) as engine:
         revoked = storage.revoke_key(engine, key_id, actor="cli")
-    finally:
-        engine.dispose()
     if not revoked:
         raise fail(f"no key {key_id}, or it was revoked already")
     console.print(f"revoked key {key_id}", highlight=False)
-
-
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="SQLAlchemy URL (default: KETNOI_DATABASE_URL, else SQLite in KETNOI_DATA_DIR).",
-    ),
-]
-
-
-def storage_engine(database: str | None) -> Any:
-    """An engine on the ketnoi database, its schema brought up to date."""
-    from api import storage
-
-    engine = storage.make_engine(database)
-    storage.upgrade(engine)
-    return engine
 
 
 @app.command()
@@ -553,18 +550,16 @@ def load(
     from api import storage
 
     dataset = load_or_exit(source)
-    engine = storage_engine(database)
-    try:
-        counts = storage.load_into(engine, dataset, replace=replace, actor="cli")
-    except graph.DatasetError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
-        raise fail(
-            "the database with this dataset merged in would not be valid; nothing was loaded"
-            " (--replace drops the rows the dataset lacks)"
-        ) from None
-    finally:
-        engine.dispose()
+    with storage_engine(database) as engine:
+        try:
+            counts = storage.load_into(engine, dataset, replace=replace, actor="cli")
+        except graph.DatasetError as exc:
+            for problem in exc.problems:
+                err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+            raise fail(
+                "the database with this dataset merged in would not be valid; nothing was"
+                " loaded (--replace drops the rows the dataset lacks)"
+            ) from None
     for name, n in counts.items():
         console.print(
             f"{name}: {n['inserted']} new, {n['updated']} updated, {n['unchanged']} unchanged,"
@@ -581,11 +576,8 @@ def dump(
     """Write the database back as a dataset folder (extra columns and outcomes included)."""
     from api import storage
 
-    engine = storage_engine(database)
-    try:
+    with storage_engine(database) as engine:
         written = storage.dump(engine, out_dir)
-    finally:
-        engine.dispose()
     console.print(f"wrote {len(written)} file(s) to {out_dir}", highlight=False)
 
 

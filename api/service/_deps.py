@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -17,6 +17,7 @@ from api.storage import KeyInfo, verify_key, write_generation
 from api.storage._models import utcnow
 
 from ._holder import ModelHolder, ServedModel
+from ._schemas import MAX_ID
 from ._settings import ServiceSettings
 
 __all__ = [
@@ -156,3 +157,9 @@ def ensure_own_firm(key: KeyInfo, *firm_ids: str | None, write: bool = False) ->
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "a firm key may only see or change its own firm's data"
         )
+
+
+#: A firm, category, park or link key in a path, and an id filter in a query: bounded, as every
+#: parameter is, and shared by the route modules.
+IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]

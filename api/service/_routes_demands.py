@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
 import graph
 from api.storage import Demand, KeyInfo
 
-from ._deps import AnyKey, EngineDep, ensure_own_firm, is_reader
+from ._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
 from ._schemas import (
-    MAX_ID,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     UNPROCESSABLE,
@@ -40,9 +39,6 @@ from ._store import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
-
-IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
-Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
 
 
 def _db_values(fields: dict[str, Any]) -> Row:

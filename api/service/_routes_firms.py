@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
 import graph
 from api.storage import KeyInfo
 
-from ._deps import AnyKey, EngineDep, StaffKey, ensure_own_firm, is_reader
+from ._deps import AnyKey, EngineDep, Filter, IdPath, StaffKey, ensure_own_firm, is_reader
 from ._schemas import (
-    MAX_ID,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_TEXT,
@@ -45,8 +44,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/firms", tags=["firms"])
 
-FirmIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
-Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
+FirmIdPath = IdPath
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 

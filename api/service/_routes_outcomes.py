@@ -16,9 +16,8 @@ from fastapi import APIRouter, Path, Query, status
 
 from api.storage import Outcome
 
-from ._deps import AnyKey, EngineDep, ensure_own_firm, is_reader
+from ._deps import AnyKey, EngineDep, Filter, ensure_own_firm, is_reader
 from ._schemas import (
-    MAX_ID,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_ROW_ID,
@@ -32,8 +31,6 @@ from ._store import NotFound, Row, append_outcome, list_rows, outcome_query
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
-
-Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
 
 
 def _view(row: Row) -> OutcomePublic:

@@ -12,16 +12,15 @@ import time
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import or_, select
 
 from api.storage import Firm, KeyInfo, write_generation
 
-from ._deps import AnyKey, EngineDep, ServedDep, ensure_own_firm, is_reader
+from ._deps import AnyKey, EngineDep, Filter, IdPath, ServedDep, ensure_own_firm, is_reader
 from ._holder import ServedModel
 from ._schemas import (
     MAX_DEPTH,
-    MAX_ID,
     MAX_K,
     UNPROCESSABLE,
     Chain,
@@ -35,9 +34,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
-FirmIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+FirmIdPath = IdPath
 K = Annotated[int, Query(ge=1, le=MAX_K, description=f"How many (1-{MAX_K}).")]
-Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
 
 # Rows asked for beyond k, so that k remain after hiding firms unlisted since the last fit.
 _SPARE = 20

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
 import graph
 from api.storage import Category, Park
 
-from ._deps import AnyKey, EngineDep, StaffKey
+from ._deps import AnyKey, EngineDep, IdPath, StaffKey
 from ._schemas import (
-    MAX_ID,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     UNPROCESSABLE,
@@ -44,8 +43,6 @@ from ._store import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
-
-IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 
 
 @router.get("/parks", response_model=Page[ParkPublic], tags=["parks"], summary="List parks")
