@@ -8,18 +8,33 @@ message and exit code 1 (2 for usage errors), never a traceback.
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import graph
+from api import _cli_events, _cli_feedback, _cli_programme
+from api._cli_common import (
+    DEMO_DIR,
+    DatabaseOpt,
+    DatasetArg,
+    JsonOpt,
+    KOpt,
+    LangOpt,
+    ModelOpt,
+    ask,
+    check_lang,
+    console,
+    err,
+    fail,
+    ketnoi_version,
+    load_or_exit,
+    matcher_for,
+    print_json,
+    storage_engine,
+)
 
 app = typer.Typer(
     name="ketnoi",
@@ -28,41 +43,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
-
-DEMO_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
-
-DatasetArg = Annotated[
-    Path, typer.Argument(help="Dataset: a folder of contract CSV files or an .xlsx workbook.")
-]
-
-
-def ketnoi_version() -> str:
-    """The installed distribution's version (or the source tree's, uninstalled)."""
-    try:
-        return version("ketnoi")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.0.0+unknown"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` to standard error and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def load_or_exit(source: Path) -> graph.Dataset:
-    """Load a dataset, or print every problem and exit 1."""
-    try:
-        dataset = graph.load_dataset(source)
-    except graph.DatasetError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
-        raise fail(f"{len(exc.problems)} problem(s) in {source}; nothing was loaded") from None
-    for problem in dataset.warnings:
-        err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
-    return dataset
 
 
 def _version_callback(value: bool) -> None:
@@ -79,11 +59,6 @@ def _root(
     ] = False,
 ) -> None:
     """ketnoi: supply-chain linkage matching for supporting-industry programmes."""
-
-
-def print_json(data: Any) -> None:
-    """Write ``data`` as JSON to standard output (UTF-8, not ASCII-escaped)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()
@@ -168,49 +143,6 @@ def export_graph(
     )
 
 
-ModelOpt = Annotated[
-    Path | None,
-    typer.Option("--model", help="A model file from `ketnoi train` (else fit on the data)."),
-]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or vi.")]
-KOpt = Annotated[int, typer.Option("--k", min=1, max=1000, help="How many rows at most.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def matcher_for(source: Path, model: Path | None) -> Any:
-    """Load the dataset, then load the model file onto it or fit a new matcher."""
-    import warnings
-
-    import matcher
-
-    dataset = load_or_exit(source)
-    if model is None:
-        with console.status("fitting the matcher...", spinner="dots"):
-            return matcher.Matcher().fit(dataset)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            fitted = matcher.load_matcher(model, dataset)
-        except (matcher.ModelFileError, FileNotFoundError) as exc:
-            raise fail(str(exc)) from None
-    for warning in caught:
-        err.print(f"warning: {warning.message}", highlight=False, soft_wrap=True)
-    return fitted
-
-
-def ask(query: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a matcher query; an unknown firm or category id ends with its message, exit 1."""
-    try:
-        return query(*args, **kwargs)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in {"en", "vi"}:
-        raise fail(f"--lang must be en or vi, not '{lang}'", 2)
-
-
 def print_rows(frame: Any, as_json: bool) -> None:
     """Recommendation rows as JSON records (reasons a list) or one readable block per row."""
     if as_json:
@@ -270,7 +202,7 @@ def recommend(
     as_json: JsonOpt = False,
 ) -> None:
     """New suppliers for a buyer, best first, with reasons."""
-    _check_lang(lang)
+    check_lang(lang)
     fitted = matcher_for(source, model)
     rows = ask(
         fitted.recommend,
@@ -295,7 +227,7 @@ def suggest_buyers(
     as_json: JsonOpt = False,
 ) -> None:
     """Buyers a supplier should approach, best first, with reasons."""
-    _check_lang(lang)
+    check_lang(lang)
     fitted = matcher_for(source, model)
     rows = ask(fitted.suggest_buyers, supplier, k, lang=lang)
     print_rows(rows, as_json)
@@ -312,7 +244,7 @@ def chain(
     as_json: JsonOpt = False,
 ) -> None:
     """The tiered supply chain upstream of a buyer: existing and recommended suppliers."""
-    _check_lang(lang)
+    check_lang(lang)
     fitted = matcher_for(source, model)
     rows = ask(fitted.chain, buyer, depth=depth, k=k, lang=lang)
     print_rows(rows, as_json)
@@ -328,7 +260,7 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """Why, or why not yet, a supplier-buyer pair: score, contributions, blockers."""
-    _check_lang(lang)
+    check_lang(lang)
     fitted = matcher_for(source, model)
     report = ask(fitted.explain, supplier, buyer, lang=lang)
     if as_json:
@@ -365,7 +297,7 @@ def match_list(
     """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX."""
     from rich.progress import Progress
 
-    _check_lang(lang)
+    check_lang(lang)
     if out.suffix.lower() not in {".csv", ".xlsx"}:
         raise fail("--out must end in .csv or .xlsx", 2)
     fitted = matcher_for(source, model)
@@ -426,28 +358,6 @@ def evaluate(
         print_json(result.to_dict())
     else:
         console.print(result.to_markdown(), highlight=False, markup=False)
-
-
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="SQLAlchemy URL (default: KETNOI_DATABASE_URL, else SQLite in KETNOI_DATA_DIR).",
-    ),
-]
-
-
-@contextmanager
-def storage_engine(database: str | None) -> Iterator[Any]:
-    """An engine on the ketnoi database, its schema brought up to date, disposed after."""
-    from api import storage
-
-    engine = storage.make_engine(database)
-    try:
-        storage.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @app.command()
@@ -579,6 +489,14 @@ def dump(
     with storage_engine(database) as engine:
         written = storage.dump(engine, out_dir)
     console.print(f"wrote {len(written)} file(s) to {out_dir}", highlight=False)
+
+
+# Programme tools live in their own modules, one sub-application each; their commands join
+# the top level (``ketnoi schedule``, ``ketnoi localisation``...), not a group.
+for _module in (_cli_events, _cli_programme, _cli_feedback):
+    app.registered_commands.extend(_module.app.registered_commands)
+    for _group in _module.app.registered_groups:
+        app.registered_groups.append(_group)
 
 
 def main() -> None:

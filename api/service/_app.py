@@ -19,12 +19,15 @@ from api.storage import make_engine, upgrade
 from . import (
     _routes_capabilities,
     _routes_demands,
+    _routes_events,
+    _routes_feedback,
     _routes_firms,
     _routes_imports,
     _routes_links,
     _routes_match_lists,
     _routes_model,
     _routes_outcomes,
+    _routes_programme,
     _routes_recommend,
     _routes_reference,
 )
@@ -154,6 +157,9 @@ def create_app(
     app.include_router(_routes_outcomes.router)
     app.include_router(_routes_match_lists.router)
     app.include_router(_routes_imports.router)
+    app.include_router(_routes_events.router)
+    app.include_router(_routes_programme.router)
+    app.include_router(_routes_feedback.router)
     return app
 
 

@@ -6,6 +6,7 @@ key is a 401; a valid key outside the route's roles is a 403.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Annotated, Any
 
@@ -13,7 +14,8 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from api.storage import KeyInfo, verify_key, write_generation
+import graph
+from api.storage import KeyInfo, dataset_from_db, verify_key, write_generation
 from api.storage._models import utcnow
 
 from ._holder import ModelHolder, ServedModel
@@ -22,6 +24,7 @@ from ._settings import ServiceSettings
 
 __all__ = [
     "AnyKey",
+    "DatasetDep",
     "EngineDep",
     "HolderDep",
     "ReaderKey",
@@ -56,6 +59,36 @@ def get_settings(request: Request) -> ServiceSettings:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+
+#: Seconds a dataset read from the database serves reports before it is read again. A write
+#: through this process is seen at once (the cache keys on the write generation); a write by
+#: another process (the CLI, another worker) at the latest this long after.
+DATASET_CACHE_SECONDS = 30.0
+_dataset_cache: dict[int, tuple[float, int, graph.Dataset]] = {}
+_dataset_lock = threading.Lock()
+
+
+def get_dataset(engine: EngineDep) -> graph.Dataset:
+    """The database's live rows as a validated dataset, for reports that read the data as it
+    is now rather than as the served model saw it (localisation, indicators, events)."""
+    now = time.monotonic()
+    generation = write_generation()
+    with _dataset_lock:
+        hit = _dataset_cache.get(id(engine))
+        if hit is not None and hit[1] == generation and now - hit[0] < DATASET_CACHE_SECONDS:
+            return hit[2]
+        try:
+            dataset = dataset_from_db(engine)
+        except graph.DatasetError as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"the database does not hold a valid dataset yet: {exc}",
+            ) from None
+        _dataset_cache[id(engine)] = (now, generation, dataset)
+        return dataset
+
+
+DatasetDep = Annotated[graph.Dataset, Depends(get_dataset)]
 
 
 def get_served(holder: HolderDep) -> ServedModel:

@@ -1,0 +1,10 @@
+"""Matchmaking events: ``ketnoi schedule``.
+
+Registered on the top-level ``ketnoi`` application by :mod:`api.cli`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()
