@@ -5,6 +5,128 @@ Registered on the top-level ``ketnoi`` application by :mod:`api.cli`.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+from rich.table import Table
+
+from api._cli_common import (
+    DatasetArg,
+    JsonOpt,
+    console,
+    err,
+    fail,
+    load_or_exit,
+    print_json,
+    write_tables,
+)
 
 app = typer.Typer()
+
+#: Header of the rank column in match lists written by ``ketnoi match-list`` or exported by
+#: the service, in English or Vietnamese.
+_RANK_HEADERS = ("rank", "thứ hạng")
+
+_SHOWN = {
+    "event_id": "event",
+    "start": "start",
+    "pairs": "pairs",
+    "met": "met",
+    "negotiating": "negotiating",
+    "contracted": "contracted",
+    "declined": "declined",
+    "recommended": "in top k",
+    "recommended_contracted": "top-k contracts",
+    "share_of_contracts_from_top_k": "share of contracts",
+}
+
+
+def read_rankings(paths: list[Path]) -> pd.DataFrame:
+    """The pairs and ranks of match-list files (CSV or XLSX), or exit 1 naming the problem."""
+    frames = []
+    for path in paths:
+        try:
+            if path.suffix.lower() == ".xlsx":
+                frame = pd.read_excel(path, sheet_name=0, dtype=str)
+            else:
+                frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise fail(f"{path}: cannot read a match list: {exc}") from None
+        rank = next((c for c in _RANK_HEADERS if c in frame.columns), None)
+        missing = [c for c in ("buyer_id", "supplier_id") if c not in frame.columns]
+        if rank is None:
+            missing.append("rank")
+        if missing:
+            raise fail(f"{path}: not a match list: no column(s) {', '.join(missing)}")
+        ranks = pd.to_numeric(frame[rank], errors="coerce")
+        bad = ranks.isna() | (ranks < 1)
+        if bad.any():
+            line = int(bad.to_numpy().argmax()) + 2  # the header is line 1
+            raise fail(f"{path}:{line}: {rank}: not a rank (a whole number from 1)")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "buyer_id": frame["buyer_id"].str.strip(),
+                    "supplier_id": frame["supplier_id"].str.strip(),
+                    "rank": ranks.astype(int),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.0%}" if value <= 1 else f"{value:g}"
+    return str(value)
+
+
+@app.command("conversion")
+def conversion(
+    source: DatasetArg,
+    k: Annotated[
+        int, typer.Option("--k", min=1, max=1000, help="A pair is recommended at rank <= k.")
+    ] = 10,
+    match_lists: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--match-list",
+            help="A match list handed out (CSV or XLSX from `ketnoi match-list` or the "
+            "service); repeat for several. Default: backtest what ketnoi would have ranked.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the report to FILE.csv or .xlsx.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What came of the recommended pairs, per event and overall: met, negotiating, contracted,
+    and how many contracts came from pairs ketnoi ranked in its top k."""
+    import matcher
+
+    dataset = load_or_exit(source)
+    if dataset.outcomes.empty:
+        raise fail(f"{source}: no outcomes recorded, so nothing to report")
+    if match_lists:
+        rankings = read_rankings(match_lists)
+        origin = f"{len(match_lists)} match list(s)"
+    else:
+        with console.status("backtesting: refitting the matcher for each year of outcomes..."):
+            rankings = matcher.backtest_rankings(dataset, k=max(k, 50))
+        origin = "a backtest (the matcher refitted on the data before each year's events)"
+    report = matcher.conversion_report(dataset.outcomes, rankings, k=k)
+    if out is not None:
+        write_tables(out, {"conversion": report})
+        err.print(f"wrote {out}", highlight=False)
+    if as_json:
+        print_json(json.loads(report.to_json(orient="records", force_ascii=False)))
+        return
+    table = Table(title=f"Conversion of matched pairs (top {k} from {origin})")
+    for header in _SHOWN.values():
+        table.add_column(header, justify="left" if header in {"event", "start"} else "right")
+    for row in report.to_dict("records"):
+        table.add_row(*(_cell(row[c]) for c in _SHOWN))
+    console.print(table)

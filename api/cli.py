@@ -330,8 +330,19 @@ def evaluate(
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Seeds to average.")] = 3,
     methods: Annotated[
         str | None,
-        typer.Option(help="Comma-separated subset of: model, random, popular, l3, itemknn, als."),
+        typer.Option(
+            help="Comma-separated subset of: model, model_without_outcomes (with --outcomes), "
+            "random, popular, l3, itemknn, als."
+        ),
     ] = None,
+    outcomes: Annotated[
+        bool,
+        typer.Option(
+            "--outcomes",
+            help="Also fit the matcher as if no outcome had been recorded "
+            "(model_without_outcomes), to show what the feedback loop adds.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Hide links, refit the matcher and every baseline, and measure who finds them again."""
@@ -340,7 +351,7 @@ def evaluate(
 
     if holdout not in {"temporal", "random"}:
         raise fail(f"--holdout must be temporal or random, not '{holdout}'", 2)
-    available = evaluation_methods(holdout=holdout)
+    available = evaluation_methods(holdout=holdout, outcomes=outcomes)
     chosen = available
     if methods:
         names = [m.strip() for m in methods.split(",") if m.strip()]

@@ -3,7 +3,15 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
-from ._evaluate import METRICS, EvaluationResult, evaluate, split_random, split_temporal
+from ._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
+from ._evaluate import (
+    METRICS,
+    EvaluationResult,
+    WithoutOutcomes,
+    evaluate,
+    split_random,
+    split_temporal,
+)
 from ._evaluate import default_methods as evaluation_methods
 from ._features import FEATURES
 from ._metrics import (
@@ -45,4 +53,9 @@ __all__ = [
     "reliability_curve",
     "split_random",
     "split_temporal",
+    "WithoutOutcomes",
+    "FUNNEL",
+    "backtest_rankings",
+    "conversion_report",
+    "pair_progress",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from ._metrics import auc, catalogue_coverage, ndcg_at_k, recall_at_k, reliabili
 __all__ = [
     "EvaluationResult",
     "METRICS",
+    "WithoutOutcomes",
     "default_methods",
     "evaluate",
     "split_random",
@@ -155,11 +156,47 @@ def split_random(
 Factory = Callable[[int], Ranker]
 
 
-def default_methods(*, include_model: bool = True, holdout: str = "temporal") -> dict[str, Factory]:
+class WithoutOutcomes:
+    """A ranker fitted as if no outcome had ever been recorded: the feedback loop's control.
+
+    Evaluated beside the same ranker fitted with the outcomes, it shows whether what came of
+    earlier matchmaking (met, contracted, declined) improves the ranking of the hidden links.
+
+    Parameters
+    ----------
+    ranker : Ranker
+        Fitted on the training dataset with its outcomes removed; scores as it does.
+    """
+
+    def __init__(self, ranker: Ranker) -> None:
+        self.ranker = ranker
+
+    @property
+    def supplier_ids_(self) -> pd.Index:
+        return self.ranker.supplier_ids_
+
+    def fit(self, dataset: graph.Dataset) -> WithoutOutcomes:
+        self.ranker.fit(dataclasses.replace(dataset, outcomes=dataset.outcomes.iloc[:0]))
+        return self
+
+    def score_buyers(self, buyer_ids: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.ranker.score_buyers(buyer_ids))
+
+    def candidates(self, buyer_ids: Sequence[str]) -> pd.DataFrame:
+        # Candidate recall of the control, where the inner ranker reports candidates.
+        frame: pd.DataFrame = self.ranker.candidates(buyer_ids)  # type: ignore[attr-defined]
+        return frame
+
+
+def default_methods(
+    *, include_model: bool = True, holdout: str = "temporal", outcomes: bool = False
+) -> dict[str, Factory]:
     """The five baselines and, where it can be imported, the matcher (as ``model``).
 
     The matcher learns the task the hold-out sets: next links for ``temporal``, missing links
-    (``training="folds"``) for ``random``.
+    (``training="folds"``) for ``random``. With ``outcomes=True`` the matcher also appears as
+    ``model_without_outcomes``, fitted as if no outcome had been recorded (see
+    :class:`WithoutOutcomes`), to show what the feedback loop adds.
     """
     methods: dict[str, Factory] = {
         "random": lambda seed: RandomCapable(seed=seed),
@@ -182,6 +219,8 @@ def default_methods(*, include_model: bool = True, holdout: str = "temporal") ->
                 return Matcher(MatcherSettings(random_state=seed, training=training))
 
             methods["model"] = model
+            if outcomes:
+                methods["model_without_outcomes"] = lambda seed: WithoutOutcomes(model(seed))
     return methods
 
 

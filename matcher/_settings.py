@@ -50,6 +50,10 @@ class MatcherSettings:
     max_snapshots : int
         Dated links are grouped into at most this many periods; a period's links take their
         features from the links before the period starts.
+    outcome_labels : bool
+        Learn from recorded outcomes too: a pair that *met* or *contracted* (dated by its
+        outcome) is a positive like a link, a *declined* pair an explicit negative. Contacted
+        and negotiating pairs are not labels (still open), but stay as features.
     precompute_k : int
         Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
     random_state : int
@@ -70,6 +74,7 @@ class MatcherSettings:
     max_training_pairs: int = 60_000
     max_training_buyers: int = 2_000
     max_snapshots: int = 8
+    outcome_labels: bool = True
     precompute_k: int = 50
     random_state: int = 0
 

@@ -9,6 +9,12 @@ features must not see its own link:
 - where it carries no year, the undated pairs are split into folds and a positive's features come
   from a snapshot without its fold (so without its own link), again shared by its negatives.
 
+Recorded outcomes are labels too (``MatcherSettings.outcome_labels``): a pair that met or
+contracted is a positive dated by its first such outcome, a pair that only declined an explicit
+negative dated by its refusal. Both take the cut-off of their date exactly as links do, and a
+pair's own outcomes never reach its features (outcome features count only earlier outcomes,
+and a fold's outcomes leave the snapshot with it).
+
 Firm attributes (certifications, employees, descriptions...) are one snapshot, today's: the
 data contract does not date them, so they may carry some hindsight.
 """
@@ -27,7 +33,11 @@ from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair
 from ._index import FirmIndex, LinkSnapshot, build_snapshot
 from ._settings import MatcherSettings
 
-__all__ = ["TrainingSet", "first_links", "training_set"]
+__all__ = ["POSITIVE_OUTCOMES", "TrainingSet", "first_links", "outcome_labels", "training_set"]
+
+#: Outcomes that make a pair a positive when ``outcome_labels`` is on; ``declined`` (with no
+#: positive outcome) makes it a negative. Contacted and negotiating pairs are undecided.
+POSITIVE_OUTCOMES: tuple[str, ...] = ("met", "contracted")
 
 
 @dataclass(eq=False)
@@ -38,6 +48,7 @@ class TrainingSet:
     labels: np.ndarray
     groups: np.ndarray  # snapshot id per row, for grouped validation
     negative_rate: float  # sampled negatives / candidate negatives, for the prior correction
+    pairs: np.ndarray | None = None  # (buyer, supplier) positions per row
 
     @property
     def n_positives(self) -> int:
@@ -52,6 +63,48 @@ def first_links(index: FirmIndex, links: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"buyer": b, "supplier": s, "year": year})
     frame = frame[(frame["buyer"] >= 0) & (frame["supplier"] >= 0)]
     return frame.groupby(["buyer", "supplier"], as_index=False)["year"].min()
+
+
+def outcome_labels(index: FirmIndex, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Positive and negative pairs from recorded outcomes, each with its year (NaN if undated).
+
+    A pair with any :data:`POSITIVE_OUTCOMES` outcome is a positive, dated by the first of
+    them; a pair whose outcomes include ``declined`` and no positive one is a negative, dated
+    by its first refusal. Outcomes of firms outside the index are ignored.
+
+    Returns
+    -------
+    positives, negatives : DataFrame
+        Columns ``buyer``, ``supplier`` (positions in ``index``) and ``year``.
+    """
+    empty = pd.DataFrame({"buyer": [], "supplier": [], "year": []}).astype(
+        {"buyer": np.int64, "supplier": np.int64, "year": float}
+    )
+    if outcomes is None or outcomes.empty:
+        return empty, empty.copy()
+    dates = pd.to_datetime(outcomes["date"].replace("", None), errors="coerce")
+    frame = pd.DataFrame(
+        {
+            "buyer": index.buyer_ids.get_indexer(outcomes["buyer_id"]),
+            "supplier": index.supplier_ids.get_indexer(outcomes["supplier_id"]),
+            "year": dates.dt.year.to_numpy(dtype=float, na_value=np.nan),
+            "kind": outcomes["outcome"].to_numpy(),
+        }
+    )
+    frame = frame[(frame["buyer"] >= 0) & (frame["supplier"] >= 0)]
+    good = frame[frame["kind"].isin(POSITIVE_OUTCOMES)]
+    positives = good.groupby(["buyer", "supplier"], as_index=False)["year"].min()
+    bad = frame[frame["kind"] == "declined"]
+    negatives = bad.groupby(["buyer", "supplier"], as_index=False)["year"].min()
+    if len(positives) and len(negatives):
+        seen = pd.MultiIndex.from_frame(positives[["buyer", "supplier"]])
+        negatives = negatives[
+            ~pd.MultiIndex.from_frame(negatives[["buyer", "supplier"]]).isin(seen)
+        ]
+    return (
+        positives.astype({"buyer": np.int64, "supplier": np.int64}).reset_index(drop=True),
+        negatives.astype({"buyer": np.int64, "supplier": np.int64}).reset_index(drop=True),
+    )
 
 
 def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -69,18 +122,29 @@ def _snapshot_pass(
     taken: np.ndarray,
     settings: MatcherSettings,
     rng: np.random.Generator,
-) -> tuple[pd.DataFrame, np.ndarray, int, int]:
+    refused: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, int, int]:
     """Sample negatives for one snapshot's positives and compute every pair's features.
 
     Negatives and features of a batch of buyers share one :class:`BatchSignals`. ``taken``
     holds the (sorted) keys ``buyer * n_suppliers + supplier`` of pairs that must not be
-    negatives. Returns features, labels, negatives sampled, candidate negatives seen.
+    negatives. ``refused`` holds explicit negatives (declined pairs), added as they are and
+    left out of the sampling rate. Returns features, labels, (buyer, supplier) pairs,
+    negatives sampled, candidate negatives seen.
     """
     n_sup = index.n_suppliers
     listed = np.flatnonzero(index.listed_supplier)
     per_buyer = positives.groupby("buyer")["supplier"].apply(np.asarray)
-    buyers = per_buyer.index.to_numpy()
-    frames, labels = [], []
+    refused_by_buyer = (
+        refused.groupby("buyer")["supplier"].apply(np.asarray)
+        if refused is not None and len(refused)
+        else pd.Series(dtype=object)
+    )
+    buyers = np.union1d(per_buyer.index.to_numpy(), refused_by_buyer.index.to_numpy()).astype(
+        np.int64
+    )
+    no_pairs = np.zeros(0, dtype=np.int64)
+    frames, labels, pair_parts = [], [], []
     n_neg = n_pool = 0
     step = batch_size(index.n_buyers)
     for start in range(0, len(buyers), step):
@@ -97,15 +161,18 @@ def _snapshot_pass(
         pb_parts, ps_parts, y_parts = [], [], []
         own = index.supplier_ids.get_indexer(index.buyer_ids[batch])  # a firm of role both
         for buyer, a, b, itself in zip(batch, lo, hi, own, strict=True):
-            pos = per_buyer[buyer]
+            pos = per_buyer.get(buyer, no_pairs)
+            told = refused_by_buyer.get(buyer, no_pairs)
             want = settings.negatives_per_positive * len(pos)
             hard = min(int(round(want * 0.75)), b - a)
-            n_pool += b - a
+            n_pool += (b - a) if len(pos) else 0
             chosen = cs[a:b][rng.choice(b - a, size=hard, replace=False)] if hard else cs[:0]
             easy = rng.choice(listed, size=min(want - hard, len(listed)), replace=False)
             easy = easy[~_in_sorted(buyer * n_sup + easy, taken) & (easy != itself)]
             negatives = np.unique(np.concatenate([chosen, easy]))
+            negatives = negatives[~np.isin(negatives, told)]
             n_neg += len(negatives)
+            negatives = np.concatenate([negatives, told])
             pb_parts.append(np.full(len(pos) + len(negatives), buyer, dtype=np.int64))
             ps_parts.append(np.concatenate([pos, negatives]).astype(np.int64))
             y_parts.append(np.r_[np.ones(len(pos)), np.zeros(len(negatives))])
@@ -113,7 +180,14 @@ def _snapshot_pass(
         features, _ = pair_features(index, snap, signals, pb, ps)
         frames.append(features)
         labels.append(np.concatenate(y_parts))
-    return pd.concat(frames, ignore_index=True), np.concatenate(labels), n_neg, n_pool
+        pair_parts.append(np.column_stack([pb, ps]))
+    return (
+        pd.concat(frames, ignore_index=True),
+        np.concatenate(labels),
+        np.concatenate(pair_parts),
+        n_neg,
+        n_pool,
+    )
 
 
 def _year_buckets(years: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -144,10 +218,30 @@ def training_set(
     rng = np.random.default_rng(settings.random_state)
     n_sup = index.n_suppliers
     all_pairs = first_links(index, dataset.links)
+    refused = all_pairs.iloc[:0]
+    if settings.outcome_labels:
+        met, refused = outcome_labels(index, dataset.outcomes)
+        if len(met):
+            all_pairs = (
+                pd.concat([all_pairs, met], ignore_index=True)
+                .groupby(["buyer", "supplier"], as_index=False)["year"]
+                .min()
+            )
+        if len(refused):
+            # A pair that is linked (or met) is no refusal, whatever it declined before.
+            linked = pd.MultiIndex.from_frame(all_pairs[["buyer", "supplier"]])
+            refused = refused[
+                ~pd.MultiIndex.from_frame(refused[["buyer", "supplier"]]).isin(linked)
+            ]
     all_keys = all_pairs["buyer"].to_numpy(np.int64) * n_sup + all_pairs["supplier"].to_numpy(
         np.int64
     )
     all_years = all_pairs["year"].to_numpy(dtype=float)
+    # Declined pairs are labelled once, as explicit negatives of their own period or fold;
+    # they are never sampled as negatives elsewhere (where their refusal would be a feature).
+    refused_all = refused["buyer"].to_numpy(np.int64) * n_sup + refused["supplier"].to_numpy(
+        np.int64
+    )
     pairs = all_pairs
     # On large networks train on a sample of buyers (and of their links): every snapshot
     # then ranks candidates for at most that many buyers, which bounds fit time.
@@ -155,42 +249,74 @@ def training_set(
     if len(buyers) > settings.max_training_buyers:
         keep = rng.choice(buyers, size=settings.max_training_buyers, replace=False)
         pairs = pairs[pairs["buyer"].isin(keep)]
+        refused = refused[refused["buyer"].isin(keep)]
     if len(pairs) > settings.max_training_pairs:
         pairs = pairs.sample(settings.max_training_pairs, random_state=settings.random_state)
 
     if settings.training == "folds":
         dated, undated = pairs.iloc[:0], pairs
+        dated_refused, undated_refused = refused.iloc[:0], refused
     else:
         dated, undated = pairs[pairs["year"].notna()], pairs[pairs["year"].isna()]
-    jobs: list[tuple[pd.DataFrame, dict[str, Any], np.ndarray]] = []
+        dated_refused = refused[refused["year"].notna()]
+        undated_refused = refused[refused["year"].isna()]
+    jobs: list[tuple[pd.DataFrame, dict[str, Any], np.ndarray, pd.DataFrame]] = []
     if len(dated):
-        for first, last in _year_buckets(dated["year"].to_numpy(), settings.max_snapshots):
+        buckets = _year_buckets(dated["year"].to_numpy(), settings.max_snapshots)
+        starts = np.array([first for first, _ in buckets])
+        # A refusal joins the period it falls in (before the first period: the first one).
+        where = np.searchsorted(starts, dated_refused["year"].to_numpy(), side="right") - 1
+        where = np.maximum(where, 0)
+        for i, (first, last) in enumerate(buckets):
             group = dated[dated["year"].between(first, last)]
             # Pairs first linked up to the bucket's last year are never its negatives.
-            taken = np.sort(all_keys[~(all_years > last)])
-            jobs.append((group, {"before_year": first}, taken))
-    if len(undated):
+            taken = np.sort(np.r_[all_keys[~(all_years > last)], refused_all])
+            cut = {"before_year": first, "outcomes": dataset.outcomes}
+            jobs.append((group, cut, taken, dated_refused[where == i]))
+    elif len(dated_refused):
+        undated_refused = pd.concat([undated_refused, dated_refused])
+    if len(undated) or len(undated_refused):
         link_keys = index.buyer_ids.get_indexer(dataset.links["buyer_id"]).astype(
             np.int64
         ) * n_sup + index.supplier_ids.get_indexer(dataset.links["supplier_id"])
         folds = rng.integers(0, settings.folds, size=len(undated))
+        refused_folds = rng.integers(0, settings.folds, size=len(undated_refused))
         undated_keys = undated["buyer"].to_numpy(np.int64) * n_sup + undated["supplier"].to_numpy(
             np.int64
         )
-        taken = np.sort(all_keys)
+        refused_keys = undated_refused["buyer"].to_numpy(np.int64) * n_sup + undated_refused[
+            "supplier"
+        ].to_numpy(np.int64)
+        outcomes = dataset.outcomes
+        outcome_keys = (
+            index.buyer_ids.get_indexer(outcomes["buyer_id"]).astype(np.int64) * n_sup
+            + index.supplier_ids.get_indexer(outcomes["supplier_id"])
+            if outcomes is not None and not outcomes.empty
+            else np.zeros(0, dtype=np.int64)
+        )
+        taken = np.sort(np.r_[all_keys, refused_all])
         for fold in range(settings.folds):
-            in_fold = folds == fold
-            if not in_fold.any():
+            in_fold, refused_in_fold = folds == fold, refused_folds == fold
+            if not in_fold.any() and not refused_in_fold.any():
                 continue
-            # Folds hold whole pairs: every row of a pair's links leaves with it.
-            drop = _in_sorted(link_keys, np.sort(undated_keys[in_fold]))
-            jobs.append((undated[in_fold], {"drop": drop}, taken))
+            # Folds hold whole pairs: every row of a pair's links, and its outcomes, leave
+            # with it, so neither reaches the pair's own features.
+            fold_keys = np.sort(np.r_[undated_keys[in_fold], refused_keys[refused_in_fold]])
+            drop = _in_sorted(link_keys, fold_keys)
+            kept_outcomes = (
+                outcomes[~_in_sorted(outcome_keys, fold_keys)] if len(outcome_keys) else outcomes
+            )
+            cut = {"drop": drop, "outcomes": kept_outcomes}
+            jobs.append((undated[in_fold], cut, taken, undated_refused[refused_in_fold]))
 
-    features, labels, groups = [], [], []
+    features, labels, groups, pair_rows = [], [], [], []
     n_neg = n_pool = 0
-    for job_id, (group, cut, taken) in enumerate(jobs):
-        snap = build_snapshot(index, dataset.links, dataset.outcomes, **cut)
-        frame, y, negatives, pool = _snapshot_pass(index, snap, group, taken, settings, rng)
+    for job_id, (group, cut, taken, told) in enumerate(jobs):
+        snap = build_snapshot(index, dataset.links, **cut)
+        frame, y, rows, negatives, pool = _snapshot_pass(
+            index, snap, group, taken, settings, rng, refused=told
+        )
+        pair_rows.append(rows)
         n_neg += negatives
         n_pool += pool
         features.append(frame)
@@ -205,4 +331,5 @@ def training_set(
         np.concatenate(labels),
         np.concatenate(groups),
         float(min(max(rate, 1e-6), 1.0)),
+        np.concatenate(pair_rows),
     )

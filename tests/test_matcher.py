@@ -51,8 +51,9 @@ def test_fit_returns_self_and_sets_learned_state(tiny: graph.Dataset) -> None:
     m = matcher.Matcher()
     assert m.fit(tiny) is m
     assert m.feature_names_ == list(matcher.FEATURES)
-    assert m.mode_ == "prior"  # six links: fewer than min_positives, the prior ranks
-    assert m.n_positives_ == 6
+    # Six linked pairs and one that met: fewer than min_positives, the prior ranks.
+    assert m.mode_ == "prior"
+    assert m.n_positives_ == 7
 
 
 def test_settings_reject_unknown_values(tmp_path: Path) -> None:
@@ -210,7 +211,8 @@ def test_precomputed_rankings_answer_the_same(tiny: graph.Dataset) -> None:
 
 def test_training_features_come_from_links_before_the_year(tiny: graph.Dataset) -> None:
     index = FirmIndex.from_dataset(tiny)
-    train = training_set(index, tiny, matcher.MatcherSettings())
+    # Links only: the outcome labels have their own tests (tests/test_feedback.py).
+    train = training_set(index, tiny, matcher.MatcherSettings(outcome_labels=False))
     positives = train.features[train.labels == 1]
     assert len(positives) == 6
     # Before 2018 only S5 -> B2 (2017) exists, so T1 -> B1 (2018) sees no popularity for T1

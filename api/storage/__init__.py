@@ -32,7 +32,7 @@ from ._engine import (
 )
 from ._keys import KEY_PREFIX, KEY_ROLES, KeyInfo, create_key, revoke_key, server_secret, verify_key
 from ._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
-from ._matching import register_model, save_match_list
+from ._matching import match_list_rankings, register_model, save_match_list
 from ._models import (
     ApiKey,
     AuditEntry,
@@ -80,6 +80,7 @@ __all__ = [
     "load_into",
     "make_engine",
     "record",
+    "match_list_rankings",
     "register_model",
     "revoke_key",
     "save_match_list",

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ._audit import record
@@ -15,7 +15,7 @@ from ._engine import transaction
 from ._keys import KeyInfo
 from ._models import MatchList, MatchListRow, ModelRecord
 
-__all__ = ["register_model", "save_match_list"]
+__all__ = ["match_list_rankings", "register_model", "save_match_list"]
 
 
 def register_model(
@@ -105,3 +105,33 @@ def save_match_list(
         return saved.id
 
     return transaction(engine, work)
+
+
+def match_list_rankings(engine: Engine) -> pd.DataFrame:
+    """Every pair that a saved match list ranked, with its best rank and when that list was
+    made: the recommendations the conversion report credits (``matcher.conversion_report``).
+
+    A pair ranked in several lists keeps one row per list-creation time, so that a ranking
+    made after the pair's first outcome can be told apart and left out. Both sides count: a
+    supplier ranked for a buyer, and a buyer ranked for a supplier.
+
+    Returns
+    -------
+    DataFrame
+        ``buyer_id, supplier_id, rank, as_of`` (UTC).
+    """
+    query = (
+        select(
+            MatchListRow.buyer_id,
+            MatchListRow.supplier_id,
+            func.min(MatchListRow.rank).label("rank"),
+            MatchList.created_at.label("as_of"),
+        )
+        .join(MatchList, MatchList.id == MatchListRow.match_list_id)
+        .group_by(MatchListRow.buyer_id, MatchListRow.supplier_id, MatchList.created_at)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["buyer_id", "supplier_id", "rank", "as_of"])
+    frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
+    return frame
