@@ -5,6 +5,157 @@ Registered on the top-level ``ketnoi`` application by :mod:`api.cli`.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from api._cli_common import (
+    DatasetArg,
+    JsonOpt,
+    ModelOpt,
+    console,
+    err,
+    fail,
+    matcher_for,
+    print_json,
+    write_tables,
+)
+
 app = typer.Typer()
+
+_TABLES = ("meetings", "agendas", "grid")
+
+
+def slot_labels(start: str | None, minutes: int, slots: int) -> tuple[str, ...]:
+    """``HH:MM`` labels every ``minutes`` from ``start`` (none without a start)."""
+    if start is None:
+        return ()
+    hours, sep, mins = start.partition(":")
+    if not sep or not hours.isdigit() or not mins.isdigit() or int(hours) > 23 or int(mins) > 59:
+        raise fail(f"--start must be a time such as 09:00, not '{start}'", 2)
+    first = int(hours) * 60 + int(mins)
+    times = [first + i * minutes for i in range(slots)]
+    return tuple(f"{t // 60 % 24:02d}:{t % 60:02d}" for t in times)
+
+
+@app.command("schedule")
+def schedule(
+    source: DatasetArg,
+    participants: Annotated[
+        Path,
+        typer.Option(
+            "--participants",
+            help="CSV or XLSX: firm_id[, side, languages, max_meetings], in registration order.",
+        ),
+    ],
+    slots: Annotated[int, typer.Option("--slots", help="Time slots.")],
+    tables: Annotated[int, typer.Option("--tables", help="Meetings held at once.")],
+    max_meetings: Annotated[
+        int, typer.Option("--max-meetings", help="Meetings per firm, at most.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="FILE.xlsx (meetings, agendas, grid) or FILE.csv (--table)."),
+    ] = None,
+    table: Annotated[
+        str, typer.Option("--table", help="The table a .csv holds: meetings, agendas or grid.")
+    ] = "meetings",
+    interpreters: Annotated[int, typer.Option("--interpreters", help="Interpreters per slot.")] = 0,
+    lock: Annotated[
+        list[str] | None,
+        typer.Option("--lock", help="A meeting to hold: BUYER:SUPPLIER or BUYER:SUPPLIER@SLOT."),
+    ] = None,
+    locks: Annotated[
+        Path | None,
+        typer.Option(
+            "--locks", help="CSV or XLSX of meetings to hold: buyer_id, supplier_id[, slot]."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Time of the first slot (HH:MM), for labels.")
+    ] = None,
+    minutes: Annotated[
+        int, typer.Option("--minutes", min=1, max=240, help="Minutes per slot.")
+    ] = 30,
+    include_linked: Annotated[
+        bool, typer.Option("--include-linked", help="Also propose firms already linked.")
+    ] = False,
+    include_declined: Annotated[
+        bool, typer.Option("--include-declined", help="Also propose pairs that declined.")
+    ] = False,
+    greedy: Annotated[
+        bool, typer.Option("--greedy", help="First come, first served instead of the optimiser.")
+    ] = False,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=1, max=3600, help="Seconds the optimiser may take.")
+    ] = 60.0,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Schedule a matchmaking event: pick the meetings, place them in slots and at tables.
+
+    First as many suppliers as possible get a meeting, then the total match score is as high as
+    possible. Firms already linked and pairs that declined are not proposed unless asked.
+    """
+    import matcher
+
+    for name, value in (("--slots", slots), ("--tables", tables), ("--max-meetings", max_meetings)):
+        if value < 1:
+            raise fail(f"{name} must be at least 1, not {value}", 2)
+    if interpreters < 0:
+        raise fail(f"--interpreters must be 0 or more, not {interpreters}", 2)
+    if table not in _TABLES:
+        raise fail(f"--table must be one of {', '.join(_TABLES)}, not '{table}'", 2)
+    if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
+        raise fail(f"{out}: the output must end in .csv or .xlsx", 2)
+    labels = slot_labels(start, minutes, slots)
+    held: list[matcher.MeetingLock] = []
+    for text in lock or []:
+        try:
+            held.append(matcher.parse_lock(text))
+        except ValueError as exc:
+            raise fail(f"--lock: {exc}", 2) from None
+    fitted = matcher_for(source, model)
+    try:
+        if locks is not None:
+            held.extend(matcher.read_locks(locks))
+        people = matcher.read_participants(participants, fitted.dataset_)
+        spec = matcher.EventSpec(
+            participants=people,
+            slots=slots,
+            tables=tables,
+            max_meetings=max_meetings,
+            interpreters=interpreters,
+            locks=tuple(held),
+            slot_labels=labels,
+            include_linked=include_linked,
+            include_declined=include_declined,
+            name=participants.stem,
+        )
+        with console.status("scheduling...", spinner="dots"):
+            result = matcher.schedule_event(
+                spec,
+                fitted,
+                method="greedy" if greedy else "optimal",
+                time_limit=time_limit,
+            )
+    except matcher.EventError as exc:
+        for line in str(exc).splitlines():
+            err.print(line, highlight=False, soft_wrap=True, markup=False)
+        raise fail("the event cannot be scheduled as given; nothing was written") from None
+    sheets = result.sheets()
+    if out is not None:
+        write_tables(out, sheets if out.suffix.lower() == ".xlsx" else {table: sheets[table]})
+    summary = result.summary()
+    if as_json:
+        print_json({**summary, "meetings_table": sheets["meetings"].to_dict("records")})
+        return
+    for note in result.notes:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{summary['meetings']} meetings; {result.covered} of {result.suppliers} suppliers met;"
+        f" total score {result.score:.3f}; {result.status} ({result.method},"
+        f" {result.seconds:.2f} s)" + (f"; wrote {out}" if out is not None else ""),
+        highlight=False,
+    )

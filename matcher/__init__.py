@@ -13,6 +13,21 @@ from ._evaluate import (
     split_temporal,
 )
 from ._evaluate import default_methods as evaluation_methods
+from ._events import (
+    EventError,
+    EventSchedule,
+    EventSpec,
+    MeetingLock,
+    Participant,
+    check_participants,
+    default_languages,
+    event_agendas,
+    event_grid,
+    parse_lock,
+    read_locks,
+    read_participants,
+    schedule_event,
+)
 from ._features import FEATURES
 from ._metrics import (
     auc,
@@ -29,6 +44,13 @@ from ._model import (
     Matcher,
     ModelFileError,
     load_matcher,
+)
+from ._schedule import (
+    EventProblem,
+    InfeasibleLocks,
+    ScheduleResult,
+    greedy_schedule,
+    optimal_schedule,
 )
 from ._settings import MatcherSettings
 
@@ -58,4 +80,22 @@ __all__ = [
     "backtest_rankings",
     "conversion_report",
     "pair_progress",
+    "EventError",
+    "EventProblem",
+    "EventSchedule",
+    "EventSpec",
+    "InfeasibleLocks",
+    "MeetingLock",
+    "Participant",
+    "ScheduleResult",
+    "check_participants",
+    "default_languages",
+    "event_agendas",
+    "event_grid",
+    "greedy_schedule",
+    "optimal_schedule",
+    "parse_lock",
+    "read_locks",
+    "read_participants",
+    "schedule_event",
 ]

@@ -1,9 +1,307 @@
-"""Matchmaking events: participants, slots, the schedule, locks and exports."""
+"""Matchmaking events: participants, slots, the schedule, locks and exports.
+
+Staff create events (the served model scores the pairs, the live database says who is linked
+and who declined), lock meetings and re-run the schedule; staff and analysts read events, their
+slot-by-table grid and every agenda (JSON, CSV or XLSX); a firm key reads its own agenda only.
+How the schedule is made is in :mod:`matcher._events` and docs/events.md.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Response, status
+
+import matcher
+from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
+from api.storage import EventRecord, create_event, get_event, list_events, update_event
+
+from ._deps import (
+    AnyKey,
+    DatasetDep,
+    EngineDep,
+    IdPath,
+    ReaderKey,
+    ServedDep,
+    StaffKey,
+    ensure_own_firm,
+)
+from ._holder import ServedModel
+from ._schemas import MAX_PAGE, MAX_PAGE_SIZE, MAX_ROW_ID, Error, Page
+from ._schemas_events import (
+    AgendaPublic,
+    EventCreate,
+    EventLocks,
+    EventPublic,
+    EventSummary,
+    Meeting,
+)
+from ._store import Invalid, NotFound
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
+
+EventId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+Format = Annotated[
+    Literal["json", "csv", "xlsx"],
+    Query(description="json; csv (one table); xlsx (a workbook to print)."),
+]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error},
+    403: {"model": Error},
+    404: {"model": Error},
+    422: {"model": Error},
+}
+_FILES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
+_MEETING_COLUMNS = list(Meeting.model_fields)
+
+
+# -- making and reading schedules ---------------------------------------------------------------
+def _solve(
+    spec: matcher.EventSpec, method: str, served: ServedModel, dataset: Any
+) -> tuple[matcher.EventSpec, dict[str, Any]]:
+    try:
+        result = matcher.schedule_event(
+            spec, served.matcher, dataset, method=method, where="request"
+        )
+    except matcher.EventError as exc:
+        raise Invalid(str(exc)) from None
+    meetings = json.loads(result.meetings.to_json(orient="records", force_ascii=False))
+    payload = {
+        "summary": result.summary(),
+        "meetings": meetings,
+        "names": result.names,
+        "method": method,
+    }
+    return result.spec, payload
+
+
+def _fingerprint(served: ServedModel) -> str:
+    return str(getattr(served.matcher, "data_fingerprint_", None) or served.fingerprint)
+
+
+def _found(engine: Any, event_id: int) -> EventRecord:
+    saved = get_event(engine, event_id)
+    if saved is None:
+        raise NotFound(f"no event with id {event_id}")
+    return saved
+
+
+def _summary(saved: EventRecord) -> dict[str, Any]:
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "created_at": saved.created_at,
+        "updated_at": saved.updated_at,
+        "created_by": saved.created_by,
+        "model_version": saved.model_version,
+        "data_fingerprint": saved.data_fingerprint,
+        "summary": saved.schedule["summary"],
+    }
+
+
+def _public(saved: EventRecord) -> dict[str, Any]:
+    return {**_summary(saved), "spec": saved.spec, "meetings": saved.schedule["meetings"]}
+
+
+def _meetings(saved: EventRecord) -> pd.DataFrame:
+    return pd.DataFrame(saved.schedule["meetings"], columns=_MEETING_COLUMNS)
+
+
+def _agendas(saved: EventRecord, firm_id: str | None = None) -> pd.DataFrame:
+    spec = matcher.EventSpec.from_dict(saved.spec)
+    names = saved.schedule.get("names") or {}
+    return matcher.event_agendas(spec, _meetings(saved), firm_id, names=names)
+
+
+def _file(sheets: dict[str, pd.DataFrame], format: str, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
+    if format == "csv":
+        body = tables_to_bytes(dict(list(sheets.items())[:1]), "csv")
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(tables_to_bytes(sheets, "xlsx"), media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return list(json.loads(frame.to_json(orient="records", force_ascii=False)))
+
+
+# -- routes -------------------------------------------------------------------------------------
+@router.post(
+    "",
+    response_model=EventPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={**_ERRORS, 503: {"model": Error}},
+    summary="Schedule and save an event",
+)
+def create(
+    body: EventCreate, key: StaffKey, served: ServedDep, dataset: DatasetDep, engine: EngineDep
+) -> Any:
+    """Schedule an event with the served model on the live data, and save it (staff).
+
+    Firms already linked and pairs with a ``declined`` outcome are not proposed unless
+    ``include_linked`` or ``include_declined``; locked meetings are always held. A 422 names
+    the participant or lock at fault (``request.participants:3: side: ...``).
+    """
+    spec = matcher.EventSpec(
+        participants=tuple(
+            matcher.Participant(p.firm_id, p.side, tuple(p.languages), p.max_meetings)
+            for p in body.participants
+        ),
+        slots=body.slots,
+        tables=body.tables,
+        max_meetings=body.max_meetings,
+        interpreters=body.interpreters,
+        locks=tuple(matcher.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.locks),
+        slot_labels=tuple(body.slot_labels),
+        include_linked=body.include_linked,
+        include_declined=body.include_declined,
+        name=body.name,
+    )
+    resolved, payload = _solve(spec, body.method, served, dataset)
+    event_id = create_event(
+        engine,
+        name=body.name,
+        spec=resolved.to_dict(),
+        schedule=payload,
+        model_version=served.version,
+        data_fingerprint=_fingerprint(served),
+        actor=key,
+    )
+    return _public(_found(engine, event_id))
+
+
+@router.get("", response_model=Page[EventSummary], responses=_ERRORS, summary="List events")
+def list_all(
+    engine: EngineDep,
+    key: ReaderKey,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> dict[str, Any]:
+    """Saved events, newest first, without their meetings (staff, analyst)."""
+    rows, total = list_events(engine, page, page_size)
+    items = [_summary(r) for r in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.get(
+    "/{event_id}",
+    response_model=EventPublic,
+    responses={**_ERRORS, **_FILES},
+    summary="Get an event (JSON, CSV or XLSX)",
+)
+def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
+    """An event and its meetings (staff, analyst). CSV: the meetings; XLSX: sheets
+    ``meetings``, ``agendas`` and ``grid``."""
+    saved = _found(engine, event_id)
+    if format == "json":
+        return _public(saved)
+    spec = matcher.EventSpec.from_dict(saved.spec)
+    meetings = _meetings(saved)
+    sheets = {
+        "meetings": meetings,
+        "agendas": _agendas(saved),
+        "grid": matcher.event_grid(spec, meetings),
+    }
+    return _file(sheets, format, f"event-{event_id}")
+
+
+@router.get(
+    "/{event_id}/grid",
+    responses={**_ERRORS, **_FILES},
+    summary="The slot-by-table grid (JSON, CSV or XLSX)",
+)
+def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
+    """One row per slot, one column per table, ``buyer_id / supplier_id`` in each cell held
+    (staff, analyst)."""
+    saved = _found(engine, event_id)
+    frame = matcher.event_grid(matcher.EventSpec.from_dict(saved.spec), _meetings(saved))
+    if format == "json":
+        return _records(frame)
+    return _file({"grid": frame}, format, f"event-{event_id}-grid")
+
+
+@router.get(
+    "/{event_id}/agendas/{firm_id}",
+    response_model=AgendaPublic,
+    responses={**_ERRORS, **_FILES},
+    summary="One firm's agenda (JSON, CSV or XLSX)",
+)
+def get_agenda(
+    event_id: EventId, firm_id: IdPath, engine: EngineDep, key: AnyKey, format: Format = "json"
+) -> Any:
+    """A participant's meetings, slot by slot (staff, analysts, and the firm's own key)."""
+    ensure_own_firm(key, firm_id)
+    saved = _found(engine, event_id)
+    if firm_id not in {p["firm_id"] for p in saved.spec["participants"]}:
+        raise NotFound(f"'{firm_id}' does not take part in event {event_id}")
+    frame = _agendas(saved, firm_id)
+    if format == "json":
+        return {"event_id": event_id, "firm_id": firm_id, "items": _records(frame)}
+    return _file({"agenda": frame}, format, f"event-{event_id}-{firm_id}")
+
+
+def _reschedule(
+    saved: EventRecord,
+    spec: matcher.EventSpec,
+    action: str,
+    key: Any,
+    served: ServedModel,
+    dataset: Any,
+    engine: Any,
+) -> Any:
+    resolved, payload = _solve(spec, saved.schedule.get("method", "optimal"), served, dataset)
+    update_event(
+        engine,
+        saved.id,
+        spec=resolved.to_dict(),
+        schedule=payload,
+        model_version=served.version,
+        data_fingerprint=_fingerprint(served),
+        action=action,
+        actor=key,
+    )
+    return _public(_found(engine, saved.id))
+
+
+@router.post(
+    "/{event_id}/locks",
+    response_model=EventPublic,
+    responses={**_ERRORS, 503: {"model": Error}},
+    summary="Lock or unlock meetings, and schedule again",
+)
+def lock(
+    event_id: EventId,
+    body: EventLocks,
+    key: StaffKey,
+    served: ServedDep,
+    dataset: DatasetDep,
+    engine: EngineDep,
+) -> Any:
+    """Lock meetings (``add``: a pair, optionally a slot) or unlock them (``remove``), then
+    schedule the event again (staff). Locked meetings are always held; locks that cannot all be
+    held are a 422 and change nothing."""
+    saved = _found(engine, event_id)
+    spec = matcher.EventSpec.from_dict(saved.spec).with_locks(
+        add=[matcher.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.add],
+        remove=[(p.buyer_id, p.supplier_id) for p in body.remove],
+    )
+    return _reschedule(saved, spec, "lock", key, served, dataset, engine)
+
+
+@router.post(
+    "/{event_id}/schedule",
+    response_model=EventPublic,
+    responses={**_ERRORS, 503: {"model": Error}},
+    summary="Schedule an event again",
+)
+def reschedule(
+    event_id: EventId, key: StaffKey, served: ServedDep, dataset: DatasetDep, engine: EngineDep
+) -> Any:
+    """Schedule the event again with the model serving now and the data as they are (staff)."""
+    saved = _found(engine, event_id)
+    spec = matcher.EventSpec.from_dict(saved.spec)
+    return _reschedule(saved, spec, "reschedule", key, served, dataset, engine)

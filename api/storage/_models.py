@@ -43,6 +43,7 @@ __all__ = [
     "CategoryInput",
     "CONTRACT_MODELS",
     "Demand",
+    "Event",
     "Firm",
     "Link",
     "MatchList",
@@ -329,3 +330,23 @@ class MatchListRow(Base):
     side: Mapped[str] = mapped_column(String, default="buyer")
     """``buyer``: a supplier for the buyer; ``supplier``: a buyer for the supplier."""
     match_list: Mapped[MatchList] = relationship(back_populates="rows")
+
+
+class Event(Base):
+    """A matchmaking event: its spec (participants, slots, tables, caps, locks) and the schedule
+    last made for it, with the model version and data fingerprint that made it.
+
+    ``spec`` is ``matcher.EventSpec.to_dict()``; ``schedule`` holds the summary figures and the
+    meetings (``matcher`` meeting rows), so an event reads back without solving again.
+    """
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by: Mapped[str] = mapped_column(String, default="")
+    model_version: Mapped[str] = mapped_column(String, default="")
+    data_fingerprint: Mapped[str] = mapped_column(String, default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    schedule: Mapped[dict[str, Any]] = mapped_column(default=dict)

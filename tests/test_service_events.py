@@ -1,0 +1,200 @@
+"""Matchmaking events over HTTP: who may do what, locks and re-runs, exports, bad input."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import graph
+from api import storage
+from api.service import ServiceSettings, create_app
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+PEOPLE = [{"firm_id": f} for f in ("B1", "B2", "S1", "S2", "S3", "S4", "S5")]
+EVENT = {"name": "fair", "participants": PEOPLE, "slots": 2, "tables": 2, "max_meetings": 2}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("events")
+    mp = pytest.MonkeyPatch()
+    mp.delenv("KETNOI_SECRET", raising=False)
+    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
+    storage.upgrade(engine)
+    storage.load_into(engine, graph.load_dataset(TINY))
+    keys = {
+        "staff": storage.create_key(engine, "staff"),
+        "analyst": storage.create_key(engine, "analyst"),
+        "firm_b1": storage.create_key(engine, "firm", "B1"),
+        "firm_s1": storage.create_key(engine, "firm", "S1"),
+    }
+    app = create_app(ServiceSettings(data_dir=folder), engine=engine)
+    with TestClient(app) as client:
+        yield {"client": client, "keys": keys, "engine": engine}
+    engine.dispose()
+    mp.undo()
+
+
+def auth(service: dict[str, Any], role: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service['keys'][role]}"} if role else {}
+
+
+def post(service: dict[str, Any], url: str, body: Any, role: str = "staff") -> Any:
+    return service["client"].post(url, headers=auth(service, role), json=body)
+
+
+@pytest.fixture(scope="module")
+def event_id(service: dict[str, Any]) -> int:
+    response = post(service, "/v1/events", EVENT)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+ROUTES = [
+    ("post", "/v1/events", EVENT, {"staff"}),
+    ("get", "/v1/events", None, {"staff", "analyst"}),
+    ("get", "/v1/events/{id}", None, {"staff", "analyst"}),
+    ("get", "/v1/events/{id}?format=xlsx", None, {"staff", "analyst"}),
+    ("get", "/v1/events/{id}/grid?format=csv", None, {"staff", "analyst"}),
+    ("get", "/v1/events/{id}/agendas/B1", None, {"staff", "analyst", "firm_b1"}),
+    ("get", "/v1/events/{id}/agendas/S1?format=csv", None, {"staff", "analyst", "firm_s1"}),
+    ("post", "/v1/events/{id}/locks", {"add": []}, {"staff"}),
+    ("post", "/v1/events/{id}/schedule", None, {"staff"}),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "allowed"), ROUTES)
+@pytest.mark.parametrize("role", [None, "staff", "analyst", "firm_b1", "firm_s1"])
+def test_roles(
+    service: dict[str, Any],
+    event_id: int,
+    method: str,
+    url: str,
+    body: Any,
+    allowed: set[str],
+    role: str | None,
+) -> None:
+    response = service["client"].request(
+        method, url.format(id=event_id), headers=auth(service, role), json=body
+    )
+    if role is None:
+        assert response.status_code == 401
+    elif role in allowed:
+        assert response.status_code in {200, 201}, response.text
+    else:
+        assert response.status_code == 403
+        assert response.json()["detail"]
+
+
+def pairs(body: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(m["buyer_id"], m["supplier_id"]) for m in body["meetings"]}
+
+
+def test_event_schedule_and_record(service: dict[str, Any], event_id: int) -> None:
+    body = service["client"].get(f"/v1/events/{event_id}", headers=auth(service, "analyst"))
+    body = body.json()
+    # As in the library test on the same data: B1-S5 declined and B1-S2 linked stay out.
+    assert pairs(body) == {("B1", "S1"), ("B1", "S3"), ("B2", "S5")}
+    assert body["summary"]["status"] == "optimal" and body["summary"]["covered"] == 3
+    assert [p["side"] for p in body["spec"]["participants"]][:3] == ["buyer", "buyer", "supplier"]
+    with Session(service["engine"]) as session:
+        audit = session.scalars(
+            select(storage.AuditEntry).where(
+                storage.AuditEntry.entity == "events",
+                storage.AuditEntry.entity_key == str(event_id),
+            )
+        ).all()
+    assert [a.action for a in audit][:1] == ["create"] and audit[0].actor_role == "staff"
+
+
+def test_lock_then_unlock(service: dict[str, Any]) -> None:
+    created = post(service, "/v1/events", EVENT).json()
+    url = f"/v1/events/{created['id']}/locks"
+    locked = post(service, url, {"add": [{"buyer_id": "B1", "supplier_id": "S4", "slot": 2}]})
+    assert locked.status_code == 200, locked.text
+    rows = [m for m in locked.json()["meetings"] if m["supplier_id"] == "S4"]
+    assert [(r["buyer_id"], r["slot"], r["locked"]) for r in rows] == [("B1", 2, True)]
+    assert pairs(locked.json()) == {("B1", "S4"), ("B1", "S1"), ("B2", "S5")}
+    unlocked = post(service, url, {"remove": [{"buyer_id": "B1", "supplier_id": "S4"}]})
+    assert pairs(unlocked.json()) == pairs(created)
+    query = select(storage.AuditEntry.action).where(
+        storage.AuditEntry.entity == "events", storage.AuditEntry.entity_key == str(created["id"])
+    )
+    with Session(service["engine"]) as session:
+        actions = set(session.scalars(query))
+    assert actions == {"create", "lock"}
+
+
+def test_lock_that_cannot_be_held_changes_nothing(service: dict[str, Any], event_id: int) -> None:
+    before = service["client"].get(f"/v1/events/{event_id}", headers=auth(service, "staff")).json()
+    clash = [
+        {"buyer_id": "B1", "supplier_id": "S1", "slot": 1},
+        {"buyer_id": "B1", "supplier_id": "S3", "slot": 1},
+    ]
+    response = post(service, f"/v1/events/{event_id}/locks", {"add": clash})
+    assert response.status_code == 422
+    assert "B1 has two meetings locked in slot 1" in response.json()["detail"]
+    after = service["client"].get(f"/v1/events/{event_id}", headers=auth(service, "staff")).json()
+    assert (
+        after["spec"]["locks"] == before["spec"]["locks"]
+        and after["meetings"] == before["meetings"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"participants": [{"firm_id": "NOPE"}]}, "request.participants:1: firm_id: 'NOPE'"),
+        (
+            {"participants": [{"firm_id": "B1", "side": "supplier"}]},
+            "'B1' is a buyer in the data and cannot take part as a supplier",
+        ),
+        ({"locks": [{"buyer_id": "S1", "supplier_id": "S2"}]}, "'S1' is not a buyer at this event"),
+    ],
+)
+def test_bad_events_are_422_with_the_place(
+    service: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
+    response = post(service, "/v1/events", {**EVENT, **change})
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("field", ["slots", "tables", "max_meetings"])
+def test_limits_below_one_are_422(service: dict[str, Any], field: str) -> None:
+    response = post(service, "/v1/events", {**EVENT, field: 0})
+    assert response.status_code == 422
+    assert field in str(response.json()["detail"])
+
+
+def test_exports(service: dict[str, Any], event_id: int) -> None:
+    client, headers = service["client"], auth(service, "analyst")
+    book = client.get(f"/v1/events/{event_id}?format=xlsx", headers=headers)
+    sheets = pd.read_excel(io.BytesIO(book.content), sheet_name=None)
+    assert list(sheets) == ["meetings", "agendas", "grid"]
+    assert len(sheets["meetings"]) == 3 and list(sheets["grid"].columns) == [
+        "slot",
+        "table 1",
+        "table 2",
+    ]
+    grid = client.get(f"/v1/events/{event_id}/grid?format=csv", headers=headers)
+    assert grid.headers["content-type"].startswith("text/csv")
+    lines = grid.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "slot,table 1,table 2" and len(lines) == 3
+    agenda = client.get(f"/v1/events/{event_id}/agendas/B1", headers=auth(service, "firm_b1"))
+    items = agenda.json()["items"]
+    assert [(i["slot"], i["counterpart_id"]) for i in items] in (
+        [(1, "S1"), (2, "S3")],
+        [(1, "S3"), (2, "S1")],
+    )
+    missing = client.get(f"/v1/events/{event_id}/agendas/T1", headers=headers)
+    assert missing.status_code == 404
+    assert client.get("/v1/events/99999", headers=headers).status_code == 404
