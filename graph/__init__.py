@@ -13,6 +13,7 @@ from ._build import (
     nodes_of_kind,
     park_node,
 )
+from ._concentration import category_concentration, single_sourced, sole_suppliers
 from ._contract import (
     BUYER_ROLES,
     CONTRACT,
@@ -25,11 +26,19 @@ from ._contract import (
 )
 from ._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
 from ._export import EXPORT_FORMATS, export_graph
+from ._indicators import INDICATORS, ProgrammeTargets, programme_indicators
 from ._link_prediction import (
     l3_paths,
     similar_buyers_adamic_adar,
     similar_suppliers_adamic_adar,
     split_bipartite,
+)
+from ._localisation import (
+    LOCALISATION_GROUPS,
+    demand_coverage,
+    localisation,
+    near_miss_targets,
+    near_misses,
 )
 from ._normalise import fold, nfc, normalise_certification, split_list
 from ._problems import DatasetError, Problem
@@ -46,14 +55,19 @@ __all__ = [
     "EXPORT_FORMATS",
     "FILE_ORDER",
     "FileSpec",
+    "INDICATORS",
     "INTERNATIONAL_CERTIFICATIONS",
     "LOCAL_OWNERSHIPS",
+    "LOCALISATION_GROUPS",
     "NODE_KINDS",
     "Problem",
+    "ProgrammeTargets",
     "SUPPLIER_ROLES",
     "ValidationReport",
     "build_supply_graph",
+    "category_concentration",
     "category_node",
+    "demand_coverage",
     "edges_of_kind",
     "export_graph",
     "fdi_buyer_ids",
@@ -63,12 +77,18 @@ __all__ = [
     "l3_paths",
     "link_graph",
     "load_dataset",
+    "localisation",
+    "near_miss_targets",
+    "near_misses",
     "nfc",
     "nodes_of_kind",
     "normalise_certification",
     "park_node",
+    "programme_indicators",
     "similar_buyers_adamic_adar",
     "similar_suppliers_adamic_adar",
+    "single_sourced",
+    "sole_suppliers",
     "split_bipartite",
     "split_list",
     "tier_edges",

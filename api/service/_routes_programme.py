@@ -1,9 +1,206 @@
-"""Programme reports: localisation gaps, near-miss suppliers, concentration, indicators."""
+"""Programme reports: localisation gaps, near-miss suppliers, concentration, indicators.
+
+Staff and analysts only (a firm key gets 403). Every report reads the live database as a
+dataset (cached, see :func:`._deps.get_dataset`), calls one :mod:`graph` function, and answers
+JSON, or with ``format=csv`` / ``format=xlsx`` the same table as a file. The definitions are in
+``docs/programme.md``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query, Response
+
+import graph
+from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
+
+from ._deps import DatasetDep, Filter, ReaderKey
+from ._schemas_programme import (
+    ConcentrationReport,
+    Grouping,
+    IndicatorsReport,
+    LocalisationReport,
+    NearMissPairsReport,
+    NearMissTargetsReport,
+    SingleSourcedReport,
+    SoleSuppliersReport,
+)
+from ._store import Invalid, NotFound
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/programme", tags=["programme"])
+
+Format = Annotated[
+    Literal["json", "csv", "xlsx"], Query(description="json, or the table as a csv or xlsx file.")
+]
+Category = Annotated[
+    Filter, Query(description="Only demands for this category_id and its sub-categories.")
+]
+Year = Annotated[int | None, Query(ge=1900, le=2100)]
+FILES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    # Through pandas' JSON writer: NaN and NA become null, tuples lists, numpy scalars plain.
+    rows: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
+    return rows
+
+
+def _share(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def _file(frame: pd.DataFrame, name: str, format: str) -> Response:
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX_MEDIA_TYPE
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
+    return Response(tables_to_bytes({name: frame}, format), media_type=media, headers=headers)
+
+
+def _run(report: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """Run a report; an unknown category is a 404, a bad argument a 422."""
+    try:
+        return report(*args, **kwargs)
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+@router.get(
+    "/localisation",
+    response_model=LocalisationReport,
+    responses=FILES,
+    summary="Localisation rates and gaps",
+)
+def localisation(
+    key: ReaderKey,
+    dataset: DatasetDep,
+    by: Annotated[Grouping, Query(description="How demands are grouped.")] = "category",
+    category: Category = None,
+    gaps_only: Annotated[
+        bool, Query(description="Only groups with no qualified local supplier.")
+    ] = False,
+    format: Format = "json",
+) -> Any:
+    """Per group of demands: qualified and linked local suppliers, the localisation rate
+    (covered by a linked or qualified local supplier), the linked rate (sourced locally today),
+    the rate if near-miss suppliers gained what they lack, and the gaps (staff, analyst)."""
+    table = _run(graph.localisation, dataset, by, category=category)
+    if gaps_only:
+        table = table[table["gap"]].reset_index(drop=True)
+    if format != "json":
+        return _file(table, f"localisation-{by}", format)
+    return {"by": by, "category": category, "items": _rows(table)}
+
+
+@router.get(
+    "/near-misses",
+    response_model=NearMissTargetsReport,
+    responses=FILES,
+    summary="Near-miss suppliers grouped by what they lack",
+)
+def near_miss_targets(
+    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: Format = "json"
+) -> Any:
+    """The support target list: each certification or process local suppliers are exactly one
+    item short of, how many suppliers lack it, the demands and volume it would unlock, and the
+    localisation rate if they gained it (staff, analyst)."""
+    table = _run(graph.near_miss_targets, dataset, category=category)
+    if format != "json":
+        return _file(table, "near-miss-targets", format)
+    overall = graph.localisation(dataset, "all", category=category).iloc[0]
+    return {
+        "category": category,
+        "weighting": overall["weighting"],
+        "localisation_rate": _share(overall["localisation_rate"]),
+        "rate_if_all_gained": _share(overall["rate_if_near_misses_gained"]),
+        "items": _rows(table),
+    }
+
+
+@router.get(
+    "/near-misses/pairs",
+    response_model=NearMissPairsReport,
+    responses=FILES,
+    summary="Near-miss suppliers, one row per supplier and demand",
+)
+def near_miss_pairs(
+    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: Format = "json"
+) -> Any:
+    """Every local supplier with category fit exactly one certification or process short of a
+    demand, with what it lacks (staff, analyst)."""
+    table = _run(graph.near_misses, dataset, category=category)
+    if format != "json":
+        return _file(table, "near-misses", format)
+    return {"category": category, "items": _rows(table)}
+
+
+@router.get(
+    "/concentration",
+    response_model=ConcentrationReport,
+    responses=FILES,
+    summary="Concentration of each category's suppliers",
+)
+def concentration(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+    """Per category: active links, suppliers, buyers, the Herfindahl-Hirschman index over the
+    suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
+    table = graph.category_concentration(dataset)
+    if format != "json":
+        return _file(table, "concentration", format)
+    return {"items": _rows(table)}
+
+
+@router.get(
+    "/concentration/single-sourced",
+    response_model=SingleSourcedReport,
+    responses=FILES,
+    summary="Buyers with a single supplier for a category",
+)
+def single_sourced(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+    """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
+    table = graph.single_sourced(dataset)
+    if format != "json":
+        return _file(table, "single-sourced", format)
+    return {"items": _rows(table)}
+
+
+@router.get(
+    "/concentration/sole-suppliers",
+    response_model=SoleSuppliersReport,
+    responses=FILES,
+    summary="Suppliers that buyers depend on alone",
+)
+def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+    """Suppliers by the number of (buyer, category) pairs they are the only source of
+    (staff, analyst)."""
+    table = graph.sole_suppliers(dataset)
+    if format != "json":
+        return _file(table, "sole-suppliers", format)
+    return {"items": _rows(table)}
+
+
+@router.get(
+    "/indicators",
+    response_model=IndicatorsReport,
+    responses=FILES,
+    summary="Programme indicators against the targets",
+)
+def indicators(
+    key: ReaderKey,
+    dataset: DatasetDep,
+    start: Year = None,
+    end: Year = None,
+    format: Format = "json",
+) -> Any:
+    """Year by year: local supporting-industry firms, the internationally certified share,
+    local firms at each tier of FDI buyers' chains, new links, the localisation and linked
+    rates, each with the programme's target and whether it is on track (staff, analyst)."""
+    table = _run(graph.programme_indicators, dataset, start=start, end=end)
+    if format != "json":
+        return _file(table, "indicators", format)
+    return {"items": _rows(table)}
