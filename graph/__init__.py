@@ -3,6 +3,15 @@
 This package depends on neither :mod:`matcher` nor :mod:`api`.
 """
 
+from ._analysis import (
+    HUB_MEASURES,
+    communities,
+    community_summary,
+    degree_table,
+    firm_counts,
+    hubs,
+    unlinked_firms,
+)
 from ._build import (
     EDGE_KINDS,
     NODE_KINDS,
@@ -41,11 +50,36 @@ from ._localisation import (
     near_misses,
 )
 from ._normalise import fold, nfc, normalise_certification, split_list
+from ._plot import (
+    network_html,
+    plot_degree_distribution,
+    plot_firm_counts,
+    plot_firm_map,
+    plot_hubs,
+    plot_tiers,
+    tier_layout,
+    write_network_html,
+)
 from ._problems import DatasetError, Problem
 from ._stats import graph_summary
 from ._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
+    "HUB_MEASURES",
+    "communities",
+    "community_summary",
+    "degree_table",
+    "firm_counts",
+    "hubs",
+    "unlinked_firms",
+    "network_html",
+    "plot_degree_distribution",
+    "plot_firm_counts",
+    "plot_firm_map",
+    "plot_hubs",
+    "plot_tiers",
+    "tier_layout",
+    "write_network_html",
     "BUYER_ROLES",
     "CONTRACT",
     "Column",

@@ -45,6 +45,16 @@ from ._model import (
     ModelFileError,
     load_matcher,
 )
+from ._plot import (
+    explanation_text,
+    feature_importance,
+    plot_evaluation,
+    plot_explanation,
+    plot_feature_importance,
+    plot_recall_curve,
+    plot_reliability,
+    recall_curve,
+)
 from ._schedule import (
     EventProblem,
     InfeasibleLocks,
@@ -98,4 +108,12 @@ __all__ = [
     "read_locks",
     "read_participants",
     "schedule_event",
+    "explanation_text",
+    "feature_importance",
+    "plot_evaluation",
+    "plot_explanation",
+    "plot_feature_importance",
+    "plot_recall_curve",
+    "plot_reliability",
+    "recall_curve",
 ]
