@@ -52,8 +52,9 @@ class MatcherSettings:
         features from the links before the period starts.
     outcome_labels : bool
         Learn from recorded outcomes too: a pair that *met* or *contracted* (dated by its
-        outcome) is a positive like a link, a *declined* pair an explicit negative. Contacted
-        and negotiating pairs are not labels (still open), but stay as features.
+        outcome) is a positive like a link, a pair whose last outcome is *declined* an explicit
+        negative (even if it met before). Contacted and negotiating pairs are not labels (still
+        open), but stay as features.
     precompute_k : int
         Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
     random_state : int

@@ -10,8 +10,8 @@ features must not see its own link:
   from a snapshot without its fold (so without its own link), again shared by its negatives.
 
 Recorded outcomes are labels too (``MatcherSettings.outcome_labels``): a pair that met or
-contracted is a positive dated by its first such outcome, a pair that only declined an explicit
-negative dated by its refusal. Both take the cut-off of their date exactly as links do, and a
+contracted is a positive dated by its first such outcome, a pair whose last outcome is a refusal
+an explicit negative dated by it. Both take the cut-off of their date exactly as links do, and a
 pair's own outcomes never reach its features (outcome features count only earlier outcomes,
 and a fold's outcomes leave the snapshot with it).
 
@@ -35,8 +35,8 @@ from ._settings import MatcherSettings
 
 __all__ = ["POSITIVE_OUTCOMES", "TrainingSet", "first_links", "outcome_labels", "training_set"]
 
-#: Outcomes that make a pair a positive when ``outcome_labels`` is on; ``declined`` (with no
-#: positive outcome) makes it a negative. Contacted and negotiating pairs are undecided.
+#: Outcomes that make a pair a positive when ``outcome_labels`` is on, unless its last outcome
+#: is ``declined`` (a negative). Contacted and negotiating pairs are undecided.
 POSITIVE_OUTCOMES: tuple[str, ...] = ("met", "contracted")
 
 
@@ -68,9 +68,11 @@ def first_links(index: FirmIndex, links: pd.DataFrame) -> pd.DataFrame:
 def outcome_labels(index: FirmIndex, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Positive and negative pairs from recorded outcomes, each with its year (NaN if undated).
 
-    A pair with any :data:`POSITIVE_OUTCOMES` outcome is a positive, dated by the first of
-    them; a pair whose outcomes include ``declined`` and no positive one is a negative, dated
-    by its first refusal. Outcomes of firms outside the index are ignored.
+    A pair's *last* outcome decides (by date; undated outcomes and ties in the order they
+    were recorded, since outcomes are appended): a pair whose last outcome is ``declined`` is
+    a negative, dated by that refusal, even if it met before; otherwise a pair with any
+    :data:`POSITIVE_OUTCOMES` outcome is a positive, dated by the first of them. Outcomes of
+    firms outside the index are ignored.
 
     Returns
     -------
@@ -87,23 +89,26 @@ def outcome_labels(index: FirmIndex, outcomes: pd.DataFrame) -> tuple[pd.DataFra
         {
             "buyer": index.buyer_ids.get_indexer(outcomes["buyer_id"]),
             "supplier": index.supplier_ids.get_indexer(outcomes["supplier_id"]),
+            "date": dates.to_numpy(),
             "year": dates.dt.year.to_numpy(dtype=float, na_value=np.nan),
             "kind": outcomes["outcome"].to_numpy(),
+            "order": np.arange(len(outcomes)),
         }
     )
     frame = frame[(frame["buyer"] >= 0) & (frame["supplier"] >= 0)]
+    ordered = frame.sort_values(["date", "order"], na_position="first", kind="stable")
+    last = ordered.groupby(["buyer", "supplier"], as_index=False).last()
+    refused = last[last["kind"] == "declined"][["buyer", "supplier", "year"]]
     good = frame[frame["kind"].isin(POSITIVE_OUTCOMES)]
     positives = good.groupby(["buyer", "supplier"], as_index=False)["year"].min()
-    bad = frame[frame["kind"] == "declined"]
-    negatives = bad.groupby(["buyer", "supplier"], as_index=False)["year"].min()
-    if len(positives) and len(negatives):
-        seen = pd.MultiIndex.from_frame(positives[["buyer", "supplier"]])
-        negatives = negatives[
-            ~pd.MultiIndex.from_frame(negatives[["buyer", "supplier"]]).isin(seen)
+    if len(positives) and len(refused):
+        gone = pd.MultiIndex.from_frame(refused[["buyer", "supplier"]])
+        positives = positives[
+            ~pd.MultiIndex.from_frame(positives[["buyer", "supplier"]]).isin(gone)
         ]
     return (
         positives.astype({"buyer": np.int64, "supplier": np.int64}).reset_index(drop=True),
-        negatives.astype({"buyer": np.int64, "supplier": np.int64}).reset_index(drop=True),
+        refused.astype({"buyer": np.int64, "supplier": np.int64}).reset_index(drop=True),
     )
 
 

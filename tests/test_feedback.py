@@ -45,7 +45,7 @@ def test_outcome_labels_by_hand(tiny: graph.Dataset) -> None:
     ]
 
 
-def test_a_pair_that_met_is_no_refusal_and_the_first_positive_dates_it(
+def test_the_last_outcome_decides_and_the_first_positive_dates_it(
     tiny: graph.Dataset,
 ) -> None:
     index = FirmIndex.from_dataset(tiny)
@@ -62,8 +62,31 @@ def test_a_pair_that_met_is_no_refusal_and_the_first_positive_dates_it(
     positives, negatives = outcome_labels(index, outcomes)
     assert positives["year"].tolist() == [2022.0]
     assert positives["supplier"].tolist() == [index.supplier_ids.get_loc("S4")]
-    # Contacted and negotiating decide nothing; S4 met, so its earlier refusal is no label.
+    # Contacted and negotiating decide nothing; S4 contracted last, so its earlier refusal
+    # is no label.
     assert negatives.empty
+    # Met, then declined (the same day: the order recorded decides): a negative.
+    later = pd.concat(
+        [
+            outcomes,
+            pd.DataFrame(
+                {
+                    "supplier_id": ["S1", "S1"],
+                    "buyer_id": ["B2", "B2"],
+                    "outcome": ["met", "declined"],
+                    "date": ["2024-05-01", "2024-05-01"],
+                    "event_id": ["", ""],
+                    "reason": ["", "price"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    positives, negatives = outcome_labels(index, later)
+    assert len(positives) == 1
+    assert negatives[["buyer", "supplier", "year"]].values.tolist() == [
+        [index.buyer_ids.get_loc("B2"), index.supplier_ids.get_loc("S1"), 2024.0]
+    ]
 
 
 @pytest.mark.parametrize("training", ["temporal", "folds"])
