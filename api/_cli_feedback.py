@@ -78,6 +78,24 @@ def read_rankings(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def read_meetings(paths: list[Path]) -> pd.DataFrame:
+    """The pairs of event schedules (the meetings table of `ketnoi schedule`), or exit 1."""
+    frames = []
+    for path in paths:
+        try:
+            if path.suffix.lower() == ".xlsx":
+                frame = pd.read_excel(path, sheet_name="meetings", dtype=str)
+            else:
+                frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise fail(f"{path}: cannot read the meetings of a schedule: {exc}") from None
+        missing = [c for c in ("buyer_id", "supplier_id") if c not in frame.columns]
+        if missing:
+            raise fail(f"{path}: not a schedule's meetings: no column(s) {', '.join(missing)}")
+        frames.append(frame[["buyer_id", "supplier_id"]].apply(lambda c: c.str.strip()))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "–" if value != value else f"{value:.0%}" if value <= 1 else f"{value:g}"
@@ -96,6 +114,14 @@ def conversion(
             "--match-list",
             help="A match list handed out (CSV or XLSX from `ketnoi match-list` or the "
             "service); repeat for several. Default: backtest what ketnoi would have ranked.",
+        ),
+    ] = None,
+    meetings: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--meetings",
+            help="The meetings of an event schedule (CSV, or the XLSX of `ketnoi schedule`); "
+            "repeat for several. Their pairs count as scheduled by ketnoi.",
         ),
     ] = None,
     out: Annotated[
@@ -117,7 +143,8 @@ def conversion(
         with console.status("backtesting: refitting the matcher for each year of outcomes..."):
             rankings = matcher.backtest_rankings(dataset, k=max(k, 50))
         origin = "a backtest (the matcher refitted on the data before each year's events)"
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=k)
+    scheduled = read_meetings(meetings) if meetings else None
+    report = matcher.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)
     if out is not None:
         write_tables(out, {"conversion": report})
         err.print(f"wrote {out}", highlight=False)

@@ -130,6 +130,7 @@ def conversion_report(
     rankings: pd.DataFrame | None = None,
     *,
     k: int = 10,
+    meetings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per event and overall: how many pairs met, negotiated and contracted, and how many of
     them ketnoi had recommended (ranked in its top ``k``) before.
@@ -145,6 +146,9 @@ def conversion_report(
         was made: a ranking made after a pair's first outcome does not count for it).
     k : int
         A pair is *recommended* when its best rank is at most ``k``.
+    meetings : DataFrame, optional
+        Meetings ketnoi scheduled at matchmaking events: ``buyer_id, supplier_id`` and
+        optionally ``as_of`` (when the schedule was made; the same rule as for rankings).
 
     Returns
     -------
@@ -153,13 +157,21 @@ def conversion_report(
         ``start``, ``pairs``, then for each funnel stage the pairs that reached it, ``declined``;
         ``recommended`` (pairs ranked in the top ``k``) and the recommended pairs that reached
         each of met, negotiating and contracted; ``contracts_from_top_k`` and its share of all
-        contracts, and the contract rates of recommended and other pairs.
+        contracts, and the contract rates of recommended and other pairs; ``scheduled`` (pairs
+        ketnoi scheduled to meet) and the scheduled pairs that met and contracted.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     pairs = pair_progress(outcomes)
     pairs["rank"] = _best_rank(pairs, rankings)
     pairs["recommended"] = pairs["rank"] <= k
+    if meetings is not None and not meetings.empty:
+        # A scheduled meeting is a ranking of its own: rank 1 for the pair, at that time.
+        placed = meetings.assign(rank=1)
+        pairs["scheduled"] = _best_rank(pairs, placed.drop(columns="cutoff", errors="ignore"))
+        pairs["scheduled"] = pairs["scheduled"].notna()
+    else:
+        pairs["scheduled"] = False
     level = {stage: i + 1 for i, stage in enumerate(FUNNEL)}
     reached = pairs["stage"].map(level).fillna(0).astype(int)
     for stage in FUNNEL:
@@ -186,6 +198,9 @@ def conversion_report(
             "share_of_contracts_from_top_k": top / contracted if contracted else np.nan,
             "contract_rate_recommended": top / len(rec) if len(rec) else np.nan,
             "contract_rate_other": (float(others["contracted"].mean()) if len(others) else np.nan),
+            "scheduled": int(group["scheduled"].sum()),
+            "scheduled_met": int((group["scheduled"] & group["met"]).sum()),
+            "scheduled_contracted": int((group["scheduled"] & group["contracted"]).sum()),
         }
 
     rows = []

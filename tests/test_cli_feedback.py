@@ -52,6 +52,25 @@ def test_match_list_files_are_credited(tmp_path: Path) -> None:
     assert sheet["recommended"].tolist() == [1, 1]
 
 
+def test_scheduled_meetings_files_are_credited(tmp_path: Path) -> None:
+    schedule = tmp_path / "meetings.csv"
+    pd.DataFrame({"slot": [1], "buyer_id": ["B1"], "supplier_id": ["S1"]}).to_csv(
+        schedule, index=False
+    )
+    code, stdout, _ = run(
+        "conversion", str(TINY), "--match-list", str(schedule), "--meetings", str(schedule)
+    )
+    assert code == 1  # a schedule is no match list: no rank column
+    code, stdout, _ = run("conversion", str(TINY), "--meetings", str(schedule), "--json")
+    assert code == 0
+    total = json.loads(stdout)[-1]
+    assert (total["scheduled"], total["scheduled_met"], total["scheduled_contracted"]) == (1, 1, 0)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("buyer,supplier\nB1,S1\n", encoding="utf-8")
+    code, _, err = run("conversion", str(TINY), "--meetings", str(bad))
+    assert code == 1 and "not a schedule's meetings" in err
+
+
 def test_a_bad_match_list_is_named(tmp_path: Path) -> None:
     no_rank = tmp_path / "no-rank.csv"
     no_rank.write_text("buyer_id,supplier_id\nB1,S1\n", encoding="utf-8")

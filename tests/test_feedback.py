@@ -240,6 +240,23 @@ def test_a_ranking_made_after_the_first_outcome_does_not_count() -> None:
     assert report.loc["B", "ranked"] == 0
 
 
+def test_scheduled_meetings_are_counted_when_made_before() -> None:
+    meetings = pd.DataFrame(
+        {
+            "buyer_id": ["B1", "B2", "B1"],
+            "supplier_id": ["S1", "S1", "S3"],
+            "as_of": ["2024-02-01T09:00:00Z", "2025-06-01T09:00:00Z", "2024-02-01T09:00:00Z"],
+        }
+    )
+    report = matcher.conversion_report(OUTCOMES, meetings=meetings).set_index("event_id")
+    # S1 -> B1 was scheduled before event A and contracted; S1 -> B2 only after it met at B;
+    # S3 -> B1 never had an outcome.
+    assert (report.loc["A", "scheduled"], report.loc["A", "scheduled_contracted"]) == (1, 1)
+    assert report.loc["B", "scheduled"] == 0
+    assert report.loc["all", "scheduled_met"] == 1
+    assert report.loc["all", "recommended"] == 0  # meetings are not rankings
+
+
 def test_event_rankings_only_count_for_their_event() -> None:
     rankings = pd.DataFrame(
         {"event_id": ["B"], "buyer_id": ["B1"], "supplier_id": ["S1"], "rank": [1]}

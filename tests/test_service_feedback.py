@@ -101,6 +101,32 @@ def test_only_match_lists_made_before_an_outcome_are_credited(service: dict[str,
     assert totals(service, k=1)["contracts_from_top_k"] == 0
 
 
+def test_meetings_scheduled_at_a_saved_event_are_credited(service: dict[str, Any]) -> None:
+    people = [{"firm_id": f} for f in ("B2", "S1", "S4", "S5")]
+    event = {"name": "fair", "participants": people, "slots": 2, "tables": 2, "max_meetings": 2}
+    made = call(service, "staff", "POST", "/v1/events", json=event)
+    assert made.status_code == 201, made.text
+    meeting = made.json()["meetings"][0]
+    before = totals(service)["scheduled"]
+    recorded = call(
+        service,
+        "staff",
+        "POST",
+        "/v1/outcomes",
+        json={
+            "supplier_id": meeting["supplier_id"],
+            "buyer_id": meeting["buyer_id"],
+            "outcome": "met",
+            "date": dt.date.today().isoformat(),
+            "event_id": "fair",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    after = totals(service)
+    assert after["scheduled"] == before + 1
+    assert after["scheduled_met"] >= 1
+
+
 def test_backtest_source(service: dict[str, Any]) -> None:
     body = call(service, "staff", "GET", URL, params={"source": "backtest"}).json()
     assert body["source"] == "backtest"

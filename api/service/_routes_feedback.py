@@ -5,7 +5,8 @@ from them. This route reports what came of the pairs ketnoi recommended: per eve
 overall, how many met, negotiated and contracted, and how many contracts came from pairs ranked
 in the top k, either by the match lists staff saved (``source=match-lists``: only lists made
 before a pair's first outcome count) or by a backtest that refits the matcher on the data as it
-stood before each year's events (``source=backtest``).
+stood before each year's events (``source=backtest``); and how many met at a saved event's
+schedule (``/v1/events``) made before their first outcome.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 import matcher
 from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
-from api.storage import match_list_rankings
+from api.storage import match_list_rankings, scheduled_meetings
 
 from ._deps import DatasetDep, EngineDep, ReaderKey
 
@@ -56,6 +57,9 @@ class ConversionRow(BaseModel):
     share_of_contracts_from_top_k: float | None
     contract_rate_recommended: float | None
     contract_rate_other: float | None
+    scheduled: int = Field(description="Pairs ketnoi scheduled to meet at a saved event, before.")
+    scheduled_met: int
+    scheduled_contracted: int
 
 
 class ConversionReport(BaseModel):
@@ -96,7 +100,8 @@ def conversion(
     """Per event and overall: pairs that met, negotiated and contracted, and the contracts from
     pairs ranked in the top ``k`` (staff, analyst)."""
     rankings = match_list_rankings(engine) if source == "match-lists" else _backtest(dataset)
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=k)
+    meetings = scheduled_meetings(engine).drop(columns="event")
+    report = matcher.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
     if format != "json":
         headers = {"Content-Disposition": f'attachment; filename="conversion.{format}"'}
         media = "text/csv; charset=utf-8" if format == "csv" else XLSX_MEDIA_TYPE

@@ -30,7 +30,14 @@ from ._engine import (
     upgrade,
     write_generation,
 )
-from ._events import EventRecord, create_event, get_event, list_events, update_event
+from ._events import (
+    EventRecord,
+    create_event,
+    get_event,
+    list_events,
+    scheduled_meetings,
+    update_event,
+)
 from ._keys import KEY_PREFIX, KEY_ROLES, KeyInfo, create_key, revoke_key, server_secret, verify_key
 from ._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
 from ._matching import match_list_rankings, register_model, save_match_list
@@ -91,6 +98,7 @@ __all__ = [
     "register_model",
     "revoke_key",
     "save_match_list",
+    "scheduled_meetings",
     "search_firms",
     "server_secret",
     "transaction",

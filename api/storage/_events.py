@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,14 @@ from ._engine import transaction
 from ._keys import KeyInfo
 from ._models import Event
 
-__all__ = ["EventRecord", "create_event", "get_event", "list_events", "update_event"]
+__all__ = [
+    "EventRecord",
+    "create_event",
+    "get_event",
+    "list_events",
+    "scheduled_meetings",
+    "update_event",
+]
 
 
 @dataclass(frozen=True)
@@ -133,3 +141,24 @@ def list_events(
             select(Event).order_by(Event.id.desc()).offset((page - 1) * page_size).limit(page_size)
         )
         return [_record(e) for e in session.scalars(query)], int(total)
+
+
+def scheduled_meetings(engine: Engine) -> pd.DataFrame:
+    """Every meeting of every saved event's current schedule, with when it was last scheduled:
+    the pairs the conversion report credits as scheduled by ketnoi.
+
+    Returns
+    -------
+    DataFrame
+        ``event``, ``buyer_id``, ``supplier_id``, ``as_of`` (UTC).
+    """
+    rows = []
+    with Session(engine) as session:
+        for event in session.scalars(select(Event)):
+            for meeting in (event.schedule or {}).get("meetings") or ():
+                rows.append(
+                    (event.id, meeting["buyer_id"], meeting["supplier_id"], event.updated_at)
+                )
+    frame = pd.DataFrame(rows, columns=["event", "buyer_id", "supplier_id", "as_of"])
+    frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True)
+    return frame
