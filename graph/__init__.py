@@ -60,6 +60,13 @@ from ._plot import (
     tier_layout,
     write_network_html,
 )
+from ._plot_programme import (
+    plot_concentration,
+    plot_localisation,
+    plot_near_miss_gains,
+    plot_programme_indicators,
+    plot_sole_suppliers,
+)
 from ._problems import DatasetError, Problem
 from ._stats import graph_summary
 from ._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
@@ -110,10 +117,15 @@ __all__ = [
     "nodes_of_kind",
     "normalise_certification",
     "park_node",
+    "plot_concentration",
     "plot_degree_distribution",
     "plot_firm_counts",
     "plot_firm_map",
     "plot_hubs",
+    "plot_localisation",
+    "plot_near_miss_gains",
+    "plot_programme_indicators",
+    "plot_sole_suppliers",
     "plot_tiers",
     "programme_indicators",
     "similar_buyers_adamic_adar",

@@ -13,6 +13,7 @@ from ._evaluate import (
     split_temporal,
 )
 from ._evaluate import default_methods as evaluation_methods
+from ._event_participants import participants_from_frame, suggest_event_participants
 from ._events import (
     EventError,
     EventSchedule,
@@ -55,6 +56,13 @@ from ._plot import (
     plot_reliability,
     recall_curve,
 )
+from ._plot_events import (
+    compare_schedules,
+    meetings_per_firm,
+    plot_meetings_per_firm,
+    plot_schedule_comparison,
+    plot_schedule_grid,
+)
 from ._schedule import (
     EventProblem,
     InfeasibleLocks,
@@ -87,6 +95,7 @@ __all__ = [
     "backtest_rankings",
     "catalogue_coverage",
     "check_participants",
+    "compare_schedules",
     "conversion_report",
     "default_languages",
     "evaluate",
@@ -97,15 +106,20 @@ __all__ = [
     "feature_importance",
     "greedy_schedule",
     "load_matcher",
+    "meetings_per_firm",
     "ndcg_at_k",
     "optimal_schedule",
     "pair_progress",
     "parse_lock",
+    "participants_from_frame",
     "plot_evaluation",
     "plot_explanation",
     "plot_feature_importance",
+    "plot_meetings_per_firm",
     "plot_recall_curve",
     "plot_reliability",
+    "plot_schedule_comparison",
+    "plot_schedule_grid",
     "precision_at_k",
     "read_locks",
     "read_participants",
@@ -116,4 +130,5 @@ __all__ = [
     "schedule_event",
     "split_random",
     "split_temporal",
+    "suggest_event_participants",
 ]

@@ -32,7 +32,13 @@ def _id(path: Path) -> str:
 
 def test_the_analyst_notebooks_are_there() -> None:
     names = {path.name for path in PATHS}
-    assert {"01_network_overview.ipynb", "02_match_quality.ipynb"} <= names
+    assert {
+        "01_network_overview.ipynb",
+        "02_match_quality.ipynb",
+        "03_localisation_gaps.ipynb",
+        "04_event_planning.ipynb",
+        "05_programme_indicators.ipynb",
+    } <= names
 
 
 @pytest.mark.parametrize("path", PATHS, ids=_id)
@@ -107,6 +113,16 @@ ANALYST_NAMES = {
         "tier_layout",
         "unlinked_firms",
         "write_network_html",
+        "plot_localisation",
+        "plot_near_miss_gains",
+        "plot_concentration",
+        "plot_sole_suppliers",
+        "plot_programme_indicators",
+        "localisation",
+        "near_miss_targets",
+        "category_concentration",
+        "sole_suppliers",
+        "programme_indicators",
     ],
     "matcher": [
         "explanation_text",
@@ -117,6 +133,15 @@ ANALYST_NAMES = {
         "plot_recall_curve",
         "plot_reliability",
         "recall_curve",
+        "suggest_event_participants",
+        "participants_from_frame",
+        "meetings_per_firm",
+        "compare_schedules",
+        "plot_schedule_grid",
+        "plot_meetings_per_firm",
+        "plot_schedule_comparison",
+        "schedule_event",
+        "conversion_report",
     ],
 }
 
