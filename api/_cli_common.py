@@ -136,6 +136,6 @@ def write_tables(path: Path, sheets: dict[str, Any]) -> None:
     if suffix not in {".csv", ".xlsx"}:
         raise fail(f"{path}: the output must end in .csv or .xlsx", 2)
     if suffix == ".csv" and len(sheets) != 1:
-        raise fail(f"{path}: {len(sheets)} tables need an .xlsx workbook (or a folder)", 2)
+        raise fail(f"{path}: {len(sheets)} tables need an .xlsx workbook", 2)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tables_to_bytes(sheets, suffix[1:]))

@@ -334,8 +334,15 @@ class ALS(_LinkBaseline):
         self.seed = seed
 
     def _learn(self, dataset: graph.Dataset, index: FirmIndex, snap: LinkSnapshot) -> None:
-        from implicit.cpu.als import AlternatingLeastSquares
+        import warnings
+
         from threadpoolctl import threadpool_limits
+
+        with warnings.catch_warnings():
+            # implicit imports tqdm's notebook bar, which warns in Jupyter without ipywidgets;
+            # progress is off here anyway, so the warning only puzzles analysts.
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from implicit.cpu.als import AlternatingLeastSquares
 
         # implicit parallelises over users itself; a multi-threaded BLAS underneath it
         # oversubscribes the cores (implicit warns, and runs several times slower).
