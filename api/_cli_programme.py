@@ -253,13 +253,26 @@ def indicators(
         int | None, typer.Option("--start", min=1900, max=2100, help="First year.")
     ] = None,
     end: Annotated[int | None, typer.Option("--end", min=1900, max=2100, help="Last year.")] = None,
+    targets: Annotated[
+        Path | None,
+        typer.Option(
+            "--targets",
+            help="JSON or TOML {indicator: {year: value}} replacing those indicators' targets.",
+        ),
+    ] = None,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The programme's indicators year by year against its targets (1,000 local
     supporting-industry firms in 2026 and 1,200 by 2030, over 40% internationally certified)."""
+    goals = None
+    if targets is not None:
+        try:
+            goals = graph.ProgrammeTargets.from_file(targets)
+        except (OSError, ValueError) as exc:
+            raise fail(str(exc)) from None
     dataset = load_or_exit(source)
-    table = _ask(graph.programme_indicators, dataset, start=start, end=end)
+    table = _ask(graph.programme_indicators, dataset, goals, start=start, end=end)
 
     def show() -> None:
         wide = Table(title="Programme indicators (projected years in italics)")

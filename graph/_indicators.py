@@ -38,8 +38,12 @@ neither.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -88,6 +92,51 @@ class ProgrammeTargets:
     new_local_links: Mapping[int, float] = field(default_factory=_no_target)
     localisation_rate: Mapping[int, float] = field(default_factory=_no_target)
     linked_rate: Mapping[int, float] = field(default_factory=_no_target)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ProgrammeTargets:
+        """Targets from a ``.json`` or ``.toml`` file: ``{indicator: {year: value}}``.
+
+        Indicators the file leaves out keep their defaults; an unknown indicator, a year
+        that is not a whole number or a value that is not a number is a ``ValueError``
+        naming the file and the entry.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "targets.json"
+        >>> _ = path.write_text('{"tier_1_firms": {"2030": 300}}')
+        >>> ProgrammeTargets.from_file(path).tier_1_firms
+        {2030: 300.0}
+        """
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            data: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not valid {path.suffix[1:] or 'JSON'}: {exc}") from None
+        data = data.get("targets", data) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected {{indicator: {{year: value}}}}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"{path}: unknown indicator(s): {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        chosen: dict[str, dict[int, float]] = {}
+        for name, by_year in data.items():
+            if not isinstance(by_year, dict):
+                raise ValueError(f"{path}: {name}: expected {{year: value}}")
+            chosen[name] = {}
+            for year, value in by_year.items():
+                if not str(year).isdigit():
+                    raise ValueError(f"{path}: {name}: year {year!r} is not a whole number")
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{path}: {name}.{year}: {value!r} is not a number")
+                chosen[name][int(year)] = float(value)
+        return cls(**chosen)
 
 
 #: The indicators, in report order (the fields of :class:`ProgrammeTargets`).

@@ -135,3 +135,15 @@ def test_bad_input_is_a_message_not_a_traceback(args: tuple, code: int, message:
     assert result.exit_code == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_indicators_take_targets_from_a_file(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.json"
+    targets.write_text('{"new_links": {"2024": 1}}', encoding="utf-8")
+    code, out, _ = run("indicators", str(TINY), "--targets", str(targets), "--json")
+    assert code == 0
+    rows = [r for r in json.loads(out) if r["indicator"] == "new_links" and r["year"] == 2024]
+    assert rows and rows[0]["target"] == 1.0
+    targets.write_text('{"new_linkz": {"2024": 1}}', encoding="utf-8")
+    code, _, err = run("indicators", str(TINY), "--targets", str(targets))
+    assert code == 1 and "unknown indicator(s): new_linkz" in err

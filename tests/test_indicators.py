@@ -179,3 +179,22 @@ def test_demo_world_last_year_matches_a_direct_count() -> None:
     tiers = firm_tiers(hanoi).reindex(local["firm_id"])
     assert values["tier_1_firms"] == (tiers == 1).sum()
     assert values["tier_2_firms"] == (tiers == 2).sum()
+
+
+def test_targets_from_a_file(tmp_path: Path) -> None:
+    toml = tmp_path / "targets.toml"
+    toml.write_text("[targets.tier_1_firms]\n2030 = 300\n[targets.certified_share]\n2030 = 0.5\n")
+    targets = ProgrammeTargets.from_file(toml)
+    assert targets.tier_1_firms == {2030: 300.0}
+    assert targets.certified_share == {2030: 0.5}
+    assert targets.local_supporting_firms == {2026: 1000, 2030: 1200}  # kept
+    for text, message in [
+        ('{"tier_9_firms": {"2030": 1}}', "unknown indicator(s): tier_9_firms"),
+        ('{"tier_1_firms": {"soon": 1}}', "tier_1_firms: year 'soon' is not a whole number"),
+        ('{"tier_1_firms": {"2030": "many"}}', "tier_1_firms.2030: 'many' is not a number"),
+        ("{not json", "not valid json"),
+    ]:
+        path = tmp_path / "bad.json"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            ProgrammeTargets.from_file(path)

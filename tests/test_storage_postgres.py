@@ -186,3 +186,52 @@ def test_the_hanoi_demo_world_round_trips(engine: Engine, fresh: Engine, tmp_pat
     storage.dump(engine, tmp_path / "dump")
     storage.load_into(fresh, graph.load_dataset(tmp_path / "dump"))
     assert storage.dataset_from_db(fresh).fingerprint() == hanoi.fingerprint()
+
+
+def test_programme_tools_through_the_service_on_postgresql(engine: Engine, tmp_path: Path) -> None:
+    """Events (JSON columns, locks, audit), outcomes, the conversion report and a programme
+    report, through the HTTP service, on PostgreSQL."""
+    import io
+
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    from api.service import ServiceSettings, create_app
+
+    storage.load_into(engine, graph.load_dataset(TINY))
+    staff = {"Authorization": f"Bearer {storage.create_key(engine, 'staff')}"}
+    app = create_app(ServiceSettings(data_dir=tmp_path, evaluate=False), engine=engine)
+    people = [{"firm_id": f} for f in ("B2", "S1", "S4", "S5")]
+    event = {"name": "fair", "participants": people, "slots": 2, "tables": 2, "max_meetings": 2}
+    with TestClient(app) as client:
+        made = client.post("/v1/events", headers=staff, json=event)
+        assert made.status_code == 201, made.text
+        body = made.json()
+        assert body["summary"]["status"] == "optimal" and body["meetings"]
+        first = body["meetings"][0]
+        locked = client.post(
+            f"/v1/events/{body['id']}/locks",
+            headers=staff,
+            json={"add": [{"buyer_id": first["buyer_id"], "supplier_id": first["supplier_id"]}]},
+        )
+        assert locked.status_code == 200, locked.text
+        assert len(locked.json()["spec"]["locks"]) == 1
+        grid = client.get(f"/v1/events/{body['id']}/grid", headers=staff, params={"format": "csv"})
+        assert grid.status_code == 200
+        assert pd.read_csv(io.BytesIO(grid.content), encoding="utf-8-sig").shape[0] == 2
+        outcome = {
+            "supplier_id": first["supplier_id"],
+            "buyer_id": first["buyer_id"],
+            "outcome": "met",
+            "event_id": "fair",
+        }
+        assert client.post("/v1/outcomes", headers=staff, json=outcome).status_code == 201
+        report = client.get("/v1/programme/conversion", headers=staff).json()
+        assert report["events"][-1]["scheduled_met"] == 1
+        rates = client.get("/v1/programme/localisation", headers=staff)
+        assert rates.status_code == 200 and rates.json()["items"]
+    with engine.connect() as connection:
+        actions = connection.execute(
+            text("SELECT action FROM audit_log WHERE entity = 'events' ORDER BY id")
+        ).scalars()
+        assert list(actions) == ["create", "lock"]
