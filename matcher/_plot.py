@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import graph
+from graph._plot import _figure  # one figure policy for every plot
 
 from ._baselines import firm_index
 from ._evaluate import (
@@ -50,7 +51,6 @@ __all__ = [
     "recall_curve",
 ]
 
-INSTALL_HINT = 'pip install "ketnoi[notebooks]"'
 
 #: How the metric columns of an evaluation read on a chart (``{k}`` is the cut-off).
 _METRIC_LABELS = {
@@ -61,21 +61,6 @@ _METRIC_LABELS = {
     "coverage": "coverage",
     "candidate_recall": "candidate recall",
 }
-
-
-def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """The figure and axes to draw on: ``ax``'s own, or a new figure that pyplot let go of."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(f"plotting needs matplotlib: {INSTALL_HINT}") from exc
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = plt.figure(figsize=figsize, layout="constrained")
-    # Closed at once: pyplot forgets it (no leak over many calls, no second copy shown at the
-    # end of a notebook cell), while the backend still renders it when it is displayed.
-    plt.close(fig)
-    return fig, fig.subplots()
 
 
 # -- computations -------------------------------------------------------------------------------

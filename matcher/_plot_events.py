@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from graph._plot import INSTALL_HINT, _figure
+
 from ._events import EventSchedule
-from ._plot import INSTALL_HINT, _figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
