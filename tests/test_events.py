@@ -152,6 +152,45 @@ def assert_feasible(problem: EventProblem, result: matcher.ScheduleResult) -> No
         assert p in placed and (t is None or placed[p] == t)
 
 
+def medium_problem(seed: int) -> EventProblem:
+    """Too large for the brute force: 6-10 buyers, 15-30 suppliers, tight tables and
+    interpreters, a few locks."""
+    rng = np.random.default_rng(1000 + seed)
+    n_b, n_s = int(rng.integers(6, 11)), int(rng.integers(15, 31))
+    pairs = [(b, s) for b in range(n_b) for s in range(n_s) if rng.random() < 0.35]
+    n = len(pairs)
+    slots = int(rng.integers(3, 7))
+    return EventProblem(
+        n_buyers=n_b,
+        n_suppliers=n_s,
+        pair_buyer=np.array([b for b, _ in pairs]),
+        pair_supplier=np.array([s for _, s in pairs]),
+        pair_score=np.round(rng.random(n), 3),
+        pair_interpreter=rng.random(n) < 0.4,
+        slots=slots,
+        tables=int(rng.integers(2, n_b + 1)),
+        interpreters=int(rng.integers(0, 3)),
+        buyer_cap=rng.integers(2, slots + 1, n_b),
+        supplier_cap=rng.integers(1, 3, n_s),
+        locks=((0, 0), (n // 2, None)),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_medium_schedules_hold_every_limit_and_beat_first_come(seed: int) -> None:
+    problem = medium_problem(seed)
+    try:
+        problem.check()
+    except matcher.InfeasibleLocks:
+        problem = dataclasses.replace(problem, locks=())  # random locks that clash
+    result = matcher.optimal_schedule(problem, time_limit=60)
+    assert_feasible(problem, result)
+    greedy = matcher.greedy_schedule(problem)
+    assert_feasible(problem, greedy)
+    assert result.status == "optimal"  # proven at this size, by the decomposition or the MILP
+    assert (greedy.covered, greedy.score) <= (result.covered, result.score + 1e-9)
+
+
 def problem_of(pairs: list[tuple[int, int, float]], **limits: object) -> EventProblem:
     n_b = max(b for b, _, _ in pairs) + 1
     n_s = max(s for _, s, _ in pairs) + 1
