@@ -298,3 +298,29 @@ def test_backtest_ranks_without_hindsight(tiny: graph.Dataset) -> None:
     assert rankings["rank"].tolist() == list(range(1, len(rankings) + 1))
     report = matcher.conversion_report(dataset.outcomes, rankings, k=10)
     assert report.iloc[-1]["ranked"] == 2  # S1 and S5 were both candidates for B1
+
+
+def test_synthetic_outcomes_foreshadow_next_year_links_and_leave_the_rest_alone() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "ketnoi_make_synthetic", ROOT / "fixtures" / "make_synthetic.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    plain = module.make_world(300, 40, 1500, seed=3)
+    world = module.make_world(300, 40, 1500, seed=3, outcomes=True)
+    assert all(world[name].equals(plain[name]) for name in plain)
+    dataset = graph.Dataset.from_frames(source="synthetic", **world)  # valid per the contract
+    outcomes, links = dataset.outcomes, dataset.links
+    first = links.groupby(["buyer_id", "supplier_id"])["since"].min()
+    good = outcomes[outcomes["outcome"].isin(["contracted", "negotiating"])]
+    # Every contract or negotiation at the event of year y is a pair that links in y + 1 ...
+    years = good["date"].str[:4].astype(int).to_numpy()
+    linked = first.reindex(pd.MultiIndex.from_frame(good[["buyer_id", "supplier_id"]]))
+    assert (linked.to_numpy() == years + 1).all()
+    # ... and every refusal a pair that never links.
+    refused = outcomes[outcomes["outcome"] == "declined"]
+    pairs = pd.MultiIndex.from_frame(refused[["buyer_id", "supplier_id"]])
+    assert not pairs.isin(first.index).any()
