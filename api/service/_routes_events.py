@@ -12,10 +12,9 @@ import json
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, status
 
 import matcher
-from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
 from api.storage import EventRecord, create_event, get_event, list_events, update_event
 
 from ._deps import (
@@ -28,6 +27,7 @@ from ._deps import (
     StaffKey,
     ensure_own_firm,
 )
+from ._files import FILE_RESPONSES, records, table_file
 from ._holder import ServedModel
 from ._schemas import MAX_PAGE, MAX_PAGE_SIZE, MAX_ROW_ID, Error, Page
 from ._schemas_events import (
@@ -55,7 +55,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Error},
     422: {"model": Error},
 }
-_FILES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
 _MEETING_COLUMNS = list(Meeting.model_fields)
 
 
@@ -115,18 +114,6 @@ def _agendas(saved: EventRecord, firm_id: str | None = None) -> pd.DataFrame:
     spec = matcher.EventSpec.from_dict(saved.spec)
     names = saved.schedule.get("names") or {}
     return matcher.event_agendas(spec, _meetings(saved), firm_id, names=names)
-
-
-def _file(sheets: dict[str, pd.DataFrame], format: str, name: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
-    if format == "csv":
-        body = tables_to_bytes(dict(list(sheets.items())[:1]), "csv")
-        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(tables_to_bytes(sheets, "xlsx"), media_type=XLSX_MEDIA_TYPE, headers=headers)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return list(json.loads(frame.to_json(orient="records", force_ascii=False)))
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -190,7 +177,7 @@ def list_all(
 @router.get(
     "/{event_id}",
     response_model=EventPublic,
-    responses={**_ERRORS, **_FILES},
+    responses={**_ERRORS, **FILE_RESPONSES},
     summary="Get an event (JSON, CSV or XLSX)",
 )
 def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
@@ -206,12 +193,12 @@ def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format
         "agendas": _agendas(saved),
         "grid": matcher.event_grid(spec, meetings),
     }
-    return _file(sheets, format, f"event-{event_id}")
+    return table_file(sheets, format, f"event-{event_id}")
 
 
 @router.get(
     "/{event_id}/grid",
-    responses={**_ERRORS, **_FILES},
+    responses={**_ERRORS, **FILE_RESPONSES},
     summary="The slot-by-table grid (JSON, CSV or XLSX)",
 )
 def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
@@ -220,14 +207,14 @@ def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Forma
     saved = _found(engine, event_id)
     frame = matcher.event_grid(matcher.EventSpec.from_dict(saved.spec), _meetings(saved))
     if format == "json":
-        return _records(frame)
-    return _file({"grid": frame}, format, f"event-{event_id}-grid")
+        return records(frame)
+    return table_file({"grid": frame}, format, f"event-{event_id}-grid")
 
 
 @router.get(
     "/{event_id}/agendas/{firm_id}",
     response_model=AgendaPublic,
-    responses={**_ERRORS, **_FILES},
+    responses={**_ERRORS, **FILE_RESPONSES},
     summary="One firm's agenda (JSON, CSV or XLSX)",
 )
 def get_agenda(
@@ -240,8 +227,8 @@ def get_agenda(
         raise NotFound(f"'{firm_id}' does not take part in event {event_id}")
     frame = _agendas(saved, firm_id)
     if format == "json":
-        return {"event_id": event_id, "firm_id": firm_id, "items": _records(frame)}
-    return _file({"agenda": frame}, format, f"event-{event_id}-{firm_id}")
+        return {"event_id": event_id, "firm_id": firm_id, "items": records(frame)}
+    return table_file({"agenda": frame}, format, f"event-{event_id}-{firm_id}")
 
 
 def _reschedule(

@@ -11,20 +11,19 @@ schedule (``/v1/events``) made before their first outcome.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 import matcher
-from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
 from api.storage import match_list_rankings, scheduled_meetings
 
 from ._deps import DatasetDep, EngineDep, ReaderKey
+from ._files import FILE_RESPONSES, records, table_file
 
 __all__ = ["router"]
 
@@ -83,7 +82,7 @@ def _backtest(dataset: Any) -> pd.DataFrame:
 @router.get(
     "/conversion",
     response_model=ConversionReport,
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses=FILE_RESPONSES,
     summary="Conversion report: what came of the recommended pairs",
 )
 def conversion(
@@ -103,9 +102,5 @@ def conversion(
     meetings = scheduled_meetings(engine).drop(columns="event")
     report = matcher.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
     if format != "json":
-        headers = {"Content-Disposition": f'attachment; filename="conversion.{format}"'}
-        media = "text/csv; charset=utf-8" if format == "csv" else XLSX_MEDIA_TYPE
-        body = tables_to_bytes({"conversion": report}, format)
-        return Response(body, media_type=media, headers=headers)
-    events = json.loads(report.to_json(orient="records", force_ascii=False))
-    return {"k": k, "source": source, "events": events}
+        return table_file({"conversion": report}, format, "conversion")
+    return {"k": k, "source": source, "events": records(report)}

@@ -8,17 +8,16 @@ JSON, or with ``format=csv`` / ``format=xlsx`` the same table as a file. The def
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 import graph
-from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
 
 from ._deps import DatasetDep, Filter, ReaderKey
+from ._files import FILE_RESPONSES, records, table_file
 from ._schemas_programme import (
     ConcentrationReport,
     Grouping,
@@ -42,23 +41,10 @@ Category = Annotated[
     Filter, Query(description="Only demands for this category_id and its sub-categories.")
 ]
 Year = Annotated[int | None, Query(ge=1900, le=2100)]
-FILES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
-
-
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    # Through pandas' JSON writer: NaN and NA become null, tuples lists, numpy scalars plain.
-    rows: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
-    return rows
 
 
 def _share(value: Any) -> float | None:
     return None if pd.isna(value) else float(value)
-
-
-def _file(frame: pd.DataFrame, name: str, format: str) -> Response:
-    media = "text/csv; charset=utf-8" if format == "csv" else XLSX_MEDIA_TYPE
-    headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
-    return Response(tables_to_bytes({name: frame}, format), media_type=media, headers=headers)
 
 
 def _run(report: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -74,7 +60,7 @@ def _run(report: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.D
 @router.get(
     "/localisation",
     response_model=LocalisationReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Localisation rates and gaps",
 )
 def localisation(
@@ -94,14 +80,15 @@ def localisation(
     if gaps_only:
         table = table[table["gap"]].reset_index(drop=True)
     if format != "json":
-        return _file(table, f"localisation-{by}", format)
-    return {"by": by, "category": category, "items": _rows(table)}
+        name = f"localisation-{by}"
+        return table_file({name: table}, format, name)
+    return {"by": by, "category": category, "items": records(table)}
 
 
 @router.get(
     "/near-misses",
     response_model=NearMissTargetsReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Near-miss suppliers grouped by what they lack",
 )
 def near_miss_targets(
@@ -112,21 +99,21 @@ def near_miss_targets(
     localisation rate if they gained it (staff, analyst)."""
     table = _run(graph.near_miss_targets, dataset, category=category)
     if format != "json":
-        return _file(table, "near-miss-targets", format)
+        return table_file({"near-miss-targets": table}, format, "near-miss-targets")
     overall = graph.localisation(dataset, "all", category=category).iloc[0]
     return {
         "category": category,
         "weighting": overall["weighting"],
         "localisation_rate": _share(overall["localisation_rate"]),
         "rate_if_all_gained": _share(overall["rate_if_near_misses_gained"]),
-        "items": _rows(table),
+        "items": records(table),
     }
 
 
 @router.get(
     "/near-misses/pairs",
     response_model=NearMissPairsReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Near-miss suppliers, one row per supplier and demand",
 )
 def near_miss_pairs(
@@ -136,14 +123,14 @@ def near_miss_pairs(
     demand, with what it lacks (staff, analyst)."""
     table = _run(graph.near_misses, dataset, category=category)
     if format != "json":
-        return _file(table, "near-misses", format)
-    return {"category": category, "items": _rows(table)}
+        return table_file({"near-misses": table}, format, "near-misses")
+    return {"category": category, "items": records(table)}
 
 
 @router.get(
     "/concentration",
     response_model=ConcentrationReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Concentration of each category's suppliers",
 )
 def concentration(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
@@ -151,28 +138,28 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: Format = "json") 
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
     table = graph.category_concentration(dataset)
     if format != "json":
-        return _file(table, "concentration", format)
-    return {"items": _rows(table)}
+        return table_file({"concentration": table}, format, "concentration")
+    return {"items": records(table)}
 
 
 @router.get(
     "/concentration/single-sourced",
     response_model=SingleSourcedReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Buyers with a single supplier for a category",
 )
 def single_sourced(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
     table = graph.single_sourced(dataset)
     if format != "json":
-        return _file(table, "single-sourced", format)
-    return {"items": _rows(table)}
+        return table_file({"single-sourced": table}, format, "single-sourced")
+    return {"items": records(table)}
 
 
 @router.get(
     "/concentration/sole-suppliers",
     response_model=SoleSuppliersReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Suppliers that buyers depend on alone",
 )
 def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
@@ -180,14 +167,14 @@ def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: Format = "json")
     (staff, analyst)."""
     table = graph.sole_suppliers(dataset)
     if format != "json":
-        return _file(table, "sole-suppliers", format)
-    return {"items": _rows(table)}
+        return table_file({"sole-suppliers": table}, format, "sole-suppliers")
+    return {"items": records(table)}
 
 
 @router.get(
     "/indicators",
     response_model=IndicatorsReport,
-    responses=FILES,
+    responses=FILE_RESPONSES,
     summary="Programme indicators against the targets",
 )
 def indicators(
@@ -202,5 +189,5 @@ def indicators(
     rates, each with the programme's target and whether it is on track (staff, analyst)."""
     table = _run(graph.programme_indicators, dataset, start=start, end=end)
     if format != "json":
-        return _file(table, "indicators", format)
-    return {"items": _rows(table)}
+        return table_file({"indicators": table}, format, "indicators")
+    return {"items": records(table)}
