@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-import graph
+from ketnoi import graph
 
 console = Console()
 err = Console(stderr=True)
@@ -66,7 +66,7 @@ def matcher_for(source: Path, model: Path | None) -> Any:
     """Load the dataset, then load the model file onto it or fit a new matcher."""
     import warnings
 
-    import matcher
+    from ketnoi import matcher
 
     dataset = load_or_exit(source)
     if model is None:
@@ -103,7 +103,7 @@ DatabaseOpt = Annotated[
 @contextmanager
 def storage_engine(database: str | None) -> Iterator[Any]:
     """An engine on the ketnoi database, its schema brought up to date, disposed after."""
-    from api import storage
+    from ketnoi.api import storage
 
     engine = storage.make_engine(database)
     try:
@@ -130,7 +130,7 @@ def write_tables(path: Path, sheets: dict[str, Any]) -> None:
 
     Exits with code 2 for any other suffix, or several frames asked for as one CSV.
     """
-    from api._tables import tables_to_bytes
+    from ketnoi.api._tables import tables_to_bytes
 
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:

@@ -1,6 +1,6 @@
 """Matchmaking events: ``ketnoi schedule``.
 
-Registered on the top-level ``ketnoi`` application by :mod:`api.cli`.
+Registered on the top-level ``ketnoi`` application by :mod:`ketnoi.api.cli`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from api._cli_common import (
+from ketnoi.api._cli_common import (
     DatasetArg,
     JsonOpt,
     ModelOpt,
@@ -98,7 +98,7 @@ def schedule(
     First as many suppliers as possible get a meeting, then the total match score is as high as
     possible. Firms already linked and pairs that declined are not proposed unless asked.
     """
-    import matcher
+    from ketnoi import matcher
 
     for name, value in (("--slots", slots), ("--tables", tables), ("--max-meetings", max_meetings)):
         if value < 1:

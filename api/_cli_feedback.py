@@ -1,6 +1,6 @@
 """The feedback loop: ``ketnoi conversion``.
 
-Registered on the top-level ``ketnoi`` application by :mod:`api.cli`.
+Registered on the top-level ``ketnoi`` application by :mod:`ketnoi.api.cli`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from api._cli_common import (
+from ketnoi.api._cli_common import (
     DatasetArg,
     JsonOpt,
     console,
@@ -131,7 +131,7 @@ def conversion(
 ) -> None:
     """What came of the recommended pairs, per event and overall: met, negotiating, contracted,
     and how many contracts came from pairs ketnoi ranked in its top k."""
-    import matcher
+    from ketnoi import matcher
 
     dataset = load_or_exit(source)
     if dataset.outcomes.empty:

@@ -1,6 +1,6 @@
 """Localisation gaps, near-miss suppliers, concentration and programme indicators.
 
-Registered on the top-level ``ketnoi`` application by :mod:`api.cli`. Each command loads the
+Registered on the top-level ``ketnoi`` application by :mod:`ketnoi.api.cli`. Each command loads the
 dataset, calls one :mod:`graph` report, and prints it as a table (``--json`` for JSON), and
 ``--out`` also writes it as CSV or XLSX. The definitions are in ``docs/programme.md``.
 """
@@ -16,8 +16,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-import graph
-from api._cli_common import (
+from ketnoi import graph
+from ketnoi.api._cli_common import (
     DatasetArg,
     JsonOpt,
     console,

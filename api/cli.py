@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-import graph
-from api import _cli_events, _cli_feedback, _cli_programme
-from api._cli_common import (
+from ketnoi import graph
+from ketnoi.api import _cli_events, _cli_feedback, _cli_programme
+from ketnoi.api._cli_common import (
     DEMO_DIR,
     DatabaseOpt,
     DatasetArg,
@@ -346,8 +346,8 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """Hide links, refit the matcher and every baseline, and measure who finds them again."""
-    from matcher import evaluate as run_evaluation
-    from matcher import evaluation_methods
+    from ketnoi.matcher import evaluate as run_evaluation
+    from ketnoi.matcher import evaluation_methods
 
     if holdout not in {"temporal", "random"}:
         raise fail(f"--holdout must be temporal or random, not '{holdout}'", 2)
@@ -389,8 +389,8 @@ def serve(
 
     import uvicorn
 
-    from api import storage
-    from api.service import ServiceSettings, create_app
+    from ketnoi.api import storage
+    from ketnoi.api.service import ServiceSettings, create_app
 
     if data_dir is not None:
         # Workers are separate processes: they read the folder from the environment.
@@ -410,7 +410,9 @@ def serve(
     )
     if workers > 1:
         engine.dispose()
-        uvicorn.run("api.service:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "ketnoi.api.service:create_app", factory=True, host=host, port=port, workers=workers
+        )
     else:
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
 
@@ -430,7 +432,7 @@ def keys_create(
     database: DatabaseOpt = None,
 ) -> None:
     """Make an API key and print it: the only time it is shown."""
-    from api import storage
+    from ketnoi.api import storage
 
     with storage_engine(database) as engine:
         try:
@@ -449,7 +451,7 @@ def keys_revoke(
     database: DatabaseOpt = None,
 ) -> None:
     """Revoke a key for good."""
-    from api import storage
+    from ketnoi.api import storage
 
     with storage_engine(database) as engine:
         revoked = storage.revoke_key(engine, key_id, actor="cli")
@@ -468,7 +470,7 @@ def load(
     database: DatabaseOpt = None,
 ) -> None:
     """Import a dataset into the database in one transaction: all or nothing."""
-    from api import storage
+    from ketnoi.api import storage
 
     dataset = load_or_exit(source)
     with storage_engine(database) as engine:
@@ -495,7 +497,7 @@ def dump(
     database: DatabaseOpt = None,
 ) -> None:
     """Write the database back as a dataset folder (extra columns and outcomes included)."""
-    from api import storage
+    from ketnoi.api import storage
 
     with storage_engine(database) as engine:
         written = storage.dump(engine, out_dir)

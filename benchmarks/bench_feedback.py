@@ -25,15 +25,12 @@ import datetime as dt
 import importlib.util
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from ketnoi import graph, matcher
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def synthetic_world() -> graph.Dataset:

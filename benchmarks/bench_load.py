@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketnoi import graph
+
 ROOT = Path(__file__).resolve().parents[1]
 # Run from a checkout without installing: the graph package sits at the repository root.
-sys.path.insert(0, str(ROOT))
 
-import graph  # noqa: E402
 
 DEFAULT = ROOT / "fixtures" / "hanoi"
 

@@ -32,12 +32,10 @@ import pandas as pd
 import scipy
 import sklearn
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run from a checkout without installing: the packages sit at the repository root.
-sys.path.insert(0, str(ROOT))
+from ketnoi import graph, matcher
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 DEFAULT = ROOT / "fixtures" / "hanoi"
 

@@ -24,7 +24,6 @@ import importlib.util
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,12 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run from a checkout without installing: the packages sit at the repository root.
-sys.path.insert(0, str(ROOT))
+from ketnoi import graph
+from ketnoi.matcher._evaluate import EvaluationResult, default_methods, evaluate
 
-import graph  # noqa: E402
-from matcher._evaluate import EvaluationResult, default_methods, evaluate  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 HANOI = ROOT / "fixtures" / "hanoi"
 

@@ -52,12 +52,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run from a checkout without installing: the packages sit at the repository root.
-sys.path.insert(0, str(ROOT))
+from ketnoi import graph, matcher
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 PHASES = ("load", "fit", "match_list", "networkx")
 
@@ -193,8 +191,8 @@ def phase_match_list(world: dict[str, Any], model: Path, out: dict[str, Any]) ->
 def phase_networkx(
     world: dict[str, Any], model: Path, out: dict[str, Any], n_pairs: int, budget: float
 ) -> None:
-    from matcher._features import BatchSignals, pair_features
-    from matcher._index import build_snapshot
+    from ketnoi.matcher._features import BatchSignals, pair_features
+    from ketnoi.matcher._index import build_snapshot
 
     dataset, m = _bound_matcher(world, model, out)
     index = m.index_

@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,11 +33,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from ketnoi import graph, matcher
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 LIMITS = {"slots": 12, "tables": 25, "max_meetings": 8, "interpreters": 2}
 N_BUYERS, N_SUPPLIERS = 40, 150

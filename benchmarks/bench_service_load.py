@@ -44,13 +44,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from ketnoi import graph
+from ketnoi.api import storage
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-
-import graph  # noqa: E402
-from api import storage  # noqa: E402
 
 DEFAULT = ROOT / "fixtures" / "hanoi"
 P99_TARGET_MS = 50.0
@@ -74,7 +74,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KETNOI_")}
         env |= {"KETNOI_DATA_DIR": str(data_dir), "KETNOI_PRECOMPUTE": "true"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "uvicorn", "--factory", "api.service:create_app"]
+        command = [sys.executable, "-m", "uvicorn", "--factory", "ketnoi.api.service:create_app"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         command += ["--no-access-log", "--backlog", "1024"]
         if workers > 1:

@@ -3,7 +3,7 @@
 This package depends on neither :mod:`matcher` nor :mod:`api`.
 """
 
-from ._analysis import (
+from ketnoi.graph._analysis import (
     HUB_MEASURES,
     communities,
     community_summary,
@@ -12,7 +12,7 @@ from ._analysis import (
     hubs,
     unlinked_firms,
 )
-from ._build import (
+from ketnoi.graph._build import (
     EDGE_KINDS,
     NODE_KINDS,
     build_supply_graph,
@@ -22,8 +22,8 @@ from ._build import (
     nodes_of_kind,
     park_node,
 )
-from ._concentration import category_concentration, single_sourced, sole_suppliers
-from ._contract import (
+from ketnoi.graph._concentration import category_concentration, single_sourced, sole_suppliers
+from ketnoi.graph._contract import (
     BUYER_ROLES,
     CONTRACT,
     FILE_ORDER,
@@ -33,24 +33,24 @@ from ._contract import (
     Column,
     FileSpec,
 )
-from ._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
-from ._export import EXPORT_FORMATS, export_graph
-from ._indicators import INDICATORS, ProgrammeTargets, programme_indicators
-from ._link_prediction import (
+from ketnoi.graph._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
+from ketnoi.graph._export import EXPORT_FORMATS, export_graph
+from ketnoi.graph._indicators import INDICATORS, ProgrammeTargets, programme_indicators
+from ketnoi.graph._link_prediction import (
     l3_paths,
     similar_buyers_adamic_adar,
     similar_suppliers_adamic_adar,
     split_bipartite,
 )
-from ._localisation import (
+from ketnoi.graph._localisation import (
     LOCALISATION_GROUPS,
     demand_coverage,
     localisation,
     near_miss_targets,
     near_misses,
 )
-from ._normalise import fold, nfc, normalise_certification, split_list
-from ._plot import (
+from ketnoi.graph._normalise import fold, nfc, normalise_certification, split_list
+from ketnoi.graph._plot import (
     network_html,
     plot_degree_distribution,
     plot_firm_counts,
@@ -60,16 +60,16 @@ from ._plot import (
     tier_layout,
     write_network_html,
 )
-from ._plot_programme import (
+from ketnoi.graph._plot_programme import (
     plot_concentration,
     plot_localisation,
     plot_near_miss_gains,
     plot_programme_indicators,
     plot_sole_suppliers,
 )
-from ._problems import DatasetError, Problem
-from ._stats import graph_summary
-from ._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
+from ketnoi.graph._problems import DatasetError, Problem
+from ketnoi.graph._stats import graph_summary
+from ketnoi.graph._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
     "BUYER_ROLES",

@@ -13,10 +13,10 @@ from collections.abc import Hashable
 import networkx as nx
 import pandas as pd
 
-from ._build import link_graph
-from ._contract import BUYER_ROLES, SUPPLIER_ROLES
-from ._dataset import Dataset
-from ._tiers import _is_active_link
+from ketnoi.graph._build import link_graph
+from ketnoi.graph._contract import BUYER_ROLES, SUPPLIER_ROLES
+from ketnoi.graph._dataset import Dataset
+from ketnoi.graph._tiers import _is_active_link
 
 __all__ = [
     "HUB_MEASURES",
@@ -182,7 +182,7 @@ def unlinked_firms(dataset: Dataset, *, active_only: bool = True) -> pd.DataFram
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> unlinked_firms(tiny)["firm_id"].tolist()
     ['S4', 'S5']
@@ -330,7 +330,7 @@ def community_summary(dataset: Dataset, community: pd.Series) -> pd.DataFrame:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> int(community_summary(tiny, communities(tiny))["firms"].sum())
     6

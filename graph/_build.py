@@ -29,7 +29,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from ._dataset import Dataset
+from ketnoi.graph._dataset import Dataset
 
 __all__ = [
     "EDGE_KINDS",
@@ -263,7 +263,7 @@ def build_supply_graph(dataset: Dataset, *, include_ended: bool = False) -> nx.M
     Examples
     --------
     >>> import pandas as pd
-    >>> from graph import Dataset
+    >>> from ketnoi.graph import Dataset
     >>> firms = pd.DataFrame({"firm_id": ["s1", "b1"], "name": ["A", "B"],
     ...                       "role": ["supplier", "buyer"]})
     >>> links = pd.DataFrame({"supplier_id": ["s1"], "buyer_id": ["b1"]})
@@ -300,7 +300,7 @@ def link_graph(dataset: Dataset, active_only: bool = True) -> nx.DiGraph:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> sorted(link_graph(tiny).predecessors("B2"))
     ['S2', 'S3']

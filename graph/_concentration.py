@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._contract import LOCAL_OWNERSHIPS
-from ._dataset import Dataset
+from ketnoi.graph._contract import LOCAL_OWNERSHIPS
+from ketnoi.graph._dataset import Dataset
 
 __all__ = ["category_concentration", "single_sourced", "sole_suppliers"]
 
@@ -56,7 +56,7 @@ def single_sourced(dataset: Dataset) -> pd.DataFrame:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> single_sourced(tiny)[["buyer_id", "category_id", "supplier_id"]]
       buyer_id category_id supplier_id
@@ -105,7 +105,7 @@ def sole_suppliers(dataset: Dataset) -> pd.DataFrame:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> sole_suppliers(tiny)[["supplier_id", "sole_source_pairs", "buyers"]]
       supplier_id  sole_source_pairs  buyers
@@ -156,7 +156,7 @@ def category_concentration(dataset: Dataset) -> pd.DataFrame:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> category_concentration(tiny)[["category_id", "links", "suppliers", "hhi"]]
       category_id  links  suppliers  hhi

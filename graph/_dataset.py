@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._contract import BUYER_ROLES, CONTRACT, FILE_ORDER, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ._normalise import join_list
-from ._problems import DatasetError, Problem, sort_key
-from ._read import RawTable, read_source
-from ._validate import check_dataset, parse_tables
+from ketnoi.graph._contract import (
+    BUYER_ROLES,
+    CONTRACT,
+    FILE_ORDER,
+    LOCAL_OWNERSHIPS,
+    SUPPLIER_ROLES,
+)
+from ketnoi.graph._normalise import join_list
+from ketnoi.graph._problems import DatasetError, Problem, sort_key
+from ketnoi.graph._read import RawTable, read_source
+from ketnoi.graph._validate import check_dataset, parse_tables
 
 __all__ = ["Dataset", "ValidationReport", "load_dataset", "validate_dataset"]
 

@@ -48,10 +48,10 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from ._contract import INTERNATIONAL_CERTIFICATIONS, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ._dataset import Dataset
-from ._localisation import coverage, demand_weights
-from ._tiers import firm_tiers
+from ketnoi.graph._contract import INTERNATIONAL_CERTIFICATIONS, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
+from ketnoi.graph._dataset import Dataset
+from ketnoi.graph._localisation import coverage, demand_weights
+from ketnoi.graph._tiers import firm_tiers
 
 __all__ = ["INDICATORS", "ProgrammeTargets", "programme_indicators"]
 
@@ -268,7 +268,7 @@ def programme_indicators(
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> table = programme_indicators(tiny, start=2022, end=2022)
     >>> table[table["indicator"] == "local_supporting_firms"]

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._contract import LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ._dataset import Dataset
+from ketnoi.graph._contract import LOCAL_OWNERSHIPS, SUPPLIER_ROLES
+from ketnoi.graph._dataset import Dataset
 
 __all__ = [
     "LOCALISATION_GROUPS",
@@ -295,7 +295,7 @@ def demand_coverage(dataset: Dataset, *, category: str | None = None) -> pd.Data
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> demand_coverage(tiny, category="metal")[["buyer_id", "category_id", "covered"]]
       buyer_id category_id  covered
@@ -354,7 +354,7 @@ def localisation(
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> localisation(tiny, by="all")[["demands", "weighting", "localisation_rate", "linked_rate"]]
        demands weighting  localisation_rate  linked_rate
@@ -447,7 +447,7 @@ def near_misses(dataset: Dataset, *, category: str | None = None) -> pd.DataFram
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> near_misses(tiny)[["lacking", "supplier_id", "buyer_id", "category_id"]]
           lacking supplier_id buyer_id category_id

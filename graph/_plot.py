@@ -5,7 +5,8 @@ the ``ax`` given) and returns the figure, so a notebook shows it and a test can 
 artists. pyplot makes each figure (so that Jupyter's display hooks know how to render it) and
 is told to forget it at once: nothing piles up in pyplot's global list over many calls, and a
 notebook shows a returned figure exactly once. matplotlib is an optional dependency (the
-``notebooks`` extra) imported only when a picture is drawn, so ``import graph`` never needs it.
+``notebooks`` extra) imported only when a picture is drawn, so importing ``ketnoi.graph`` never
+needs it.
 
 :func:`network_html` needs no matplotlib at all: it writes one self-contained HTML page (inline
 SVG and a few lines of inline JavaScript, no network access) that opens in any browser.
@@ -24,9 +25,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ._analysis import UNKNOWN, _labels
-from ._contract import BUYER_ROLES, SUPPLIER_ROLES
-from ._dataset import Dataset
+from ketnoi.graph._analysis import UNKNOWN, _labels
+from ketnoi.graph._contract import BUYER_ROLES, SUPPLIER_ROLES
+from ketnoi.graph._dataset import Dataset
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -121,7 +122,7 @@ def plot_firm_counts(
     Examples
     --------
     >>> import pandas as pd
-    >>> from graph import firm_counts
+    >>> from ketnoi.graph import firm_counts
     >>> firms = pd.DataFrame({"firm_id": ["a", "b", "c"], "sector": ["x", "y", "x"]})
     >>> fig = plot_firm_counts(firm_counts(firms, "sector"))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
@@ -180,7 +181,7 @@ def plot_firm_map(
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> fig = plot_firm_map(tiny, "ownership")
     >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)  # 8 firms, 2 parks
@@ -368,7 +369,7 @@ def plot_tiers(
     Examples
     --------
     >>> import networkx as nx
-    >>> from graph import tier_graph
+    >>> from ketnoi.graph import tier_graph
     >>> G = nx.DiGraph()
     >>> G.add_edges_from([("s1", "t1"), ("t1", "b1"), ("s2", "b1")], kind="supplies_to")
     >>> fig = plot_tiers(tier_graph(G, "b1"))

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._indicators import _SHARES
-from ._plot import INSTALL_HINT, _figure, _palette, _short
+from ketnoi.graph._indicators import _SHARES
+from ketnoi.graph._plot import INSTALL_HINT, _figure, _palette, _short
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._problems import Problem
+from ketnoi.graph._problems import Problem
 
 __all__ = ["RawTable", "read_source"]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from ._build import build_supply_graph
-from ._contract import INTERNATIONAL_CERTIFICATIONS, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ._dataset import Dataset
-from ._tiers import firm_tiers
+from ketnoi.graph._build import build_supply_graph
+from ketnoi.graph._contract import INTERNATIONAL_CERTIFICATIONS, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
+from ketnoi.graph._dataset import Dataset
+from ketnoi.graph._tiers import firm_tiers
 
 __all__ = ["graph_summary"]
 
@@ -123,7 +123,7 @@ def graph_summary(dataset: Dataset) -> dict[str, Any]:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> graph_summary(tiny)["firms_by_tier"]
     {'0': 2, '1': 3, '2': 1, 'unlinked': 2}

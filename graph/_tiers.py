@@ -14,9 +14,9 @@ from collections.abc import Hashable, Iterable, Iterator
 import networkx as nx
 import pandas as pd
 
-from ._build import link_graph
-from ._contract import BUYER_ROLES
-from ._dataset import Dataset
+from ketnoi.graph._build import link_graph
+from ketnoi.graph._contract import BUYER_ROLES
+from ketnoi.graph._dataset import Dataset
 
 __all__ = ["firm_tiers", "fdi_buyer_ids", "tier_edges", "tier_graph", "tiers_upstream"]
 
@@ -141,7 +141,7 @@ def firm_tiers(G_or_dataset: nx.Graph | Dataset) -> pd.Series:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from graph import load_dataset
+    >>> from ketnoi.graph import load_dataset
     >>> tiny = load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> firm_tiers(tiny).to_dict()["S1"]
     2

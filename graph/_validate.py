@@ -12,10 +12,17 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._contract import BUYER_ROLES, CONTRACT, FILE_ORDER, SUPPLIER_ROLES, Column, FileSpec
-from ._normalise import nfc, normalise_certification, split_list
-from ._problems import Problem
-from ._read import RawTable
+from ketnoi.graph._contract import (
+    BUYER_ROLES,
+    CONTRACT,
+    FILE_ORDER,
+    SUPPLIER_ROLES,
+    Column,
+    FileSpec,
+)
+from ketnoi.graph._normalise import nfc, normalise_certification, split_list
+from ketnoi.graph._problems import Problem
+from ketnoi.graph._read import RawTable
 
 __all__ = ["parse_tables", "check_dataset", "empty_frame"]
 

@@ -3,8 +3,8 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
-from ._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
-from ._evaluate import (
+from ketnoi.matcher._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
+from ketnoi.matcher._evaluate import (
     METRICS,
     EvaluationResult,
     WithoutOutcomes,
@@ -12,9 +12,9 @@ from ._evaluate import (
     split_random,
     split_temporal,
 )
-from ._evaluate import default_methods as evaluation_methods
-from ._event_participants import participants_from_frame, suggest_event_participants
-from ._events import (
+from ketnoi.matcher._evaluate import default_methods as evaluation_methods
+from ketnoi.matcher._event_participants import participants_from_frame, suggest_event_participants
+from ketnoi.matcher._events import (
     EventError,
     EventSchedule,
     EventSpec,
@@ -29,8 +29,8 @@ from ._events import (
     read_participants,
     schedule_event,
 )
-from ._features import FEATURES
-from ._metrics import (
+from ketnoi.matcher._features import FEATURES
+from ketnoi.matcher._metrics import (
     auc,
     catalogue_coverage,
     ndcg_at_k,
@@ -39,14 +39,14 @@ from ._metrics import (
     reciprocal_rank,
     reliability_curve,
 )
-from ._model import (
+from ketnoi.matcher._model import (
     PRIOR_WEIGHTS,
     RECOMMENDATION_COLUMNS,
     Matcher,
     ModelFileError,
     load_matcher,
 )
-from ._plot import (
+from ketnoi.matcher._plot import (
     explanation_text,
     feature_importance,
     plot_evaluation,
@@ -56,21 +56,21 @@ from ._plot import (
     plot_reliability,
     recall_curve,
 )
-from ._plot_events import (
+from ketnoi.matcher._plot_events import (
     compare_schedules,
     meetings_per_firm,
     plot_meetings_per_firm,
     plot_schedule_comparison,
     plot_schedule_grid,
 )
-from ._schedule import (
+from ketnoi.matcher._schedule import (
     EventProblem,
     InfeasibleLocks,
     ScheduleResult,
     greedy_schedule,
     optimal_schedule,
 )
-from ._settings import MatcherSettings
+from ketnoi.matcher._settings import MatcherSettings
 
 __all__ = [
     "EvaluationResult",

@@ -28,9 +28,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-import graph
-
-from ._index import FirmIndex, LinkSnapshot, build_snapshot
+from ketnoi import graph
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot
 
 __all__ = [
     "ALS",

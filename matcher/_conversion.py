@@ -21,9 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-import graph
-
-from ._settings import MatcherSettings
+from ketnoi import graph
+from ketnoi.matcher._settings import MatcherSettings
 
 __all__ = ["FUNNEL", "backtest_rankings", "conversion_report", "pair_progress"]
 
@@ -243,7 +242,7 @@ def backtest_rankings(
         ``cutoff`` (the year), ``buyer_id``, ``supplier_id``, ``rank``, ``score``; pass it to
         :func:`conversion_report`.
     """
-    from ._model import Matcher
+    from ketnoi.matcher._model import Matcher
 
     columns = ["cutoff", "buyer_id", "supplier_id", "rank", "score"]
     pairs = pair_progress(dataset.outcomes)

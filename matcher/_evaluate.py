@@ -19,11 +19,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import graph
-
-from ._baselines import ALS, ItemKNN, L3Paths, PopularCapable, RandomCapable, Ranker, firm_index
-from ._index import build_snapshot
-from ._metrics import auc, catalogue_coverage, ndcg_at_k, recall_at_k, reliability_curve
+from ketnoi import graph
+from ketnoi.matcher._baselines import (
+    ALS,
+    ItemKNN,
+    L3Paths,
+    PopularCapable,
+    RandomCapable,
+    Ranker,
+    firm_index,
+)
+from ketnoi.matcher._index import build_snapshot
+from ketnoi.matcher._metrics import (
+    auc,
+    catalogue_coverage,
+    ndcg_at_k,
+    recall_at_k,
+    reliability_curve,
+)
 
 __all__ = [
     "EvaluationResult",
@@ -207,7 +220,7 @@ def default_methods(
     }
     if include_model:
         try:
-            from matcher import Matcher, MatcherSettings
+            from ketnoi.matcher import Matcher, MatcherSettings
         except ImportError:
             pass
         else:

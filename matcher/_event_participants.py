@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-import graph
-
-from ._events import Participant
+from ketnoi import graph
+from ketnoi.matcher._events import Participant
 
 if TYPE_CHECKING:
-    from ._model import Matcher
+    from ketnoi.matcher._model import Matcher
 
 __all__ = ["participants_from_frame", "suggest_event_participants"]
 
@@ -123,7 +122,7 @@ def suggest_event_participants(
     Examples
     --------
     >>> from pathlib import Path
-    >>> import graph, matcher
+    >>> from ketnoi import graph, matcher
     >>> tiny = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> m = matcher.Matcher().fit(tiny)
     >>> invited = suggest_event_participants(m, buyers=2, suppliers=3)

@@ -33,14 +33,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-import graph
-
-from ._schedule import EventProblem, InfeasibleLocks, ScheduleResult
-from ._schedule import greedy_schedule as _greedy
-from ._schedule import optimal_schedule as _optimal
+from ketnoi import graph
+from ketnoi.matcher._schedule import EventProblem, InfeasibleLocks, ScheduleResult
+from ketnoi.matcher._schedule import greedy_schedule as _greedy
+from ketnoi.matcher._schedule import optimal_schedule as _optimal
 
 if TYPE_CHECKING:
-    from ._model import Matcher
+    from ketnoi.matcher._model import Matcher
 
 __all__ = [
     "AGENDA_COLUMNS",

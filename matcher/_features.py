@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._index import FirmIndex, LinkSnapshot, haversine_km
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, haversine_km
 
 __all__ = ["FEATURES", "BatchSignals", "batch_size", "candidate_pairs", "pair_features"]
 

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-import graph
+from ketnoi import graph
 
 __all__ = ["FirmIndex", "LinkSnapshot", "build_snapshot", "haversine_km"]
 

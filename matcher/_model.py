@@ -27,13 +27,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import graph
-
-from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair_features
-from ._index import FirmIndex, LinkSnapshot, build_snapshot
-from ._reasons import LANGUAGES, pair_reasons
-from ._settings import MatcherSettings
-from ._training import training_set
+from ketnoi import graph
+from ketnoi.matcher._features import (
+    FEATURES,
+    BatchSignals,
+    batch_size,
+    candidate_pairs,
+    pair_features,
+)
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot
+from ketnoi.matcher._reasons import LANGUAGES, pair_reasons
+from ketnoi.matcher._settings import MatcherSettings
+from ketnoi.matcher._training import training_set
 
 __all__ = [
     "Matcher",
@@ -199,7 +204,7 @@ class Matcher:
 
     Examples
     --------
-    >>> import graph
+    >>> from ketnoi import graph
     >>> from pathlib import Path
     >>> tiny = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> matcher = Matcher().fit(tiny)

@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-import graph
-from graph._plot import _figure  # one figure policy for every plot
-
-from ._baselines import firm_index
-from ._evaluate import (
+from ketnoi import graph
+from ketnoi.graph._plot import _figure  # one figure policy for every plot
+from ketnoi.matcher._baselines import firm_index
+from ketnoi.matcher._evaluate import (
     EvaluationResult,
     Factory,
     _judge,
@@ -32,9 +31,9 @@ from ._evaluate import (
     split_random,
     split_temporal,
 )
-from ._features import FEATURES
-from ._metrics import recall_at_k
-from ._model import Matcher
+from ketnoi.matcher._features import FEATURES
+from ketnoi.matcher._metrics import recall_at_k
+from ketnoi.matcher._model import Matcher
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -103,8 +102,8 @@ def recall_curve(
     Examples
     --------
     >>> from pathlib import Path
-    >>> import graph
-    >>> from matcher import evaluation_methods
+    >>> from ketnoi import graph
+    >>> from ketnoi.matcher import evaluation_methods
     >>> hanoi = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "hanoi")
     >>> methods = {"popular": evaluation_methods()["popular"]}
     >>> curve = recall_curve(hanoi, ks=[1, 10, 50], methods=methods)
@@ -199,8 +198,8 @@ def feature_importance(
     Examples
     --------
     >>> from pathlib import Path
-    >>> import graph
-    >>> from matcher import Matcher
+    >>> from ketnoi import graph
+    >>> from ketnoi.matcher import Matcher
     >>> tiny = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> table = feature_importance(Matcher().fit(tiny), k=3)
     >>> table.columns.tolist()
@@ -314,7 +313,7 @@ def plot_evaluation(
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EvaluationResult
+    >>> from ketnoi.matcher import EvaluationResult
     >>> table = pd.DataFrame({"recall_at_k": [0.1, 0.3], "ndcg_at_k": [0.1, 0.4]},
     ...                      index=pd.Index(["popular", "model"], name="method"))
     >>> result = EvaluationResult("temporal", 10, 1, table, table, 5.0, 9.0, None, "model")
@@ -403,7 +402,7 @@ def plot_reliability(
 
     Examples
     --------
-    >>> from matcher import reliability_curve
+    >>> from ketnoi.matcher import reliability_curve
     >>> curve = reliability_curve([0.1, 0.15, 0.9], [False, True, True], bins=2)
     >>> line = plot_reliability(curve).axes[0].get_lines()[1]
     >>> line.get_ydata().tolist()

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from graph._plot import INSTALL_HINT, _figure
-
-from ._events import EventSchedule
+from ketnoi.graph._plot import INSTALL_HINT, _figure
+from ketnoi.matcher._events import EventSchedule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,7 +52,7 @@ def meetings_per_firm(schedule: EventSchedule) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier"),
     ...                   Participant("S2", "supplier")), slots=2, tables=1, max_meetings=2)
     >>> meetings = pd.DataFrame({"buyer_id": ["B1"], "supplier_id": ["S1"], "score": [0.5]})
@@ -101,7 +100,7 @@ def compare_schedules(schedules: Mapping[str, EventSchedule]) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"),), slots=1, tables=1, max_meetings=1)
     >>> two = pd.DataFrame({"score": [0.5, 0.25]})
     >>> a = EventSchedule(spec, two, "optimal", "decomposition", 4, 2, 0.75)
@@ -146,7 +145,7 @@ def plot_schedule_grid(schedule: EventSchedule, *, ax: Axes | None = None) -> Fi
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier")),
     ...                  slots=2, tables=2, max_meetings=1)
     >>> meetings = pd.DataFrame({"slot": [2], "table": [1], "buyer_id": ["B1"],
@@ -215,7 +214,7 @@ def plot_meetings_per_firm(schedule: EventSchedule, *, ax: Axes | None = None) -
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier"),
     ...                   Participant("S2", "supplier")), slots=2, tables=1, max_meetings=2)
     >>> meetings = pd.DataFrame({"buyer_id": ["B1"], "supplier_id": ["S1"], "score": [0.5]})
@@ -268,7 +267,7 @@ def plot_schedule_comparison(schedules: Mapping[str, EventSchedule]) -> Figure:
     Examples
     --------
     >>> import pandas as pd
-    >>> from matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"),), slots=1, tables=1, max_meetings=1)
     >>> two = pd.DataFrame({"score": [0.5, 0.25]})
     >>> a = EventSchedule(spec, two, "optimal", "decomposition", 4, 2, 0.75)

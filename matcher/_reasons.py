@@ -12,9 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from graph import INTERNATIONAL_CERTIFICATIONS
-
-from ._index import FirmIndex
+from ketnoi.graph import INTERNATIONAL_CERTIFICATIONS
+from ketnoi.matcher._index import FirmIndex
 
 __all__ = ["LANGUAGES", "pair_reasons", "country_adjective"]
 

@@ -27,11 +27,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import graph
-
-from ._features import FEATURES, BatchSignals, batch_size, candidate_pairs, pair_features
-from ._index import FirmIndex, LinkSnapshot, build_snapshot
-from ._settings import MatcherSettings
+from ketnoi import graph
+from ketnoi.matcher._features import (
+    FEATURES,
+    BatchSignals,
+    batch_size,
+    candidate_pairs,
+    pair_features,
+)
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot
+from ketnoi.matcher._settings import MatcherSettings
 
 __all__ = ["POSITIVE_OUTCOMES", "TrainingSet", "first_links", "outcome_labels", "training_set"]
 

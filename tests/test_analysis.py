@@ -9,7 +9,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-import graph
+from ketnoi import graph
 
 HANOI = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 

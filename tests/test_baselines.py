@@ -7,11 +7,18 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-import graph
-from matcher._baselines import ALS, ItemKNN, L3Paths, PopularCapable, RandomCapable, firm_index
-from matcher._features import BatchSignals, pair_features
-from matcher._index import build_snapshot
-from matcher._metrics import recall_at_k
+from ketnoi import graph
+from ketnoi.matcher._baselines import (
+    ALS,
+    ItemKNN,
+    L3Paths,
+    PopularCapable,
+    RandomCapable,
+    firm_index,
+)
+from ketnoi.matcher._features import BatchSignals, pair_features
+from ketnoi.matcher._index import build_snapshot
+from ketnoi.matcher._metrics import recall_at_k
 
 
 def _firms(suppliers: list[str], buyers: list[str]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from ketnoi.api.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"
@@ -69,7 +69,7 @@ def test_validate_reports_every_problem_without_a_traceback(tmp_path: Path) -> N
     )
     (broken / "links.csv").write_text(links)
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "validate", str(broken)],
+        [sys.executable, "-m", "ketnoi.api.cli", "validate", str(broken)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -183,7 +183,7 @@ def test_evaluate_json() -> None:
 
 
 def test_load_then_dump_round_trip(tmp_path: Path) -> None:
-    import graph
+    from ketnoi import graph
 
     url = f"sqlite:///{tmp_path / 'ketnoi.db'}"
     code, out, _ = run("load", str(TINY), "--database", url)
@@ -197,7 +197,7 @@ def test_load_then_dump_round_trip(tmp_path: Path) -> None:
 
 
 def test_keys_create_and_revoke(tmp_path: Path) -> None:
-    from api import storage
+    from ketnoi.api import storage
 
     url = f"sqlite:///{tmp_path / 'ketnoi.db'}"
     result = runner.invoke(app, ["keys", "create", "--role", "analyst", "--database", url])

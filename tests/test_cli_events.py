@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from ketnoi.api.cli import app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 runner = CliRunner()

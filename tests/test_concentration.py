@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph import (
+from ketnoi.graph import (
     Dataset,
     category_concentration,
     load_dataset,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from api.cli import app as cli_app
-from api.service import create_app
-from api.storage import make_engine
+from ketnoi.api.cli import app as cli_app
+from ketnoi.api.service import create_app
+from ketnoi.api.storage import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 

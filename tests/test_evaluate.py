@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import graph
-from matcher._baselines import L3Paths, PopularCapable
-from matcher._evaluate import (
+from ketnoi import graph
+from ketnoi.matcher._baselines import L3Paths, PopularCapable
+from ketnoi.matcher._evaluate import (
     METRICS,
     _best_rank,
     _top_k,
@@ -20,7 +20,7 @@ from matcher._evaluate import (
     split_random,
     split_temporal,
 )
-from matcher._metrics import reciprocal_rank
+from ketnoi.matcher._metrics import reciprocal_rank
 
 
 def _firms(suppliers: list[str], buyers: list[str]) -> pd.DataFrame:
@@ -246,9 +246,6 @@ def test_evaluate_checks_its_arguments(blocks):
 
 
 def test_evaluate_the_matcher_with_its_reliability_curve(tiny):
-    matcher = pytest.importorskip("matcher")
-    if not hasattr(matcher, "Matcher"):
-        pytest.skip("matcher.Matcher is not there yet")
     dataset = graph.load_dataset(tiny)
     result = evaluate(dataset, holdout="temporal", k=3, seeds=1)
     assert "model" in result.to_frame().index

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import graph
-import matcher
-from matcher import EventError, EventProblem, EventSpec, MeetingLock, Participant
+from ketnoi import graph, matcher
+from ketnoi.matcher import EventError, EventProblem, EventSpec, MeetingLock, Participant
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import graph
-import matcher
-from matcher._index import FirmIndex
-from matcher._training import outcome_labels, training_set
+from ketnoi import graph, matcher
+from ketnoi.matcher._index import FirmIndex
+from ketnoi.matcher._training import outcome_labels, training_set
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-import graph
-from graph import (
+from ketnoi import graph
+from ketnoi.graph import (
     Dataset,
     build_supply_graph,
     category_node,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph import (
+from ketnoi.graph import (
     INDICATORS,
     INTERNATIONAL_CERTIFICATIONS,
     LOCAL_OWNERSHIPS,

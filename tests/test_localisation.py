@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph import (
+from ketnoi.graph import (
     LOCAL_OWNERSHIPS,
     LOCALISATION_GROUPS,
     SUPPLIER_ROLES,

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-import graph
-import matcher
-from matcher._features import BatchSignals, pair_features
-from matcher._index import FirmIndex, build_snapshot
-from matcher._training import training_set
+from ketnoi import graph, matcher
+from ketnoi.matcher._features import BatchSignals, pair_features
+from ketnoi.matcher._index import FirmIndex, build_snapshot
+from ketnoi.matcher._training import training_set
 
 ROOT = Path(__file__).resolve().parents[1]
 

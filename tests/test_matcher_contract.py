@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph
-import matcher
+from ketnoi import graph, matcher
 
 ROOT = Path(__file__).resolve().parents[1]
 

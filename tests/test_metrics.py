@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from matcher._metrics import (
+from ketnoi.matcher._metrics import (
     auc,
     catalogue_coverage,
     ndcg_at_k,

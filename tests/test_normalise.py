@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph import INTERNATIONAL_CERTIFICATIONS, fold, nfc, normalise_certification, split_list
-from graph._normalise import join_list
+from ketnoi.graph import (
+    INTERNATIONAL_CERTIFICATIONS,
+    fold,
+    nfc,
+    normalise_certification,
+    split_list,
+)
+from ketnoi.graph._normalise import join_list
 
 # -- fold ------------------------------------------------------------------------------------
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import graph
-import matcher
+from ketnoi import graph, matcher
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

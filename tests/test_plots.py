@@ -23,8 +23,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
+from ketnoi import (
+    graph,  # noqa: E402
+    matcher,  # noqa: E402
+)
 
 HANOI = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 
@@ -75,7 +77,9 @@ def test_a_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, d
         draw()
 
 
-@pytest.mark.parametrize("module", ["graph._analysis", "graph._plot", "matcher._plot"])
+@pytest.mark.parametrize(
+    "module", ["ketnoi.graph._analysis", "ketnoi.graph._plot", "ketnoi.matcher._plot"]
+)
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

@@ -24,9 +24,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-import graph  # noqa: E402
-import matcher  # noqa: E402
-from matcher import EventSchedule, EventSpec, Participant  # noqa: E402
+from ketnoi import (
+    graph,  # noqa: E402
+    matcher,  # noqa: E402
+)
+from ketnoi.matcher import EventSchedule, EventSpec, Participant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"
@@ -88,7 +90,12 @@ def test_a_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, d
 
 
 @pytest.mark.parametrize(
-    "module", ["graph._plot_programme", "matcher._plot_events", "matcher._event_participants"]
+    "module",
+    [
+        "ketnoi.graph._plot_programme",
+        "ketnoi.matcher._plot_events",
+        "ketnoi.matcher._event_participants",
+    ],
 )
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

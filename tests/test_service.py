@@ -14,10 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import graph
-import matcher
-from api import storage
-from api.service import ServiceSettings, create_app
+from ketnoi import graph, matcher
+from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 ROLES = ("staff", "analyst", "firm_b1", "firm_s1")

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import graph
-from api import storage
-from api.service import ServiceSettings, create_app
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 PEOPLE = [{"firm_id": f} for f in ("B1", "B2", "S1", "S2", "S3", "S4", "S5")]

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-import graph
-from api import storage
-from api.cli import app as cli_app
-from api.service import ServiceSettings, _routes_imports, create_app
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.cli import app as cli_app
+from ketnoi.api.service import ServiceSettings, _routes_imports, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

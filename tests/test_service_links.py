@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-import graph
-import matcher
-from api import storage
-from api.service import ServiceSettings, create_app
+from ketnoi import graph, matcher
+from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 ROLES = ("staff", "analyst", "firm_b1", "firm_s1", "firm_s2")

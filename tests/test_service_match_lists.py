@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import graph
-import matcher
-from api import storage
-from api.service import ServiceSettings, create_app
-from api.service._match_lists import MatchListSpec, derive_rows, pick_capped
+from ketnoi import graph, matcher
+from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
+from ketnoi.api.service._match_lists import MatchListSpec, derive_rows, pick_capped
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"

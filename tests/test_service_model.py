@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import graph
-from api import storage
-from api.service import ServiceSettings, create_app
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 

@@ -33,8 +33,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-import graph
-from api import storage
+from ketnoi import graph
+from ketnoi.api import storage
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"
@@ -79,7 +79,7 @@ class Server:
         sock.bind(("127.0.0.1", 0))
         sock.listen(512)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        command = [sys.executable, "-m", "uvicorn", "--factory", "api.service:create_app"]
+        command = [sys.executable, "-m", "uvicorn", "--factory", "ketnoi.api.service:create_app"]
         command += ["--fd", str(sock.fileno()), "--log-level", "warning"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -324,7 +324,7 @@ def _imports_route(app: Any) -> tuple[str, dict[str, Any]] | None:
 def test_a_failed_import_over_http_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from api.service import ServiceSettings, create_app
+    from ketnoi.api.service import ServiceSettings, create_app
 
     engine = _engine(tmp_path)
     storage.load_into(engine, graph.load_dataset(TINY))
@@ -440,8 +440,8 @@ CHILD = textwrap.dedent(
     import sys, time
     from sqlalchemy import event
     from sqlalchemy.orm import Session
-    import graph
-    from api import storage
+    from ketnoi import graph
+    from ketnoi.api import storage
 
     db, folder, hanoi, mode = sys.argv[1:5]
     engine = storage.make_engine(f"sqlite:///{db}", data_dir=folder)

@@ -29,9 +29,9 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-import graph  # noqa: E402
-from api import storage  # noqa: E402
-from api.service import ServiceSettings, create_app  # noqa: E402
+from ketnoi import graph  # noqa: E402
+from ketnoi.api import storage  # noqa: E402
+from ketnoi.api.service import ServiceSettings, create_app  # noqa: E402
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 EXAMPLES = int(os.environ.get("KETNOI_SCHEMA_EXAMPLES", "25"))

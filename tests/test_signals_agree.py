@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import graph
-from matcher._features import BatchSignals, pair_features
-from matcher._index import FirmIndex, build_snapshot
+from ketnoi import graph
+from ketnoi.matcher._features import BatchSignals, pair_features
+from ketnoi.matcher._index import FirmIndex, build_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from graph import (
+from ketnoi.graph import (
     Dataset,
     build_supply_graph,
     export_graph,

@@ -27,9 +27,9 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-import graph
-from api import storage
-from api.storage import _load
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.storage import _load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TINY = FIXTURES / "tiny"
@@ -436,7 +436,7 @@ def test_concurrent_processes_all_land(engine: Engine, tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        from api import storage
+        from ketnoi.api import storage
         engine = storage.make_engine({str(engine.url)!r})
         for i in range(30):
             storage.transaction(

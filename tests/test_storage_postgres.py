@@ -30,9 +30,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, make_url, text
 
-import graph
-from api import storage
-from api.storage import _load
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.storage import _load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TINY = FIXTURES / "tiny"
@@ -196,7 +196,7 @@ def test_programme_tools_through_the_service_on_postgresql(engine: Engine, tmp_p
     import pandas as pd
     from fastapi.testclient import TestClient
 
-    from api.service import ServiceSettings, create_app
+    from ketnoi.api.service import ServiceSettings, create_app
 
     storage.load_into(engine, graph.load_dataset(TINY))
     staff = {"Authorization": f"Bearer {storage.create_key(engine, 'staff')}"}

@@ -12,7 +12,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from graph import (
+from ketnoi.graph import (
     Dataset,
     build_supply_graph,
     fdi_buyer_ids,

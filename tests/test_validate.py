@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph
-from graph import (
+from ketnoi import graph
+from ketnoi.graph import (
     CONTRACT,
     FILE_ORDER,
     INTERNATIONAL_CERTIFICATIONS,

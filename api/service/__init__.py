@@ -4,7 +4,7 @@ Run it with ``ketnoi serve`` (or ``uvicorn --factory api.service:create_app``); 
 docs are at ``/docs``. Every ``/v1`` route but ``/v1/health`` needs an API key.
 """
 
-from ._app import create_app
-from ._settings import ServiceSettings
+from ketnoi.api.service._app import create_app
+from ketnoi.api.service._settings import ServiceSettings
 
 __all__ = ["ServiceSettings", "create_app"]

@@ -12,11 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-import graph
-import matcher
-from api.storage import make_engine, upgrade
-
-from . import (
+from ketnoi import graph, matcher
+from ketnoi.api.service import (
     _routes_capabilities,
     _routes_demands,
     _routes_events,
@@ -31,10 +28,16 @@ from . import (
     _routes_recommend,
     _routes_reference,
 )
-from ._holder import ModelHolder, ServedModel, fit_served_model, served_from_matcher
-from ._schemas import UNPROCESSABLE
-from ._settings import ServiceSettings
-from ._store import Conflict, Invalid, NotFound
+from ketnoi.api.service._holder import (
+    ModelHolder,
+    ServedModel,
+    fit_served_model,
+    served_from_matcher,
+)
+from ketnoi.api.service._schemas import UNPROCESSABLE
+from ketnoi.api.service._settings import ServiceSettings
+from ketnoi.api.service._store import Conflict, Invalid, NotFound
+from ketnoi.api.storage import make_engine, upgrade
 
 __all__ = ["create_app"]
 
@@ -104,7 +107,7 @@ def create_app(
     Examples
     --------
     >>> from fastapi.testclient import TestClient
-    >>> from api.storage import make_engine
+    >>> from ketnoi.api.storage import make_engine
     >>> with TestClient(create_app(engine=make_engine("sqlite://"))) as client:
     ...     client.get("/v1/health").json()["status"]
     'ok'

@@ -14,13 +14,12 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-import graph
-from api.storage import KeyInfo, dataset_from_db, verify_key, write_generation
-from api.storage._models import utcnow
-
-from ._holder import ModelHolder, ServedModel
-from ._schemas import MAX_ID
-from ._settings import ServiceSettings
+from ketnoi import graph
+from ketnoi.api.service._holder import ModelHolder, ServedModel
+from ketnoi.api.service._schemas import MAX_ID
+from ketnoi.api.service._settings import ServiceSettings
+from ketnoi.api.storage import KeyInfo, dataset_from_db, verify_key, write_generation
+from ketnoi.api.storage._models import utcnow
 
 __all__ = [
     "AnyKey",

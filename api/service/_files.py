@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from fastapi import Response
 
-from api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
+from ketnoi.api._tables import XLSX_MEDIA_TYPE, tables_to_bytes
 
 __all__ = ["FILE_RESPONSES", "records", "table_file"]
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-import graph
-import matcher
-from api.storage import KeyInfo, dataset_from_db, register_model
+from ketnoi import graph, matcher
+from ketnoi.api.storage import KeyInfo, dataset_from_db, register_model
 
 __all__ = ["ModelHolder", "ServedModel", "fit_served_model", "served_from_matcher"]
 

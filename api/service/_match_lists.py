@@ -34,8 +34,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-import matcher
-from api.storage import (
+from ketnoi import matcher
+from ketnoi.api.service._holder import ServedModel
+from ketnoi.api.service._store import Conflict, Invalid, NotFound, Page
+from ketnoi.api.storage import (
     Category,
     Firm,
     KeyInfo,
@@ -45,9 +47,6 @@ from api.storage import (
     record,
     transaction,
 )
-
-from ._holder import ServedModel
-from ._store import Conflict, Invalid, NotFound, Page
 
 __all__ = [
     "MatchListSpec",

@@ -12,10 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import Engine
 
-from api.storage import KeyInfo
-
-from ._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
-from ._schemas import (
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     UNPROCESSABLE,
@@ -24,7 +22,7 @@ from ._schemas import (
     CapabilityUpdate,
     Page,
 )
-from ._store import (
+from ketnoi.api.service._store import (
     CAPABILITIES,
     FIRMS,
     NotFound,
@@ -36,6 +34,7 @@ from ._store import (
     list_rows,
     update_row,
 )
+from ketnoi.api.storage import KeyInfo
 
 __all__ = ["router"]
 

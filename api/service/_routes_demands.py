@@ -11,11 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
-import graph
-from api.storage import Demand, KeyInfo
-
-from ._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
-from ._schemas import (
+from ketnoi import graph
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     UNPROCESSABLE,
@@ -24,7 +22,7 @@ from ._schemas import (
     DemandUpdate,
     Page,
 )
-from ._store import (
+from ketnoi.api.service._store import (
     DEMANDS,
     Row,
     category_names,
@@ -35,6 +33,7 @@ from ._store import (
     list_rows,
     update_row,
 )
+from ketnoi.api.storage import Demand, KeyInfo
 
 __all__ = ["router"]
 

@@ -14,10 +14,8 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Path, Query, status
 
-import matcher
-from api.storage import EventRecord, create_event, get_event, list_events, update_event
-
-from ._deps import (
+from ketnoi import matcher
+from ketnoi.api.service._deps import (
     AnyKey,
     DatasetDep,
     EngineDep,
@@ -27,10 +25,10 @@ from ._deps import (
     StaffKey,
     ensure_own_firm,
 )
-from ._files import FILE_RESPONSES, records, table_file
-from ._holder import ServedModel
-from ._schemas import MAX_PAGE, MAX_PAGE_SIZE, MAX_ROW_ID, Error, Page
-from ._schemas_events import (
+from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.service._holder import ServedModel
+from ketnoi.api.service._schemas import MAX_PAGE, MAX_PAGE_SIZE, MAX_ROW_ID, Error, Page
+from ketnoi.api.service._schemas_events import (
     AgendaPublic,
     EventCreate,
     EventLocks,
@@ -38,7 +36,8 @@ from ._schemas_events import (
     EventSummary,
     Meeting,
 )
-from ._store import Invalid, NotFound
+from ketnoi.api.service._store import Invalid, NotFound
+from ketnoi.api.storage import EventRecord, create_event, get_event, list_events, update_event
 
 __all__ = ["router"]
 

@@ -19,11 +19,10 @@ import pandas as pd
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-import matcher
-from api.storage import match_list_rankings, scheduled_meetings
-
-from ._deps import DatasetDep, EngineDep, ReaderKey
-from ._files import FILE_RESPONSES, records, table_file
+from ketnoi import matcher
+from ketnoi.api.service._deps import DatasetDep, EngineDep, ReaderKey
+from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.storage import match_list_rankings, scheduled_meetings
 
 __all__ = ["router"]
 

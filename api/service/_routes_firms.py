@@ -11,11 +11,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-import graph
-from api.storage import KeyInfo
-
-from ._deps import AnyKey, EngineDep, Filter, IdPath, StaffKey, ensure_own_firm, is_reader
-from ._schemas import (
+from ketnoi import graph
+from ketnoi.api.service._deps import (
+    AnyKey,
+    EngineDep,
+    Filter,
+    IdPath,
+    StaffKey,
+    ensure_own_firm,
+    is_reader,
+)
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_TEXT,
@@ -27,7 +33,7 @@ from ._schemas import (
     Page,
     Role,
 )
-from ._store import (
+from ketnoi.api.service._store import (
     FIRMS,
     NotFound,
     Row,
@@ -39,6 +45,7 @@ from ._store import (
     list_rows,
     update_row,
 )
+from ketnoi.api.storage import KeyInfo
 
 __all__ = ["router"]
 

@@ -31,11 +31,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-import graph
-from api.storage import KeyInfo, load_into
-
-from ._deps import EngineDep, StaffKey
-from ._schemas import UNPROCESSABLE, Error, ImportRefused, ImportResult
+from ketnoi import graph
+from ketnoi.api.service._deps import EngineDep, StaffKey
+from ketnoi.api.service._schemas import UNPROCESSABLE, Error, ImportRefused, ImportResult
+from ketnoi.api.storage import KeyInfo, load_into
 
 __all__ = ["MAX_UNPACKED_BYTES", "MAX_UPLOAD_BYTES", "router"]
 

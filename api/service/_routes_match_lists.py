@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from ._deps import EngineDep, ReaderKey, ServedDep, StaffKey
-from ._match_lists import (
+from ketnoi.api.service._deps import EngineDep, ReaderKey, ServedDep, StaffKey
+from ketnoi.api.service._match_lists import (
     MatchListSpec,
     create_match_list,
     get_match_list,
@@ -22,7 +22,7 @@ from ._match_lists import (
     match_list_xlsx,
     update_pairs,
 )
-from ._schemas import (
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_ROW_ID,

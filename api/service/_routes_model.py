@@ -6,10 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from ._deps import EngineDep, HolderDep, ReaderKey, SettingsDep, StaffKey
-from ._holder import ServedModel, fit_served_model
-from ._schemas import MAX_ID, MAX_PAGE, MAX_PAGE_SIZE, AuditPublic, Health, ModelInfo, Page
-from ._store import audit_entries
+from ketnoi.api.service._deps import EngineDep, HolderDep, ReaderKey, SettingsDep, StaffKey
+from ketnoi.api.service._holder import ServedModel, fit_served_model
+from ketnoi.api.service._schemas import (
+    MAX_ID,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    AuditPublic,
+    Health,
+    ModelInfo,
+    Page,
+)
+from ketnoi.api.service._store import audit_entries
 
 __all__ = ["router"]
 

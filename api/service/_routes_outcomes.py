@@ -14,10 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
-from api.storage import Outcome
-
-from ._deps import AnyKey, EngineDep, Filter, ensure_own_firm, is_reader
-from ._schemas import (
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, ensure_own_firm, is_reader
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_ROW_ID,
@@ -26,7 +24,8 @@ from ._schemas import (
     OutcomePublic,
     Page,
 )
-from ._store import NotFound, Row, append_outcome, list_rows, outcome_query
+from ketnoi.api.service._store import NotFound, Row, append_outcome, list_rows, outcome_query
+from ketnoi.api.storage import Outcome
 
 __all__ = ["router"]
 

@@ -14,11 +14,10 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Query
 
-import graph
-
-from ._deps import DatasetDep, Filter, ReaderKey
-from ._files import FILE_RESPONSES, records, table_file
-from ._schemas_programme import (
+from ketnoi import graph
+from ketnoi.api.service._deps import DatasetDep, Filter, ReaderKey
+from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.service._schemas_programme import (
     ConcentrationReport,
     Grouping,
     IndicatorsReport,
@@ -28,7 +27,7 @@ from ._schemas_programme import (
     SingleSourcedReport,
     SoleSuppliersReport,
 )
-from ._store import Invalid, NotFound
+from ketnoi.api.service._store import Invalid, NotFound
 
 __all__ = ["router"]
 

@@ -15,11 +15,17 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import or_, select
 
-from api.storage import Firm, KeyInfo, write_generation
-
-from ._deps import AnyKey, EngineDep, Filter, IdPath, ServedDep, ensure_own_firm, is_reader
-from ._holder import ServedModel
-from ._schemas import (
+from ketnoi.api.service._deps import (
+    AnyKey,
+    EngineDep,
+    Filter,
+    IdPath,
+    ServedDep,
+    ensure_own_firm,
+    is_reader,
+)
+from ketnoi.api.service._holder import ServedModel
+from ketnoi.api.service._schemas import (
     MAX_DEPTH,
     MAX_K,
     UNPROCESSABLE,
@@ -28,7 +34,8 @@ from ._schemas import (
     Lang,
     Recommendations,
 )
-from ._store import all_rows, confidential_demands
+from ketnoi.api.service._store import all_rows, confidential_demands
+from ketnoi.api.storage import Firm, KeyInfo, write_generation
 
 __all__ = ["router"]
 

@@ -11,11 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
-import graph
-from api.storage import Category, Park
-
-from ._deps import AnyKey, EngineDep, IdPath, StaffKey
-from ._schemas import (
+from ketnoi import graph
+from ketnoi.api.service._deps import AnyKey, EngineDep, IdPath, StaffKey
+from ketnoi.api.service._schemas import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     UNPROCESSABLE,
@@ -28,7 +26,7 @@ from ._schemas import (
     ParkPublic,
     ParkUpdate,
 )
-from ._store import (
+from ketnoi.api.service._store import (
     CATEGORIES,
     PARKS,
     Row,
@@ -39,6 +37,7 @@ from ._store import (
     list_rows,
     update_row,
 )
+from ketnoi.api.storage import Category, Park
 
 __all__ = ["router"]
 

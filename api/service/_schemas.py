@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-import graph
+from ketnoi import graph
 
 __all__ = [
     "MAX_DEPTH",

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ._schemas import Id, Text, _Body
+from ketnoi.api.service._schemas import Id, Text, _Body
 
 __all__ = [
     "AgendaItem",

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, inspect, literal, or_, select
 from sqlalchemy.orm import Session
 
-import graph
-from api.storage import (
+from ketnoi import graph
+from ketnoi.api.storage import (
     AuditEntry,
     Base,
     Capability,

@@ -6,8 +6,8 @@ for how the contract's files are stored.
 
 Examples
 --------
->>> import graph
->>> from api.storage import dataset_from_db, load_into, make_engine, upgrade
+>>> from ketnoi import graph
+>>> from ketnoi.api.storage import dataset_from_db, load_into, make_engine, upgrade
 >>> engine = make_engine("sqlite://")  # in memory; default: .ketnoi/ketnoi.db
 >>> upgrade(engine)
 >>> from pathlib import Path
@@ -18,8 +18,8 @@ True
 True
 """
 
-from ._audit import record
-from ._engine import (
+from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._engine import (
     BUSY_TIMEOUT_MS,
     Settings,
     alembic_config,
@@ -30,7 +30,7 @@ from ._engine import (
     upgrade,
     write_generation,
 )
-from ._events import (
+from ketnoi.api.storage._events import (
     EventRecord,
     create_event,
     get_event,
@@ -38,10 +38,18 @@ from ._events import (
     scheduled_meetings,
     update_event,
 )
-from ._keys import KEY_PREFIX, KEY_ROLES, KeyInfo, create_key, revoke_key, server_secret, verify_key
-from ._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
-from ._matching import match_list_rankings, register_model, save_match_list
-from ._models import (
+from ketnoi.api.storage._keys import (
+    KEY_PREFIX,
+    KEY_ROLES,
+    KeyInfo,
+    create_key,
+    revoke_key,
+    server_secret,
+    verify_key,
+)
+from ketnoi.api.storage._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
+from ketnoi.api.storage._matching import match_list_rankings, register_model, save_match_list
+from ketnoi.api.storage._models import (
     ApiKey,
     AuditEntry,
     Base,

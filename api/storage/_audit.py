@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from ._models import AuditEntry
+from ketnoi.api.storage._models import AuditEntry
 
 if TYPE_CHECKING:
-    from ._keys import KeyInfo
+    from ketnoi.api.storage._keys import KeyInfo
 
 __all__ = ["record"]
 

@@ -188,7 +188,7 @@ def alembic_config() -> Config:
 
     Make a new revision after changing the tables with::
 
-        python -c "from alembic import command; from api.storage import alembic_config; \\
+        python -c "from alembic import command; from ketnoi.api.storage import alembic_config; \\
             command.revision(alembic_config(), 'what changed', autogenerate=True)"
 
     (``KETNOI_DATABASE_URL`` or ``KETNOI_DATA_DIR`` name the database compared against.)

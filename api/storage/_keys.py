@@ -19,9 +19,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ._audit import record
-from ._engine import Settings, data_dir_of, transaction
-from ._models import ApiKey, Firm, utcnow
+from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._engine import Settings, data_dir_of, transaction
+from ketnoi.api.storage._models import ApiKey, Firm, utcnow
 
 __all__ = [
     "KEY_PREFIX",

@@ -23,13 +23,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-import graph
-from graph import CONTRACT, FILE_ORDER, Column
-
-from ._audit import record
-from ._engine import transaction
-from ._keys import KeyInfo
-from ._models import Base, Firm, utcnow
+from ketnoi import graph
+from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._engine import transaction
+from ketnoi.api.storage._keys import KeyInfo
+from ketnoi.api.storage._models import Base, Firm, utcnow
+from ketnoi.graph import CONTRACT, FILE_ORDER, Column
 
 __all__ = ["LoadCounts", "dataset_from_db", "dump", "load_into", "search_firms"]
 

@@ -10,10 +10,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ._audit import record
-from ._engine import transaction
-from ._keys import KeyInfo
-from ._models import MatchList, MatchListRow, ModelRecord
+from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._engine import transaction
+from ketnoi.api.storage._keys import KeyInfo
+from ketnoi.api.storage._models import MatchList, MatchListRow, ModelRecord
 
 __all__ = ["match_list_rankings", "register_model", "save_match_list"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from api.storage._engine import make_engine
-from api.storage._models import Base
+from ketnoi.api.storage._engine import make_engine
+from ketnoi.api.storage._models import Base
 
 
 def _migrate(connection: Connection) -> None:
