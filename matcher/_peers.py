@@ -101,6 +101,11 @@ def inner_ndcg(
     return total / max(len(rows), 1)
 
 
+def _values(setting: Any) -> list[Any]:
+    """A setting as the list of values to choose from (one value: a list of one)."""
+    return [setting] if np.isscalar(setting) else list(setting)
+
+
 class _TunedPeer:
     """Fitting, tuning and lookup shared by the peers; subclasses solve for one setting."""
 
@@ -198,8 +203,7 @@ class EASE(_TunedPeer):
         self.l2 = l2
 
     def _grid(self) -> list[dict[str, Any]]:
-        values = [self.l2] if np.isscalar(self.l2) else list(self.l2)  # type: ignore[arg-type]
-        return [{"l2": float(v)} for v in values]
+        return [{"l2": float(v)} for v in _values(self.l2)]
 
     def _solve(self, links: sp.csr_matrix, setting: dict[str, Any]) -> Scorer:
         solution: EaseSolution = solve_ease(links, setting["l2"])
@@ -237,12 +241,11 @@ class RP3beta(_TunedPeer):
         self.k_neighbours = k_neighbours
 
     def _grid(self) -> list[dict[str, Any]]:
-        def values(v: Any) -> list[Any]:
-            return [v] if np.isscalar(v) else list(v)
-
         return [
             {"alpha": float(a), "beta": float(b), "k_neighbours": int(k)}
-            for a, b, k in product(values(self.alpha), values(self.beta), values(self.k_neighbours))
+            for a, b, k in product(
+                _values(self.alpha), _values(self.beta), _values(self.k_neighbours)
+            )
         ]
 
     def _solve(self, links: sp.csr_matrix, setting: dict[str, Any]) -> Scorer:
