@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 
 from ketnoi import graph
+from ketnoi.graph._values import json_value
 
 console = Console()
 err = Console(stderr=True)
@@ -23,14 +23,6 @@ DEMO_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 DatasetArg = Annotated[
     Path, typer.Argument(help="Dataset: a folder of contract CSV files or an .xlsx workbook.")
 ]
-
-
-def ketnoi_version() -> str:
-    """The installed distribution's version (or the source tree's, uninstalled)."""
-    try:
-        return version("ketnoi")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.0.0+unknown"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -139,3 +131,44 @@ def write_tables(path: Path, sheets: dict[str, Any]) -> None:
         raise fail(f"{path}: {len(sheets)} tables need an .xlsx workbook", 2)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tables_to_bytes(sheets, suffix[1:]))
+
+
+#: Columns holding a share from 0 to 1, shown as percentages in the terminal.
+SHARE_COLUMNS = frozenset(
+    {
+        "localisation_rate",
+        "linked_rate",
+        "rate_if_near_misses_gained",
+        "rate_if_gained",
+        "top_share",
+        "local_share",
+        "share_of_contracts_from_top_k",
+        "contract_rate_recommended",
+        "contract_rate_other",
+    }
+)
+#: Columns holding a year, shown without a thousands separator.
+YEAR_COLUMNS = frozenset({"since", "year"})
+
+
+def shown_cell(column: str, value: Any) -> str:
+    """A table cell as a person reads it in the terminal (files and JSON keep raw values).
+
+    Missing values show as a dash, shares as percentages, counts with thousands separators,
+    lists as their first five items.
+    """
+    value = json_value(value)
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        shown = ", ".join(map(str, value[:5]))
+        return shown + (f" (+{len(value) - 5})" if len(value) > 5 else "")
+    if column in SHARE_COLUMNS and isinstance(value, float | int):
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.3f}"
+    if isinstance(value, int):
+        return str(value) if column in YEAR_COLUMNS else f"{value:,}"
+    return str(value)

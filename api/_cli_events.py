@@ -98,7 +98,7 @@ def schedule(
     First as many suppliers as possible get a meeting, then the total match score is as high as
     possible. Firms already linked and pairs that declined are not proposed unless asked.
     """
-    from ketnoi import matcher
+    from ketnoi import programme
 
     for name, value in (("--slots", slots), ("--tables", tables), ("--max-meetings", max_meetings)):
         if value < 1:
@@ -110,18 +110,18 @@ def schedule(
     if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
         raise fail(f"{out}: the output must end in .csv or .xlsx", 2)
     labels = slot_labels(start, minutes, slots)
-    held: list[matcher.MeetingLock] = []
+    held: list[programme.MeetingLock] = []
     for text in lock or []:
         try:
-            held.append(matcher.parse_lock(text))
+            held.append(programme.parse_lock(text))
         except ValueError as exc:
             raise fail(f"--lock: {exc}", 2) from None
     fitted = matcher_for(source, model)
     try:
         if locks is not None:
-            held.extend(matcher.read_locks(locks))
-        people = matcher.read_participants(participants, fitted.dataset_)
-        spec = matcher.EventSpec(
+            held.extend(programme.read_locks(locks))
+        people = programme.read_participants(participants, fitted.dataset_)
+        spec = programme.EventSpec(
             participants=people,
             slots=slots,
             tables=tables,
@@ -134,13 +134,13 @@ def schedule(
             name=participants.stem,
         )
         with console.status("scheduling...", spinner="dots"):
-            result = matcher.schedule_event(
+            result = programme.schedule_event(
                 spec,
                 fitted,
                 method="greedy" if greedy else "optimal",
                 time_limit=time_limit,
             )
-    except matcher.EventError as exc:
+    except programme.EventError as exc:
         for line in str(exc).splitlines():
             err.print(line, highlight=False, soft_wrap=True, markup=False)
         raise fail("the event cannot be scheduled as given; nothing was written") from None

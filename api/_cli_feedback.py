@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -21,6 +21,7 @@ from ketnoi.api._cli_common import (
     fail,
     load_or_exit,
     print_json,
+    shown_cell,
     write_tables,
 )
 
@@ -96,12 +97,6 @@ def read_meetings(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "–" if value != value else f"{value:.0%}" if value <= 1 else f"{value:g}"
-    return str(value)
-
-
 @app.command("conversion")
 def conversion(
     source: DatasetArg,
@@ -131,7 +126,7 @@ def conversion(
 ) -> None:
     """What came of the recommended pairs, per event and overall: met, negotiating, contracted,
     and how many contracts came from pairs ketnoi ranked in its top k."""
-    from ketnoi import matcher
+    from ketnoi import programme
 
     dataset = load_or_exit(source)
     if dataset.outcomes.empty:
@@ -141,10 +136,10 @@ def conversion(
         origin = f"{len(match_lists)} match list(s)"
     else:
         with console.status("backtesting: refitting the matcher for each year of outcomes..."):
-            rankings = matcher.backtest_rankings(dataset, k=max(k, 50))
+            rankings = programme.backtest_rankings(dataset, k=max(k, 50))
         origin = "a backtest (the matcher refitted on the data before each year's events)"
     scheduled = read_meetings(meetings) if meetings else None
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)
+    report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)
     if out is not None:
         write_tables(out, {"conversion": report})
         err.print(f"wrote {out}", highlight=False)
@@ -155,5 +150,5 @@ def conversion(
     for header in _SHOWN.values():
         table.add_column(header, justify="left" if header in {"event", "start"} else "right")
     for row in report.to_dict("records"):
-        table.add_row(*(_cell(row[c]) for c in _SHOWN))
+        table.add_row(*(shown_cell(c, row[c]) for c in _SHOWN))
     console.print(table)

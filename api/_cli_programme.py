@@ -8,7 +8,6 @@ dataset, calls one :mod:`graph` report, and prints it as a table (``--json`` for
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +15,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ketnoi import graph
+from ketnoi import programme
 from ketnoi.api._cli_common import (
+    SHARE_COLUMNS,
     DatasetArg,
     JsonOpt,
     console,
@@ -25,6 +25,7 @@ from ketnoi.api._cli_common import (
     fail,
     load_or_exit,
     print_json,
+    shown_cell,
     write_tables,
 )
 
@@ -42,45 +43,17 @@ RowsOpt = Annotated[
     typer.Option("--rows", min=1, max=100_000, help="Rows shown in the table (files get all)."),
 ]
 
-#: Columns holding a share from 0 to 1, shown as percentages.
-_SHARES = {
-    "localisation_rate",
-    "linked_rate",
-    "rate_if_near_misses_gained",
-    "rate_if_gained",
-    "top_share",
-    "local_share",
-}
-#: Columns holding a year, shown without a thousands separator.
-_YEARS = {"since", "year"}
 _CONCENTRATION_VIEWS = ("categories", "single-sourced", "suppliers", "all")
-
-
-def _cell(column: str, value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple | list):
-        shown = ", ".join(map(str, value[:5]))
-        return shown + (f" (+{len(value) - 5})" if len(value) > 5 else "")
-    if column in _SHARES and isinstance(value, float):
-        return f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.3f}"
-    if isinstance(value, int):
-        return str(value) if column in _YEARS else f"{value:,}"
-    return str(value)
 
 
 def _show(frame: pd.DataFrame, title: str, columns: list[str], rows: int) -> None:
     """Print the first ``rows`` rows of ``columns`` as a rich table."""
     table = Table(title=title, caption=f"{min(rows, len(frame))} of {len(frame)} row(s)")
     for column in columns:
-        numeric = frame[column].dtype.kind in "biuf" or column in _SHARES
+        numeric = frame[column].dtype.kind in "biuf" or column in SHARE_COLUMNS
         table.add_column(column.replace("_", " "), justify="right" if numeric else "left")
     for record in frame.head(rows).to_dict("records"):
-        table.add_row(*(_cell(c, record[c]) for c in columns))
+        table.add_row(*(shown_cell(c, record[c]) for c in columns))
     console.print(table)
 
 
@@ -132,13 +105,13 @@ def localisation(
 ) -> None:
     """Localisation of demand: qualified and linked local suppliers, the share of demand they
     cover (and the linked share sourced locally today), and the gaps."""
-    if by not in graph.LOCALISATION_GROUPS:
-        raise fail(f"--by must be one of {', '.join(graph.LOCALISATION_GROUPS)}, not '{by}'", 2)
+    if by not in programme.LOCALISATION_GROUPS:
+        raise fail(f"--by must be one of {', '.join(programme.LOCALISATION_GROUPS)}, not '{by}'", 2)
     dataset = load_or_exit(source)
-    table = _ask(graph.localisation, dataset, by, category=category)
+    table = _ask(programme.localisation, dataset, by, category=category)
     if gaps:
         table = table[table["gap"]].reset_index(drop=True)
-    keys = [c for c in graph.LOCALISATION_GROUPS[by] if not c.endswith("_name")][:1]
+    keys = [c for c in programme.LOCALISATION_GROUPS[by] if not c.endswith("_name")][:1]
     shown = [
         *keys,
         "demands",
@@ -170,13 +143,13 @@ def near_misses(
     lack, with the localisation rate if they gained it."""
     dataset = load_or_exit(source)
     if pairs:
-        table = _ask(graph.near_misses, dataset, category=category)
+        table = _ask(programme.near_misses, dataset, category=category)
         shown = ["lacking_kind", "lacking", "supplier_id", "buyer_id", "category_id", "volume"]
         title = "Near-miss suppliers"
         _report({"near_misses": table}, out, as_json, lambda: _show(table, title, shown, rows))
         return
-    table = _ask(graph.near_miss_targets, dataset, category=category)
-    overall = _ask(graph.localisation, dataset, "all", category=category).iloc[0]
+    table = _ask(programme.near_miss_targets, dataset, category=category)
+    overall = _ask(programme.localisation, dataset, "all", category=category).iloc[0]
 
     def show() -> None:
         shown = [
@@ -190,9 +163,9 @@ def near_misses(
         ]
         _show(table, "Support targets: what near-miss suppliers lack", shown, rows)
         console.print(
-            f"localisation rate {_cell('localisation_rate', overall['localisation_rate'])} "
+            f"localisation rate {shown_cell('localisation_rate', overall['localisation_rate'])} "
             f"({overall['weighting']}-weighted); if every near-miss supplier gained what it "
-            f"lacks: {_cell('rate_if_gained', overall['rate_if_near_misses_gained'])}",
+            f"lacks: {shown_cell('rate_if_gained', overall['rate_if_near_misses_gained'])}",
             highlight=False,
         )
 
@@ -221,17 +194,17 @@ def concentration(
     dataset = load_or_exit(source)
     reports = {
         "categories": (
-            graph.category_concentration,
+            programme.category_concentration,
             "Concentration by category",
             ["category_id", "links", "suppliers", "hhi", "top_supplier_id", "top_share"],
         ),
         "single-sourced": (
-            graph.single_sourced,
+            programme.single_sourced,
             "Buyers with a single supplier for a category",
             ["buyer_id", "category_id", "supplier_id", "supplier_local", "since"],
         ),
         "suppliers": (
-            graph.sole_suppliers,
+            programme.sole_suppliers,
             "Suppliers that buyers depend on alone",
             ["supplier_id", "supplier_local", "sole_source_pairs", "buyers", "categories"],
         ),
@@ -268,11 +241,11 @@ def indicators(
     goals = None
     if targets is not None:
         try:
-            goals = graph.ProgrammeTargets.from_file(targets)
+            goals = programme.ProgrammeTargets.from_file(targets)
         except (OSError, ValueError) as exc:
             raise fail(str(exc)) from None
     dataset = load_or_exit(source)
-    table = _ask(graph.programme_indicators, dataset, goals, start=start, end=end)
+    table = _ask(programme.programme_indicators, dataset, goals, start=start, end=end)
 
     def show() -> None:
         wide = Table(title="Programme indicators (projected years in italics)")
@@ -281,7 +254,7 @@ def indicators(
         for year, basis in years:
             wide.add_column(f"[i]{year}[/]" if basis == "projected" else str(year), justify="right")
         cells = table.set_index(["indicator", "year", "basis"])
-        for name in graph.INDICATORS:
+        for name in programme.INDICATORS:
             row = [name.replace("_", " ")]
             for year, basis in years:
                 key = (name, year, basis)
@@ -290,7 +263,7 @@ def indicators(
                     continue
                 value, target, on_track = cells.loc[key, ["value", "target", "on_track"]]
                 share = name.endswith(("_share", "_rate"))
-                text = _cell("localisation_rate" if share else name, value)
+                text = shown_cell("localisation_rate" if share else name, value)
                 if not pd.isna(target):
                     goal = f"{target:.0%}" if share else f"{target:,.0f}"
                     text += f" {'[green]✓' if on_track else '[red]✗'}[/] /{goal}"

@@ -10,16 +10,18 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ketnoi.graph._values import json_value
+
 __all__ = ["TABLE_FORMATS", "XLSX_MEDIA_TYPE", "tables_to_bytes"]
 
 TABLE_FORMATS = ("csv", "xlsx")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _cell(value: object) -> object:
-    # Lists and tuples (certifications, reasons) read as one cell; Excel cannot hold them.
+def _joined_cell(value: object) -> object:
+    """A list-like cell (certifications, reasons) as one text cell: Excel cannot hold lists."""
     if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(str(v) for v in value)
+        return "; ".join(str(v) for v in json_value(list(value)))
     return value
 
 
@@ -36,7 +38,7 @@ def tables_to_bytes(sheets: Mapping[str, pd.DataFrame], format: str) -> bytes:
     >>> data.decode("utf-8-sig").splitlines()
     ['a', '1']
     """
-    frames = {name: frame.map(_cell) for name, frame in sheets.items()}
+    frames = {name: frame.map(_joined_cell) for name, frame in sheets.items()}
     if format == "csv":
         if len(frames) != 1:
             raise ValueError(f"CSV holds one table, not {len(frames)}")

@@ -29,12 +29,12 @@ from ketnoi.api._cli_common import (
     console,
     err,
     fail,
-    ketnoi_version,
     load_or_exit,
     matcher_for,
     print_json,
     storage_engine,
 )
+from ketnoi.graph._version import ketnoi_version
 
 app = typer.Typer(
     name="ketnoi",
@@ -283,6 +283,16 @@ def explain(
     console.print(table)
 
 
+def _pairs_option(values: list[str] | None, option: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values or ():
+        buyer, sep, supplier = value.partition(":")
+        if not (sep and buyer.strip() and supplier.strip()):
+            raise fail(f"{option} takes BUYER:SUPPLIER (two firm_ids), not '{value}'", 2)
+        pairs.append((buyer.strip(), supplier.strip()))
+    return tuple(pairs)
+
+
 @app.command("match-list")
 def match_list(
     source: DatasetArg,
@@ -293,22 +303,78 @@ def match_list(
     k: KOpt = 10,
     model: ModelOpt = None,
     lang: LangOpt = "en",
+    max_per_supplier: Annotated[
+        int | None,
+        typer.Option(
+            "--max-per-supplier",
+            min=1,
+            help="The cap: no supplier on more buyers' lists than this (taken in rank order).",
+        ),
+    ] = None,
+    pins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pin",
+            metavar="BUYER:SUPPLIER",
+            help="Put this pair first on the buyer's list, whatever its rank (repeatable).",
+        ),
+    ] = None,
+    blocks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--block",
+            metavar="BUYER:SUPPLIER",
+            help="Never put this pair on the list (repeatable).",
+        ),
+    ] = None,
+    keep_declined: Annotated[
+        bool,
+        typer.Option(
+            "--keep-declined",
+            help="Keep pairs an outcome in the data declined (by default they are left out).",
+        ),
+    ] = False,
 ) -> None:
-    """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX."""
+    """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX.
+
+    The same match list as the service's (matcher.build_match_list). Pairs with a declined
+    outcome in the data are left out unless --keep-declined. --max-per-supplier, --pin and
+    --block cap the suppliers, pin pairs first and block pairs as the service does.
+    """
     from rich.progress import Progress
+
+    from ketnoi import matcher
 
     check_lang(lang)
     if out.suffix.lower() not in {".csv", ".xlsx"}:
         raise fail("--out must end in .csv or .xlsx", 2)
+    ids = tuple(b.strip() for b in buyers.split(",") if b.strip()) if buyers else None
+    spec = matcher.MatchListSpec(
+        buyer_ids=ids,
+        k=k,
+        max_per_supplier=max_per_supplier,
+        lang=lang,
+        pins=_pairs_option(pins, "--pin"),
+        blocks=_pairs_option(blocks, "--block"),
+    )
+    try:
+        spec.check()
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
     fitted = matcher_for(source, model)
-    ids = [b.strip() for b in buyers.split(",") if b.strip()] if buyers else None
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("ranking buyers", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        rows = ask(fitted.match_list, ids, k, lang=lang, progress=advance)
+        rows = ask(
+            matcher.build_match_list,
+            fitted,
+            spec,
+            declined=() if keep_declined else None,
+            progress=advance,
+        )
     rows = rows.assign(reasons=rows["reasons"].map(" | ".join))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
@@ -332,7 +398,7 @@ def evaluate(
         str | None,
         typer.Option(
             help="Comma-separated subset of: model, model_without_outcomes (with --outcomes), "
-            "random, popular, l3, itemknn, als."
+            "logistic, random, popular, l3, itemknn, als, ease, rp3beta."
         ),
     ] = None,
     outcomes: Annotated[
@@ -345,7 +411,10 @@ def evaluate(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hide links, refit the matcher and every baseline, and measure who finds them again."""
+    """Hide links, refit the matcher, every baseline and peer, and measure who finds them again.
+
+    Peers (als, ease, rp3beta) choose their settings by inner validation on the training links.
+    """
     from ketnoi.matcher import evaluate as run_evaluation
     from ketnoi.matcher import evaluation_methods
 

@@ -5,7 +5,7 @@ came of the pairs ketnoi would have recommended?
    first hidden year are dropped from training, so nothing leaks), the matcher fitted with its
    outcomes (``model``) against the same matcher fitted as if none had been recorded
    (``model_without_outcomes``), per seed.
-2. :func:`matcher.backtest_rankings` and :func:`matcher.conversion_report`: the matcher refitted
+2. :func:`programme.backtest_rankings` and :func:`programme.conversion_report`: the matcher refitted
    on the data before each year's events, and how many of the met, negotiated and contracted
    pairs it had ranked in its top 10.
 
@@ -28,7 +28,7 @@ import platform
 import time
 from pathlib import Path
 
-from ketnoi import graph, matcher
+from ketnoi import graph, matcher, programme
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,9 +61,9 @@ def compare(name: str, dataset: graph.Dataset, seeds: int, k: int) -> None:
 
 def conversion(dataset: graph.Dataset, k: int) -> None:
     start = time.perf_counter()
-    rankings = matcher.backtest_rankings(dataset, k=50)
+    rankings = programme.backtest_rankings(dataset, k=50)
     backtest_seconds = time.perf_counter() - start
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=k)
+    report = programme.conversion_report(dataset.outcomes, rankings, k=k)
     print(f"\nbacktest: {backtest_seconds:.1f} s for {rankings['cutoff'].nunique()} fits")
     print(report.round(3).to_string(index=False))
 

@@ -133,7 +133,7 @@ def run(folder: Path, repeat: int, rounds: int, live_sample: int) -> dict[str, A
     m: matcher.Matcher = fitted  # type: ignore[assignment]
     fit = statistics.median(fits)
 
-    buyers = [str(b) for b in m.index_.buyer_ids[m._active_buyers()]]
+    buyers = [str(b) for b in m.index_.buyer_ids[m.ranking_.active_buyers()]]
     rng = np.random.default_rng(0)
     sample = rng.choice(buyers, size=min(live_sample, len(buyers)), replace=False)
     # Live (uncached) recommendations: nothing precomputed yet, each call ranks one buyer.

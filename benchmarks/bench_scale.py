@@ -181,7 +181,7 @@ def _bound_matcher(
 
 def phase_match_list(world: dict[str, Any], model: Path, out: dict[str, Any]) -> None:
     _, m = _bound_matcher(world, model, out)
-    active = len(m._active_buyers())
+    active = len(m.ranking_.active_buyers())
     with Phase() as p:
         listed = m.match_list(k=10)
     out["match_list"] = p.record()

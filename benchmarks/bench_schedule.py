@@ -11,7 +11,7 @@ firm, 2 interpreters per slot):
 - ``synthetic``: ``fixtures/make_synthetic.py`` (1,500 suppliers, 150 buyers, 8,000 links,
   seed 1), chosen the same way.
 
-For each, the wall time of ``matcher.schedule_event`` (scoring included) with the optimiser and
+For each, the wall time of ``programme.schedule_event`` (scoring included) with the optimiser and
 with the greedy, supplier coverage and total score, and the time ratio to the greedy's in the
 same run. Run single-threaded numerics on a shared machine::
 
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ketnoi import graph, matcher
+from ketnoi import graph, matcher, programme
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def synthetic_dataset(folder: Path) -> graph.Dataset:
 
 def participants(
     dataset: graph.Dataset, m: matcher.Matcher, delegations: bool = False
-) -> tuple[matcher.Participant, ...]:
+) -> tuple[programme.Participant, ...]:
     firms = dataset.firms
     buyers = sorted(firms.loc[firms["role"] == "buyer", "firm_id"])[:N_BUYERS]
     scores = m.score_buyers(buyers)
@@ -70,18 +70,18 @@ def participants(
         langs: tuple[str, ...] = ()
         if delegations and info.at[b, "ownership"] == "fdi":
             langs = tuple(x for x in info.at[b, "languages"] if x != "vi")
-        people.append(matcher.Participant(b, "buyer", langs))
-    people += [matcher.Participant(s, "supplier") for s in suppliers]
+        people.append(programme.Participant(b, "buyer", langs))
+    people += [programme.Participant(s, "supplier") for s in suppliers]
     order = np.random.default_rng(0).permutation(len(people))
     return tuple(people[i] for i in order)
 
 
 def run(name: str, dataset: graph.Dataset, m: matcher.Matcher, delegations: bool) -> dict[str, Any]:
-    spec = matcher.EventSpec(participants(dataset, m, delegations), **LIMITS)
+    spec = programme.EventSpec(participants(dataset, m, delegations), **LIMITS)
     out: dict[str, Any] = {"world": name}
     for method in ("greedy", "optimal"):
         start = time.perf_counter()
-        result = matcher.schedule_event(spec, m, method=method)
+        result = programme.schedule_event(spec, m, method=method)
         seconds = time.perf_counter() - start
         out[method] = {
             "seconds": round(seconds, 3),

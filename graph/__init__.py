@@ -22,7 +22,6 @@ from ketnoi.graph._build import (
     nodes_of_kind,
     park_node,
 )
-from ketnoi.graph._concentration import category_concentration, single_sourced, sole_suppliers
 from ketnoi.graph._contract import (
     BUYER_ROLES,
     CONTRACT,
@@ -35,40 +34,25 @@ from ketnoi.graph._contract import (
 )
 from ketnoi.graph._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
 from ketnoi.graph._export import EXPORT_FORMATS, export_graph
-from ketnoi.graph._indicators import INDICATORS, ProgrammeTargets, programme_indicators
 from ketnoi.graph._link_prediction import (
     l3_paths,
     similar_buyers_adamic_adar,
     similar_suppliers_adamic_adar,
     split_bipartite,
 )
-from ketnoi.graph._localisation import (
-    LOCALISATION_GROUPS,
-    demand_coverage,
-    localisation,
-    near_miss_targets,
-    near_misses,
-)
+from ketnoi.graph._network_html import network_html, write_network_html
 from ketnoi.graph._normalise import fold, nfc, normalise_certification, split_list
 from ketnoi.graph._plot import (
-    network_html,
     plot_degree_distribution,
     plot_firm_counts,
     plot_firm_map,
     plot_hubs,
     plot_tiers,
     tier_layout,
-    write_network_html,
-)
-from ketnoi.graph._plot_programme import (
-    plot_concentration,
-    plot_localisation,
-    plot_near_miss_gains,
-    plot_programme_indicators,
-    plot_sole_suppliers,
 )
 from ketnoi.graph._problems import DatasetError, Problem
 from ketnoi.graph._stats import graph_summary
+from ketnoi.graph._taxonomy import category_ancestors
 from ketnoi.graph._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
@@ -82,22 +66,18 @@ __all__ = [
     "FILE_ORDER",
     "FileSpec",
     "HUB_MEASURES",
-    "INDICATORS",
     "INTERNATIONAL_CERTIFICATIONS",
-    "LOCALISATION_GROUPS",
     "LOCAL_OWNERSHIPS",
     "NODE_KINDS",
     "Problem",
-    "ProgrammeTargets",
     "SUPPLIER_ROLES",
     "ValidationReport",
     "build_supply_graph",
-    "category_concentration",
+    "category_ancestors",
     "category_node",
     "communities",
     "community_summary",
     "degree_table",
-    "demand_coverage",
     "edges_of_kind",
     "export_graph",
     "fdi_buyer_ids",
@@ -109,29 +89,18 @@ __all__ = [
     "l3_paths",
     "link_graph",
     "load_dataset",
-    "localisation",
-    "near_miss_targets",
-    "near_misses",
     "network_html",
     "nfc",
     "nodes_of_kind",
     "normalise_certification",
     "park_node",
-    "plot_concentration",
     "plot_degree_distribution",
     "plot_firm_counts",
     "plot_firm_map",
     "plot_hubs",
-    "plot_localisation",
-    "plot_near_miss_gains",
-    "plot_programme_indicators",
-    "plot_sole_suppliers",
     "plot_tiers",
-    "programme_indicators",
     "similar_buyers_adamic_adar",
     "similar_suppliers_adamic_adar",
-    "single_sourced",
-    "sole_suppliers",
     "split_bipartite",
     "split_list",
     "tier_edges",

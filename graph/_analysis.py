@@ -16,7 +16,7 @@ import pandas as pd
 from ketnoi.graph._build import link_graph
 from ketnoi.graph._contract import BUYER_ROLES, SUPPLIER_ROLES
 from ketnoi.graph._dataset import Dataset
-from ketnoi.graph._tiers import _is_active_link
+from ketnoi.graph._tiers import is_active_link
 
 __all__ = [
     "HUB_MEASURES",
@@ -53,7 +53,7 @@ def _firm_graph(G_or_dataset: nx.Graph | Dataset) -> nx.DiGraph:
     H.add_nodes_from((n, d) for n, d in G.nodes(data=True) if d.get("kind") == "firm")
     edges = G.edges(keys=True, data=True) if G.is_multigraph() else G.edges(data=True)
     for u, v, *_, data in edges:
-        if _is_active_link(data) and u in H and v in H:
+        if is_active_link(data) and u in H and v in H:
             H.add_edge(u, v, **data)
     return H
 
@@ -64,7 +64,7 @@ def _firm_frame(G: nx.DiGraph, ids: list[Hashable]) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
-def _labels(firms: pd.DataFrame, column: str | pd.Series) -> pd.Series:
+def firm_labels(firms: pd.DataFrame, column: str | pd.Series) -> pd.Series:
     """A firm column, or a series keyed by firm id, as text labels aligned with ``firms``."""
     if isinstance(column, pd.Series):
         # As object, so that firms missing from an integer series do not turn 1 into "1.0".
@@ -111,12 +111,12 @@ def firm_counts(
     {'buyer': 1, 'supplier': 1}
     """
     frame = firms.firms if isinstance(firms, Dataset) else firms
-    rows = _labels(frame, by)
+    rows = firm_labels(frame, by)
     name = by if isinstance(by, str) else (by.name or "group")
     if split is None:
         table = rows.value_counts().to_frame("firms")
     else:
-        table = pd.crosstab(rows, _labels(frame, split))
+        table = pd.crosstab(rows, firm_labels(frame, split))
         order = sorted(table.columns, key=lambda c: (-int(table[c].sum()), str(c)))
         table = table[order]
     totals = table.sum(axis=1)
@@ -339,8 +339,8 @@ def community_summary(dataset: Dataset, community: pd.Series) -> pd.DataFrame:
     rows = []
     for number, members in firms.groupby(community.to_numpy(), sort=True):
         n = len(members)
-        top_sector, sector_n = _most_common(_labels(members.reset_index(), "sector"))
-        top_park, park_n = _most_common(_labels(members.reset_index(), "park"))
+        top_sector, sector_n = _most_common(firm_labels(members.reset_index(), "sector"))
+        top_park, park_n = _most_common(firm_labels(members.reset_index(), "park"))
         rows.append(
             {
                 "community": int(number),

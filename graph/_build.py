@@ -22,7 +22,6 @@ supplier delivers are listed in its ``categories`` attribute.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ import networkx as nx
 import pandas as pd
 
 from ketnoi.graph._dataset import Dataset
+from ketnoi.graph._values import json_column
 
 __all__ = [
     "EDGE_KINDS",
@@ -80,30 +80,6 @@ def park_node(park_id: str) -> str:
     return f"{PARK_PREFIX}{park_id}"
 
 
-def _plain(value: object) -> object:
-    """A cell as a plain Python value: tuples become lists, every missing value None."""
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    # numpy scalars would leak numpy types into exports and equality checks.
-    item = getattr(value, "item", None)
-    if callable(item) and not isinstance(value, str):
-        return _plain(item())
-    return value
-
-
-def _column(series: pd.Series) -> list:
-    """A column as plain Python values, converted by dtype rather than cell by cell."""
-    if series.dtype == object:
-        # Text and list columns: only tuples (and stray missing cells) need converting.
-        return [v if isinstance(v, str) else _plain(v) for v in series.tolist()]
-    values = series.tolist()  # Int64 gives int / NA, float64 float, bool bool
-    return [None if (v is pd.NA or v != v) else v for v in values]
-
-
 def _records(frame: pd.DataFrame, drop: tuple[str, ...] = (), owner: str = "") -> list[dict]:
     """Rows as attribute dicts; a column named ``kind`` becomes ``<owner>_kind``.
 
@@ -112,7 +88,7 @@ def _records(frame: pd.DataFrame, drop: tuple[str, ...] = (), owner: str = "") -
     """
     columns = [c for c in frame.columns if c not in drop]
     names = [f"{owner}_kind" if c == "kind" else str(c) for c in columns]
-    values = [_column(frame[c]) for c in columns]
+    values = [json_column(frame[c]) for c in columns]
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
@@ -176,7 +152,7 @@ def _link_edges(links: pd.DataFrame) -> Iterator[tuple[str, str, dict[str, Any]]
         links["supplier_id"],
         links["buyer_id"],
         links["category_id"],
-        _column(links["since"]),
+        json_column(links["since"]),
         links["status"],
         strict=True,
     )

@@ -1,96 +1,38 @@
-"""Pictures of the supply network for notebooks and reports, and an offline HTML network view.
+"""Pictures of the supply network for notebooks and reports.
 
 Every ``plot_*`` function draws on a new matplotlib :class:`~matplotlib.figure.Figure` (or on
-the ``ax`` given) and returns the figure, so a notebook shows it and a test can count its
-artists. pyplot makes each figure (so that Jupyter's display hooks know how to render it) and
-is told to forget it at once: nothing piles up in pyplot's global list over many calls, and a
-notebook shows a returned figure exactly once. matplotlib is an optional dependency (the
-``notebooks`` extra) imported only when a picture is drawn, so importing ``ketnoi.graph`` never
-needs it.
-
-:func:`network_html` needs no matplotlib at all: it writes one self-contained HTML page (inline
-SVG and a few lines of inline JavaScript, no network access) that opens in any browser.
+the ``ax`` given) and returns the figure, as the shared figure policy of
+:mod:`ketnoi.graph._figures` makes it. The offline HTML view of a network is in
+:mod:`ketnoi.graph._network_html`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import math
-from collections.abc import Hashable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ketnoi.graph._analysis import UNKNOWN, _labels
+from ketnoi.graph._analysis import UNKNOWN, firm_labels
 from ketnoi.graph._contract import BUYER_ROLES, SUPPLIER_ROLES
 from ketnoi.graph._dataset import Dataset
+from ketnoi.graph._figures import GREY, group_order, grouped, new_figure, palette, short_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
-    "network_html",
     "plot_degree_distribution",
     "plot_firm_counts",
     "plot_firm_map",
     "plot_hubs",
     "plot_tiers",
     "tier_layout",
-    "write_network_html",
 ]
-
-INSTALL_HINT = 'pip install "ketnoi[notebooks]"'
-#: Colour of the group that collects everything beyond the largest groups, and of unknowns.
-_GREY = "#b0b0b0"
-
-
-def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """The figure and axes to draw on: ``ax``'s own, or a new figure that pyplot let go of."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(f"plotting needs matplotlib: {INSTALL_HINT}") from exc
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = plt.figure(figsize=figsize, layout="constrained")
-    # Closed at once: pyplot forgets it (no leak over many calls, no second copy shown at the
-    # end of a notebook cell), while the backend still renders it when it is displayed.
-    plt.close(fig)
-    return fig, fig.subplots()
-
-
-def _palette(n: int) -> list[str]:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [to_hex(cmap(i % cmap.N)) for i in range(n)]
-
-
-def _grouped(labels: pd.Series, max_groups: int, other: str = "other") -> pd.Series:
-    """Labels with all but the ``max_groups - 1`` largest groups merged into ``other``."""
-    counts = labels.value_counts()
-    order = sorted(counts.index, key=lambda v: (-int(counts[v]), str(v)))
-    if len(order) <= max_groups:
-        return labels
-    keep = set(order[: max_groups - 1])
-    return labels.where(labels.isin(keep), other)
-
-
-def _group_order(labels: pd.Series, last: tuple[str, ...]) -> list[str]:
-    counts = labels.value_counts()
-    order = sorted(counts.index, key=lambda v: (v in last, -int(counts[v]), str(v)))
-    return [str(v) for v in order]
-
-
-def _short(text: object, width: int = 32) -> str:
-    text = str(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- counts -------------------------------------------------------------------------------------
@@ -129,15 +71,15 @@ def plot_firm_counts(
     ['x', 'y']
     """
     table = counts if top is None else counts.head(top)
-    fig, ax = _figure(ax, (7.0, 0.9 + 0.32 * max(len(table), 1)))
+    fig, ax = new_figure(ax, (7.0, 0.9 + 0.32 * max(len(table), 1)))
     y = np.arange(len(table))
     left = np.zeros(len(table))
-    colours = _palette(len(table.columns))
+    colours = palette(len(table.columns))
     for colour, column in zip(colours, table.columns, strict=True):
         values = table[column].to_numpy(dtype=float)
         ax.barh(y, values, left=left, color=colour, label=str(column))
         left += values
-    ax.set_yticks(y, [_short(v) for v in table.index])
+    ax.set_yticks(y, [short_label(v) for v in table.index])
     ax.invert_yaxis()
     ax.set_xlabel("firms")
     ax.set_title(title or f"Firms by {table.index.name or 'group'}")
@@ -187,16 +129,16 @@ def plot_firm_map(
     >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)  # 8 firms, 2 parks
     10
     """
-    fig, ax = _figure(ax, (8.0, 7.0))
+    fig, ax = new_figure(ax, (8.0, 7.0))
     firms = dataset.firms
     lat = pd.to_numeric(firms["lat"], errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(firms["lon"], errors="coerce").to_numpy(dtype=float)
     placed = ~(np.isnan(lat) | np.isnan(lon))
-    labels = _labels(firms, color_by).replace(UNKNOWN, missing)
-    labels = _grouped(labels, max_groups)
+    labels = firm_labels(firms, color_by).replace(UNKNOWN, missing)
+    labels = grouped(labels, max_groups)
     tail = ("other", missing)
-    order = _group_order(labels[placed], tail)
-    colours = dict(zip(order, _palette(len(order)), strict=True))
+    order = group_order(labels[placed], tail)
+    colours = dict(zip(order, palette(len(order)), strict=True))
     for group in order:
         mask = placed & (labels == group).to_numpy()
         grey = group in tail
@@ -204,10 +146,10 @@ def plot_firm_map(
             lon[mask],
             lat[mask],
             s=9,
-            color=_GREY if grey else colours[group],
+            color=GREY if grey else colours[group],
             alpha=0.5 if grey else 0.8,
             linewidths=0,
-            label=f"{_short(group, 24)} ({int(mask.sum())})",
+            label=f"{short_label(group, 24)} ({int(mask.sum())})",
             zorder=1 if grey else 2,
         )
     if label_parks and "parks" in dataset.present:
@@ -218,7 +160,7 @@ def plot_firm_map(
         ax.scatter(p_lon[ok], p_lat[ok], marker="^", s=70, color="black", zorder=3, label="park")
         for name, x, y in zip(parks["name"][ok], p_lon[ok], p_lat[ok], strict=True):
             ax.annotate(
-                _short(name, 30),
+                short_label(name, 30),
                 (x, y),
                 xytext=(4, 4),
                 textcoords="offset points",
@@ -265,7 +207,7 @@ def plot_degree_distribution(degrees: pd.DataFrame, *, ax: Axes | None = None) -
     >>> line.get_xdata().tolist(), line.get_ydata().tolist()
     ([1], [2])
     """
-    fig, ax = _figure(ax, (6.5, 4.5))
+    fig, ax = new_figure(ax, (6.5, 4.5))
     role = degrees["role"] if "role" in degrees.columns else None
     series = (
         ("suppliers: buyers supplied", SUPPLIER_ROLES, "n_buyers", "o"),
@@ -379,15 +321,15 @@ def plot_tiers(
     from matplotlib.collections import LineCollection
 
     n_tiers = 1 + max((int(t) for _, t in H.nodes(data="tier")), default=0)
-    fig, ax = _figure(ax, (2.2 + 2.2 * n_tiers, 7.0))
+    fig, ax = new_figure(ax, (2.2 + 2.2 * n_tiers, 7.0))
     pos = tier_layout(H)
     segments = [(pos[u], pos[v]) for u, v in H.edges()]
     ax.add_collection(LineCollection(segments, colors="#999999", linewidths=0.5, alpha=0.6))
     nodes = list(H.nodes)
     raw = pd.Series([H.nodes[n].get(color_by) for n in nodes], index=nodes, dtype=object)
     labels = raw.map(lambda v: UNKNOWN if v is None or v == "" else str(v))
-    order = _group_order(labels, (UNKNOWN,))
-    colours = dict(zip(order, _palette(len(order)), strict=True))
+    order = group_order(labels, (UNKNOWN,))
+    colours = dict(zip(order, palette(len(order)), strict=True))
     for group in order:
         members = [n for n in nodes if labels[n] == group]
         xy = np.array([pos[n] for n in members], dtype=float).reshape(-1, 2)
@@ -395,7 +337,7 @@ def plot_tiers(
             xy[:, 0],
             xy[:, 1],
             s=[60 if H.nodes[n]["tier"] == 0 else 18 for n in members],
-            color=_GREY if group == UNKNOWN else colours[group],
+            color=GREY if group == UNKNOWN else colours[group],
             label=f"{group} ({len(members)})",
             zorder=2,
         )
@@ -405,7 +347,7 @@ def plot_tiers(
         if node == root or tier == 0:
             name = H.nodes[node].get("name_en") or H.nodes[node].get("name") or node
             ax.annotate(
-                _short(f"{node} {name}", 28),
+                short_label(f"{node} {name}", 28),
                 pos[node],
                 xytext=(6, 0),
                 textcoords="offset points",
@@ -448,10 +390,10 @@ def plot_hubs(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     >>> len(plot_hubs(table).axes[0].patches)
     2
     """
-    fig, ax = _figure(ax, (7.0, 0.9 + 0.32 * max(len(table), 1)))
+    fig, ax = new_figure(ax, (7.0, 0.9 + 0.32 * max(len(table), 1)))
     labels = []
     for firm, row in table.iterrows():
-        name = _short(row.get("name", ""), 30)
+        name = short_label(row.get("name", ""), 30)
         role = f" ({row['role']})" if "role" in row and row["role"] else ""
         labels.append(f"{firm} {name}{role}")
     y = np.arange(len(table))
@@ -461,222 +403,3 @@ def plot_hubs(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     ax.set_xlabel("centrality")
     ax.set_title("Most central firms")
     return fig
-
-
-# -- offline HTML -------------------------------------------------------------------------------
-_HTML = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 0; display: flex; height: 100vh; }}
-#view {{ flex: 1; cursor: grab; }}
-#side {{ width: 300px; padding: 12px; border-left: 1px solid #ddd; overflow: auto;
-  font-size: 13px; }}
-line {{ stroke: #999; stroke-opacity: .5; }}
-line.on {{ stroke: #d62728; stroke-opacity: 1; }}
-circle {{ stroke: #fff; stroke-width: .5; cursor: pointer; }}
-circle.dim, line.dim {{ opacity: .12; }}
-.key span {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
-</style>
-</head>
-<body>
-<svg id="view" viewBox="{viewbox}">
-<g id="edges">{edges}</g>
-<g id="nodes">{nodes}</g>
-</svg>
-<div id="side"><h3>{title}</h3><p>{n_nodes} firms, {n_edges} links. Click a firm to see its
-partners; click the background to clear. Scroll to zoom, drag to pan.</p>
-<div class="key">{key}</div><div id="info"></div></div>
-<script id="data" type="application/json">{data}</script>
-<script>
-(function () {{
-  var svg = document.getElementById("view"), info = document.getElementById("info");
-  var data = JSON.parse(document.getElementById("data").textContent);
-  var circles = svg.querySelectorAll("circle"), lines = svg.querySelectorAll("line");
-  function clear() {{
-    circles.forEach(function (c) {{ c.classList.remove("dim"); }});
-    lines.forEach(function (l) {{ l.classList.remove("dim", "on"); }});
-    info.innerHTML = "";
-  }}
-  function pick(id) {{
-    var near = {{}}; near[id] = true;
-    lines.forEach(function (l) {{
-      var hit = l.dataset.u === id || l.dataset.v === id;
-      l.classList.toggle("on", hit); l.classList.toggle("dim", !hit);
-      if (hit) {{ near[l.dataset.u] = true; near[l.dataset.v] = true; }}
-    }});
-    circles.forEach(function (c) {{ c.classList.toggle("dim", !near[c.dataset.id]); }});
-    var rows = Object.entries(data[id] || {{}}).map(function (kv) {{
-      var cell = document.createElement("div");
-      cell.textContent = kv[0] + ": " + kv[1];
-      return cell.outerHTML;
-    }});
-    info.innerHTML = "<h4></h4>" + rows.join("");
-    info.querySelector("h4").textContent = id;
-  }}
-  svg.addEventListener("click", function (e) {{
-    if (e.target.tagName === "circle") {{ pick(e.target.dataset.id); }} else {{ clear(); }}
-  }});
-  var vb = svg.viewBox.baseVal, drag = null;
-  svg.addEventListener("wheel", function (e) {{
-    e.preventDefault();
-    var f = e.deltaY > 0 ? 1.15 : 1 / 1.15, r = svg.getBoundingClientRect();
-    var x = vb.x + vb.width * (e.clientX - r.left) / r.width;
-    var y = vb.y + vb.height * (e.clientY - r.top) / r.height;
-    vb.x = x - (x - vb.x) * f; vb.y = y - (y - vb.y) * f; vb.width *= f; vb.height *= f;
-  }}, {{ passive: false }});
-  svg.addEventListener("mousedown", function (e) {{ drag = [e.clientX, e.clientY]; }});
-  window.addEventListener("mouseup", function () {{ drag = null; }});
-  window.addEventListener("mousemove", function (e) {{
-    if (!drag) {{ return; }}
-    var r = svg.getBoundingClientRect();
-    vb.x -= (e.clientX - drag[0]) * vb.width / r.width;
-    vb.y -= (e.clientY - drag[1]) * vb.height / r.height;
-    drag = [e.clientX, e.clientY];
-  }});
-}})();
-</script>
-</body>
-</html>
-"""
-
-#: Node attributes shown in the HTML view's side panel, where a node has them.
-_INFO = ("name", "name_en", "tier", "role", "ownership", "country_of_origin", "sector", "park")
-#: Colours of the HTML view (matplotlib's tab10, so the page matches the figures).
-_TAB10 = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def network_html(
-    G: nx.Graph,
-    *,
-    pos: Mapping[Hashable, tuple[float, float]] | None = None,
-    color_by: str = "ownership",
-    title: str = "Supply network",
-) -> str:
-    """A self-contained HTML page showing a (small) network: inline SVG, no network access.
-
-    Firms are circles coloured by an attribute, links are lines; hovering a firm shows its
-    name, clicking it highlights its partners and lists its attributes, the wheel zooms and
-    dragging pans. Everything (data, styles, script) is inside the page, so it opens offline
-    and can be mailed as one file. Meant for hundreds of firms, not the whole network.
-
-    Parameters
-    ----------
-    G : networkx graph
-        For instance a :func:`tier_graph` or ``link_graph(dataset).subgraph(firm_ids)``.
-    pos : mapping, optional
-        ``{node: (x, y)}``; default :func:`tier_layout` where every node has a ``tier``,
-        else ``nx.spring_layout(G, seed=0)``.
-    color_by : str
-        Node attribute that colours the circles (ten colours; the rest grey).
-    title : str
-
-    Returns
-    -------
-    str
-        The HTML page.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> G = nx.DiGraph()
-    >>> G.add_edge("s1", "b1")
-    >>> page = network_html(G, pos={"s1": (0, 0), "b1": (1, 0)})
-    >>> page.count("<circle"), page.count("<line"), "src=" in page
-    (2, 1, False)
-    """
-    if pos is None:
-        tiered = len(G) > 0 and all(t is not None for _, t in G.nodes(data="tier"))
-        pos = tier_layout(G) if tiered else nx.spring_layout(G, seed=0)  # type: ignore[arg-type]
-    missing = [n for n in G.nodes if n not in pos]
-    if missing:
-        raise ValueError(f"pos has no position for {len(missing)} node(s), e.g. {missing[0]!r}")
-    ids = [str(n) for n in G.nodes]
-    if len(set(ids)) != len(ids):
-        raise ValueError("node ids must stay distinct as text")
-    xy = np.array([pos[n] for n in G.nodes], dtype=float).reshape(-1, 2)
-    # SVG's y axis points down; flip so that the page matches the matplotlib figures.
-    xy[:, 1] *= -1
-    lo = xy.min(axis=0) if len(xy) else np.zeros(2)
-    span = float(max(np.ptp(xy, axis=0).max() if len(xy) else 0.0, 1e-9))
-    scaled = (xy - lo) / span * 1000.0  # a 1000-unit canvas, whatever the layout's units
-    where = {n: scaled[i] for i, n in enumerate(G.nodes)}
-    pad = 40.0
-    width, height = (scaled.max(axis=0) if len(scaled) else np.zeros(2)) + 2 * pad
-    values = [G.nodes[n].get(color_by) for n in G.nodes]
-    groups = pd.Series([UNKNOWN if v in (None, "") else str(v) for v in values])
-    order = _group_order(groups, (UNKNOWN,))[: len(_TAB10)]
-    colours = {g: _TAB10[i] for i, g in enumerate(order) if g != UNKNOWN}
-    esc = html.escape
-    edges = "".join(
-        f'<line x1="{where[u][0] + pad:.1f}" y1="{where[u][1] + pad:.1f}" '
-        f'x2="{where[v][0] + pad:.1f}" y2="{where[v][1] + pad:.1f}" '
-        f'data-u="{esc(str(u))}" data-v="{esc(str(v))}"/>'
-        for u, v in G.edges()
-    )
-    nodes = []
-    info: dict[str, dict[str, Any]] = {}
-    for n, group in zip(G.nodes, groups, strict=True):
-        attrs = G.nodes[n]
-        label = attrs.get("name_en") or attrs.get("name") or n
-        r = 9 if attrs.get("tier") == 0 else 5
-        nodes.append(
-            f'<circle cx="{where[n][0] + pad:.1f}" cy="{where[n][1] + pad:.1f}" r="{r}" '
-            f'fill="{colours.get(group, _GREY)}" data-id="{esc(str(n))}">'
-            f"<title>{esc(str(n))}: {esc(str(label))}</title></circle>"
-        )
-        info[str(n)] = {k: _plain(attrs[k]) for k in _INFO if attrs.get(k) not in (None, "")}
-    key = "".join(
-        f'<div><span style="background:{colours.get(g, _GREY)}"></span>{esc(g)}</div>'
-        for g in _group_order(groups, (UNKNOWN,))
-    )
-    # "</" inside the JSON would end the script element early; "<\/" means the same to JSON.
-    data = json.dumps(info, ensure_ascii=False, default=str).replace("<", "\\u003c")
-    return _HTML.format(
-        title=esc(title),
-        viewbox=f"0 0 {width:.1f} {height:.1f}",
-        edges=edges,
-        nodes="".join(nodes),
-        n_nodes=G.number_of_nodes(),
-        n_edges=G.number_of_edges(),
-        key=f"<p><b>{esc(color_by)}</b></p>{key}",
-        data=data,
-    )
-
-
-def write_network_html(G: nx.Graph, path: str | Path, **options: Any) -> Path:
-    """Write :func:`network_html` to ``path`` (UTF-8), creating its folder; return the path.
-
-    Examples
-    --------
-    >>> import tempfile, networkx as nx
-    >>> G = nx.path_graph(3)
-    >>> out = write_network_html(G, Path(tempfile.mkdtemp()) / "net.html", title="Path")
-    >>> out.read_text(encoding="utf-8").count("<circle")
-    3
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(network_html(G, **options), encoding="utf-8")
-    return path

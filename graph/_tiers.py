@@ -27,7 +27,8 @@ def _as_graph(G_or_dataset: nx.Graph | Dataset) -> nx.Graph:
     return G_or_dataset
 
 
-def _is_active_link(data: dict) -> bool:
+def is_active_link(data: dict) -> bool:
+    """Whether an edge's data is an active ``supplies_to`` link (the links tiers count)."""
     # Graphs built with include_ended=True carry ended pairs; they never count towards a tier.
     return data.get("kind") == "supplies_to" and data.get("status", "active") == "active"
 
@@ -37,7 +38,7 @@ def _suppliers(G: nx.Graph, firm: Hashable) -> Iterator[Hashable]:
     for supplier, between in G.pred[firm].items():
         # A multigraph maps each neighbour to {key: data}; a simple graph to data directly.
         edges = between.values() if G.is_multigraph() else (between,)
-        if any(_is_active_link(data) for data in edges):
+        if any(is_active_link(data) for data in edges):
             yield supplier
 
 

@@ -23,6 +23,7 @@ from ketnoi.graph._contract import (
 from ketnoi.graph._normalise import nfc, normalise_certification, split_list
 from ketnoi.graph._problems import Problem
 from ketnoi.graph._read import RawTable
+from ketnoi.graph._taxonomy import TaxonomyCycle, walk_up
 
 __all__ = ["parse_tables", "check_dataset", "empty_frame"]
 
@@ -319,26 +320,26 @@ def _check_taxonomy(frames: dict[str, pd.DataFrame], problems: list[Problem]) ->
     parent = {c: p for c, p in zip(categories["category_id"], categories["parent_id"], strict=True)}
     position = {c: i for i, c in enumerate(categories["category_id"])}
     reported: set[str] = set()
+
+    def parent_of(node: str) -> str | None:
+        # An unknown parent is a missing-reference problem of its own; the walk stops there.
+        up = parent.get(node)
+        return up if up and up in parent else None
+
     for start in parent:
-        path: list[str] = []
-        on_path: set[str] = set()
-        node = start
-        while node and node in parent and node not in on_path:
-            on_path.add(node)
-            path.append(node)
-            node = parent[node]
-        if node and node in on_path:
-            cycle = path[path.index(node) :]
-            if not reported.intersection(cycle):
-                reported.update(cycle)
-                shown = " -> ".join([*cycle, node])
-                first = min(cycle, key=position.__getitem__)
+        try:
+            for _ in walk_up(start, parent_of):
+                pass
+        except TaxonomyCycle as cycle:
+            if not reported.intersection(cycle.cycle):
+                reported.update(cycle.cycle)
+                first = min(cycle.cycle, key=position.__getitem__)
                 problems.append(
                     Problem(
                         categories.attrs["label"],
                         _line(categories, position[first]),
                         "parent_id",
-                        f"parent_id forms a cycle: {shown}",
+                        str(cycle),
                     )
                 )
     inputs = frames["category_inputs"]

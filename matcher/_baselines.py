@@ -19,8 +19,7 @@ supplier scores below it. ALS scores every supplier and has no threshold (``None
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -29,7 +28,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from ketnoi import graph
-from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot
+from ketnoi.matcher._collaborative import keep_top_per_row
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, buyer_rows, firm_index
+from ketnoi.matcher._peers import choose_setting
 
 __all__ = [
     "ALS",
@@ -38,7 +39,6 @@ __all__ = [
     "PopularCapable",
     "RandomCapable",
     "Ranker",
-    "firm_index",
 ]
 
 
@@ -57,34 +57,6 @@ class Ranker(Protocol):
     def fit(self, dataset: graph.Dataset) -> Any: ...
 
     def score_buyers(self, buyer_ids: Sequence[str]) -> np.ndarray: ...
-
-
-# An evaluation fits several rankers (times several seeds) on training datasets made with
-# dataclasses.replace, which share the firm and profile frames of the full dataset; indexing
-# those frames once instead of once per fit is most of a baseline's fitting time. Entries hold
-# the frames themselves, so an id cannot be reused by another frame while its entry lives.
-_INDEX_CACHE: OrderedDict[int, tuple[tuple[object, ...], FirmIndex]] = OrderedDict()
-_INDEX_CACHE_SIZE = 4
-_INDEX_FRAMES = ("firms", "parks", "categories", "category_inputs", "capabilities", "demands")
-
-
-def firm_index(dataset: graph.Dataset) -> FirmIndex:
-    """:meth:`FirmIndex.from_dataset`, reused while the firm and profile frames are the same.
-
-    The index does not depend on links or outcomes, so datasets that differ only in those
-    (training folds) share one index.
-    """
-    frames = tuple(getattr(dataset, name) for name in _INDEX_FRAMES)
-    key = id(dataset.firms)
-    cached = _INDEX_CACHE.get(key)
-    if cached is not None and all(a is b for a, b in zip(cached[0], frames, strict=True)):
-        _INDEX_CACHE.move_to_end(key)
-        return cached[1]
-    index = FirmIndex.from_dataset(dataset)
-    _INDEX_CACHE[key] = (frames, index)
-    while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
-        _INDEX_CACHE.popitem(last=False)
-    return index
 
 
 class _LinkBaseline:
@@ -122,11 +94,7 @@ class _LinkBaseline:
         """
         if not hasattr(self, "supplier_ids_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(dataset)")
-        rows = self.buyer_ids_.get_indexer(pd.Index(list(buyer_ids), dtype=object))
-        if (rows < 0).any():
-            missing = [b for b, r in zip(buyer_ids, rows, strict=True) if r < 0]
-            raise KeyError(f"not buyers of the fitted dataset: {missing[:5]}")
-        return self._score(rows)
+        return self._score(buyer_rows(self.buyer_ids_, buyer_ids))
 
     def _learn(self, dataset: graph.Dataset, index: FirmIndex, snap: LinkSnapshot) -> None:
         """Learn what the scores need beyond links and popularity."""
@@ -268,30 +236,11 @@ class ItemKNN(_LinkBaseline):
         cos = (sp.diags(inv) @ co @ sp.diags(inv)).tocsr()
         cos.setdiag(0.0)
         cos.eliminate_zeros()
-        self.similarity_ = _keep_top_per_row(cos, self.k_neighbours)
+        self.similarity_ = keep_top_per_row(cos, self.k_neighbours)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         scores = (self.links_[rows] @ self.similarity_).toarray()
         return np.where(scores > 0, scores, self._popularity_fraction() - 1.0)
-
-
-def _keep_top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Each row's ``k`` largest entries, ties to the smaller column."""
-    matrix = matrix.tocsr()
-    matrix.sort_indices()
-    keep = np.zeros(matrix.nnz, dtype=bool)
-    for row in range(matrix.shape[0]):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        if end - start <= k:
-            keep[start:end] = True
-            continue
-        # lexsort's last key is primary: value descending, then column (already ascending).
-        order = np.lexsort((np.arange(end - start), -matrix.data[start:end]))[:k]
-        keep[start + order] = True
-    row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    counts = np.bincount(row_of[keep], minlength=matrix.shape[0])
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 class ALS(_LinkBaseline):
@@ -302,14 +251,28 @@ class ALS(_LinkBaseline):
     frequencies to saturate; all they would add is damping of popular suppliers, which would
     make this a different model from the textbook baseline.
 
+    Where ``factors`` or ``regularization`` is a sequence, the setting is chosen at fit time by
+    inner validation on the training links only, as the peers choose theirs
+    (:func:`ketnoi.matcher._peers.inner_holdout`, :func:`~ketnoi.matcher._peers.inner_ndcg`):
+    a seeded fifth of the links of up to ``max_tuning_buyers`` buyers is hidden, each setting
+    is fitted on the rest and judged by NDCG@10, and the best is refitted on every link.
+    ``setting_`` holds the choice and ``validation_`` the table.
+
     Parameters
     ----------
-    factors, iterations, regularization : int, int, float
-        As in :class:`implicit.cpu.als.AlternatingLeastSquares`.
+    factors : int or sequence of int
+        Latent factors, or the values inner validation chooses from.
+    regularization : float or sequence of float
+        L2 penalty of :class:`implicit.cpu.als.AlternatingLeastSquares`, or the values to
+        choose from.
+    iterations : int
+        Alternating sweeps.
     alpha : float
         Confidence of an observed link.
     seed : int
-        Random state of the initial factors.
+        Random state of the initial factors and of the inner-validation sample.
+    max_tuning_buyers : int
+        Size of the inner-validation sample.
     """
 
     name = "als"
@@ -317,22 +280,38 @@ class ALS(_LinkBaseline):
 
     buyer_factors_: np.ndarray
     supplier_factors_: np.ndarray
+    setting_: dict[str, Any]
+    validation_: pd.DataFrame
 
     def __init__(
         self,
-        factors: int = 32,
+        factors: int | Sequence[int] = 32,
         iterations: int = 20,
-        regularization: float = 0.05,
+        regularization: float | Sequence[float] = 0.05,
         alpha: float = 1.0,
         seed: int = 0,
+        *,
+        max_tuning_buyers: int = 2000,
     ) -> None:
         self.factors = factors
         self.iterations = iterations
         self.regularization = regularization
         self.alpha = alpha
         self.seed = seed
+        self.max_tuning_buyers = max_tuning_buyers
 
-    def _learn(self, dataset: graph.Dataset, index: FirmIndex, snap: LinkSnapshot) -> None:
+    def _grid(self) -> list[dict[str, Any]]:
+        factors = [self.factors] if isinstance(self.factors, int) else list(self.factors)
+        regs = (
+            [self.regularization]
+            if isinstance(self.regularization, int | float)
+            else list(self.regularization)
+        )
+        return [{"factors": int(f), "regularization": float(r)} for f in factors for r in regs]
+
+    def _factorise(
+        self, links: sp.csr_matrix, setting: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
         import warnings
 
         from threadpoolctl import threadpool_limits
@@ -347,15 +326,38 @@ class ALS(_LinkBaseline):
         # oversubscribes the cores (implicit warns, and runs several times slower).
         with threadpool_limits(1, "blas"):
             model = AlternatingLeastSquares(
-                factors=self.factors,
+                factors=setting["factors"],
                 iterations=self.iterations,
-                regularization=self.regularization,
+                regularization=setting["regularization"],
                 alpha=self.alpha,
                 random_state=self.seed,
             )
-            model.fit(self.links_.astype(np.float32), show_progress=False)
-        self.buyer_factors_ = np.asarray(model.user_factors)
-        self.supplier_factors_ = np.asarray(model.item_factors)
+            model.fit(sp.csr_matrix(links, dtype=np.float32), show_progress=False)
+        return np.asarray(model.user_factors), np.asarray(model.item_factors)
+
+    def _learn(self, dataset: graph.Dataset, index: FirmIndex, snap: LinkSnapshot) -> None:
+        def solve(
+            links: sp.csr_matrix, setting: dict[str, Any]
+        ) -> Callable[[np.ndarray], np.ndarray]:
+            return _dot_scorer(*self._factorise(links, setting))
+
+        self.setting_, self.validation_ = choose_setting(
+            self._grid(),
+            solve,
+            sp.csr_matrix(self.links_, dtype=float),
+            max_buyers=self.max_tuning_buyers,
+            seed=self.seed,
+        )
+        self.buyer_factors_, self.supplier_factors_ = self._factorise(self.links_, self.setting_)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         return (self.buyer_factors_[rows] @ self.supplier_factors_.T).astype(float)
+
+
+def _dot_scorer(buyers: np.ndarray, suppliers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Scores of buyer rows as dot products of their factors with every supplier's."""
+
+    def scores(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(buyers[rows] @ suppliers.T, dtype=float)
+
+    return scores

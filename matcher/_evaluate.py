@@ -27,19 +27,14 @@ from ketnoi.matcher._baselines import (
     PopularCapable,
     RandomCapable,
     Ranker,
-    firm_index,
 )
-from ketnoi.matcher._index import build_snapshot
-from ketnoi.matcher._metrics import (
-    auc,
-    catalogue_coverage,
-    ndcg_at_k,
-    recall_at_k,
-    reliability_curve,
-)
+from ketnoi.matcher._judge import judge_rankings
+from ketnoi.matcher._metrics import reliability_curve
+from ketnoi.matcher._peers import EASE, RP3beta
 
 __all__ = [
     "EvaluationResult",
+    "DEGREE_EDGES",
     "METRICS",
     "WithoutOutcomes",
     "default_methods",
@@ -59,6 +54,9 @@ METRICS: tuple[str, ...] = (
 )
 
 _PAIR = ["buyer_id", "supplier_id"]
+
+#: Lower ends of the buyer-degree bands of :meth:`EvaluationResult.ndcg_by_degree`.
+DEGREE_EDGES: tuple[int, ...] = (0, 1, 3, 10)
 
 
 # -- splits -----------------------------------------------------------------------------------
@@ -204,7 +202,14 @@ class WithoutOutcomes:
 def default_methods(
     *, include_model: bool = True, holdout: str = "temporal", outcomes: bool = False
 ) -> dict[str, Factory]:
-    """The five baselines and, where it can be imported, the matcher (as ``model``).
+    """The baselines and peers and, where it can be imported, the matcher (as ``model``).
+
+    Baselines: ``random`` and ``popular`` (among capable suppliers), ``l3`` (length-3 paths),
+    ``itemknn`` (item cosine). Peers, each with its settings chosen by inner validation on the
+    training links only: ``als`` (iALS, factors and regularization), ``ease`` (EASE, the ridge
+    penalty), ``rp3beta`` (RP3beta, alpha, beta and neighbours). ``logistic`` is the matcher's
+    own pipeline with a plain logistic regression in place of gradient boosting, trained the
+    same way, so it needs the same imports as ``model``.
 
     The matcher learns the task the hold-out sets: next links for ``temporal``, missing links
     (``training="folds"``) for ``random``. With ``outcomes=True`` the matcher also appears as
@@ -216,7 +221,11 @@ def default_methods(
         "popular": lambda seed: PopularCapable(),
         "l3": lambda seed: L3Paths(),
         "itemknn": lambda seed: ItemKNN(),
-        "als": lambda seed: ALS(seed=seed),
+        # A grid of four: on a link-only world shaped like a real automotive network more
+        # factors only pay with a much stronger penalty, so the grid spans both corners.
+        "als": lambda seed: ALS(factors=(16, 64), regularization=(0.05, 10.0), seed=seed),
+        "ease": lambda seed: EASE(seed=seed),
+        "rp3beta": lambda seed: RP3beta(seed=seed),
     }
     if include_model:
         try:
@@ -224,13 +233,18 @@ def default_methods(
         except ImportError:
             pass
         else:
+            training = "folds" if holdout == "random" else "auto"
 
             def model(seed: int) -> Ranker:
                 # The seed reaches the model's own random state where its settings have one,
                 # so that seeds mean the same for the matcher as for the baselines.
-                training = "folds" if holdout == "random" else "auto"
                 return Matcher(MatcherSettings(random_state=seed, training=training))
 
+            def logistic(seed: int) -> Ranker:
+                settings = MatcherSettings(model="logistic", random_state=seed, training=training)
+                return Matcher(settings)
+
+            methods["logistic"] = logistic
             methods["model"] = model
             if outcomes:
                 methods["model_without_outcomes"] = lambda seed: WithoutOutcomes(model(seed))
@@ -261,6 +275,9 @@ class EvaluationResult:
         :func:`reliability_curve` of ``reliability_method`` on its candidates in the judged
         buyers' universes, pooled over seeds; None where that method was not evaluated.
     reliability_method : str
+    per_buyer : DataFrame or None
+        One row per (method, seed, judged buyer): ``training_links`` (the buyer's distinct
+        suppliers in training) and ``ndcg_at_k``; the source of :meth:`ndcg_by_degree`.
     """
 
     holdout: str
@@ -272,6 +289,35 @@ class EvaluationResult:
     heldout_pairs: float
     reliability: pd.DataFrame | None
     reliability_method: str
+    per_buyer: pd.DataFrame | None = None
+
+    def ndcg_by_degree(self, edges: Sequence[int] = DEGREE_EDGES) -> pd.DataFrame:
+        """NDCG@k per method by the judged buyer's number of training links.
+
+        ``edges`` are the lower ends of the bands (default 0, 1-2, 3-9, 10+). Each cell is
+        the mean over the band's buyers within a seed, then over seeds; ``buyers`` rows give
+        the mean number of judged buyers per band. Empty bands read NaN.
+        """
+        labels = _degree_labels(edges)
+        if self.per_buyer is None or self.per_buyer.empty:
+            return pd.DataFrame(columns=labels, dtype=float)
+        frame = self.per_buyer.assign(
+            band=pd.cut(
+                self.per_buyer["training_links"],
+                bins=[*edges, np.inf],
+                right=False,
+                labels=labels,
+            )
+        )
+        by_seed = frame.groupby(["method", "seed", "band"], sort=False, observed=False)
+        means = by_seed["ndcg_at_k"].mean().groupby(["method", "band"], observed=False).mean()
+        table = means.unstack("band").reindex(columns=labels)
+        table = table.reindex([m for m in self.metrics.index if m in table.index])
+        first = frame[frame["method"] == frame["method"].iloc[0]]
+        counts = first.groupby(["seed", "band"], observed=False).size()
+        table.loc["buyers"] = counts.groupby("band", observed=False).mean().reindex(labels)
+        table.columns.name = f"NDCG@{self.k} by training links"
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """Mean metrics per method: one row per method, columns :data:`METRICS`."""
@@ -303,6 +349,10 @@ class EvaluationResult:
             "per_seed": records(self.per_seed),
             "reliability_method": self.reliability_method,
             "reliability": None if self.reliability is None else records(self.reliability),
+            "ndcg_by_degree": {
+                str(name): {str(k): clean(v) for k, v in row.items()}
+                for name, row in self.ndcg_by_degree().to_dict("index").items()
+            },
         }
 
     def to_markdown(self, digits: int = 3) -> str:
@@ -331,6 +381,26 @@ class EvaluationResult:
             "",
             *_table(header, rows),
         ]
+        by_degree = self.ndcg_by_degree()
+        if not by_degree.empty:
+            lines += [
+                "",
+                f"NDCG@{k} by the judged buyer's training links (buyers: mean per seed):",
+                "",
+                *_table(
+                    ["method", *(f"{c} links" for c in by_degree.columns)],
+                    [
+                        [
+                            str(name),
+                            *(
+                                f"{v:g}" if name == "buyers" else _fmt(v, digits)
+                                for v in row.tolist()
+                            ),
+                        ]
+                        for name, row in by_degree.iterrows()
+                    ],
+                ),
+            ]
         if self.reliability is not None:
             lines += [
                 "",
@@ -352,6 +422,19 @@ class EvaluationResult:
         return "\n".join(lines)
 
 
+def _degree_labels(edges: Sequence[int]) -> list[str]:
+    """Band names such as ``0``, ``1-2``, ``3-9``, ``10+`` for lower ends 0, 1, 3, 10."""
+    labels = []
+    for lo, hi in zip(edges, [*edges[1:], None], strict=True):
+        if hi is None:
+            labels.append(f"{lo}+")
+        elif hi - 1 == lo:
+            labels.append(str(lo))
+        else:
+            labels.append(f"{lo}-{hi - 1}")
+    return labels
+
+
 def _fmt(value: Any, digits: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -365,166 +448,6 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     ]
     out += ["| " + " | ".join(row) + " |" for row in rows]
     return out
-
-
-# -- judging ----------------------------------------------------------------------------------
-def _top_k(scores: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` best scores, best first; equal scores by ``tiebreak``."""
-    n = len(scores)
-    kk = min(k, n)
-    if kk == 0:
-        return np.zeros(0, dtype=np.int64)
-    if kk < n:
-        # Everything above the k-th best score is in; the places left go to the tied items
-        # with the smallest tie-break, without sorting the whole universe.
-        kth = np.partition(scores, n - kk)[n - kk]
-        above = np.flatnonzero(scores > kth)
-        tied = np.flatnonzero(scores == kth)
-        need = kk - len(above)
-        if need < len(tied):
-            tied = tied[np.argpartition(tiebreak[tied], need - 1)[:need]]
-        top = np.concatenate([above, tied])
-    else:
-        top = np.arange(n)
-    return top[np.lexsort((tiebreak[top], -scores[top]))]
-
-
-def _best_rank(scores: np.ndarray, tiebreak: np.ndarray, relevant: np.ndarray) -> int:
-    """1-based rank of the best-placed relevant item under (score desc, tiebreak asc)."""
-    s_rel = scores[relevant][:, None]
-    t_rel = tiebreak[relevant][:, None]
-    ahead = (scores[None, :] > s_rel) | ((scores[None, :] == s_rel) & (tiebreak[None, :] < t_rel))
-    return int(ahead.sum(axis=1).min()) + 1
-
-
-@dataclasses.dataclass
-class _Tally:
-    recall: list[float] = dataclasses.field(default_factory=list)
-    ndcg: list[float] = dataclasses.field(default_factory=list)
-    rr: list[float] = dataclasses.field(default_factory=list)
-    auc: list[float] = dataclasses.field(default_factory=list)
-    tops: list[np.ndarray] = dataclasses.field(default_factory=list)
-    in_candidates: int = 0
-    candidate_known: bool = True
-    cal_scores: list[np.ndarray] = dataclasses.field(default_factory=list)
-    cal_labels: list[np.ndarray] = dataclasses.field(default_factory=list)
-
-
-def _candidate_mask(
-    ranker: Ranker, batch_ids: list[str], scores: np.ndarray, supplier_ids: pd.Index
-) -> np.ndarray | None:
-    """Boolean batch x suppliers (evaluation order): the method's candidates, if it has any."""
-    if hasattr(ranker, "candidates"):
-        frame = ranker.candidates(batch_ids)
-        mask = np.zeros(scores.shape, dtype=bool)
-        rows = pd.Index(batch_ids).get_indexer(pd.Index(frame["buyer_id"]))
-        cols = supplier_ids.get_indexer(pd.Index(frame["supplier_id"]))
-        ok = (rows >= 0) & (cols >= 0)
-        mask[rows[ok], cols[ok]] = True
-        return mask
-    threshold = getattr(ranker, "candidate_threshold", None)
-    if threshold is None:
-        return None
-    return scores >= threshold
-
-
-def _judge(
-    ranker: Ranker,
-    train: graph.Dataset,
-    heldout: pd.DataFrame,
-    *,
-    k: int,
-    seed: int,
-    batch_size: int,
-    calibrate: bool,
-) -> tuple[dict[str, float], _Tally]:
-    index = firm_index(train)
-    supplier_ids = index.supplier_ids
-    n_sup = len(supplier_ids)
-    linked = build_snapshot(index, train.links).links  # buyers x suppliers, active or ended
-    listed = index.listed_supplier.astype(bool)
-    own = supplier_ids.get_indexer(index.buyer_ids)  # a firm with role both is also a supplier
-
-    hb = index.buyer_ids.get_indexer(pd.Index(heldout["buyer_id"]))
-    hs = supplier_ids.get_indexer(pd.Index(heldout["supplier_id"]))
-    # A pair whose supplier may never be recommended (unlisted, unknown) cannot be found by
-    # any method; it is left out rather than counted as everyone's miss.
-    ok = (hb >= 0) & (hs >= 0)
-    ok[ok] &= listed[hs[ok]] & (own[hb[ok]] != hs[ok])
-    hb, hs = hb[ok], hs[ok]
-    judged = np.unique(hb)
-
-    # One random order of suppliers per seed, shared by all methods, settles equal scores:
-    # no method gains or loses by ties, and none can exploit a fixed order such as firm id.
-    tiebreak = np.random.default_rng([seed, 7919]).permutation(n_sup).astype(float)
-    columns = ranker.supplier_ids_.get_indexer(supplier_ids)
-    aligned = bool((columns == np.arange(n_sup)).all()) and len(ranker.supplier_ids_) == n_sup
-
-    tally = _Tally()
-    order = np.argsort(hb, kind="stable")
-    hb_sorted, hs_sorted = hb[order], hs[order]
-    score_seconds = 0.0
-    for start in range(0, len(judged), batch_size):
-        batch = judged[start : start + batch_size]
-        batch_ids = [str(b) for b in index.buyer_ids[batch]]
-        t0 = time.perf_counter()
-        raw = np.asarray(ranker.score_buyers(batch_ids), dtype=float)
-        if aligned:
-            scores = raw
-        else:
-            scores = np.full((len(batch), n_sup), -np.inf)
-            scores[:, columns >= 0] = raw[:, columns[columns >= 0]]
-        scores = np.nan_to_num(scores, nan=-np.inf)
-        mask = _candidate_mask(ranker, batch_ids, scores, supplier_ids)
-        score_seconds += time.perf_counter() - t0
-        if mask is None:
-            tally.candidate_known = False
-        for i, b in enumerate(batch):
-            lo, hi = np.searchsorted(hb_sorted, [b, b + 1])
-            relevant_sup = hs_sorted[lo:hi]
-            universe = listed.copy()
-            universe[linked.indices[linked.indptr[b] : linked.indptr[b + 1]]] = False
-            if own[b] >= 0:
-                universe[own[b]] = False
-            sup_u = np.flatnonzero(universe)
-            s_u = scores[i, sup_u]
-            label = np.isin(sup_u, relevant_sup)
-            rel = np.flatnonzero(label)
-            top = _top_k(s_u, tiebreak[sup_u], k)
-            tally.recall.append(recall_at_k(top, rel, k))
-            tally.ndcg.append(ndcg_at_k(top, rel, k))
-            # The same value reciprocal_rank gives on the full ranking, without sorting it.
-            tally.rr.append(1.0 / _best_rank(s_u, tiebreak[sup_u], rel))
-            tally.auc.append(auc(s_u, label))
-            tally.tops.append(sup_u[top])
-            if mask is not None:
-                tally.in_candidates += int(mask[i, relevant_sup].sum())
-                if calibrate:
-                    cand = mask[i, sup_u]
-                    tally.cal_scores.append(s_u[cand])
-                    tally.cal_labels.append(label[cand])
-
-    n_listed = int(listed.sum())
-    row = {
-        "recall_at_k": _mean(tally.recall),
-        "ndcg_at_k": _mean(tally.ndcg),
-        "mrr": _mean(tally.rr),
-        "auc": _mean(tally.auc),
-        "coverage": catalogue_coverage(tally.tops, n_listed) if n_listed else math.nan,
-        "candidate_recall": (
-            tally.in_candidates / len(hb) if tally.candidate_known and len(hb) else math.nan
-        ),
-        "score_seconds": score_seconds,
-        "judged_buyers": float(len(judged)),
-        "heldout_pairs": float(len(hb)),
-    }
-    return row, tally
-
-
-def _mean(values: list[float]) -> float:
-    arr = np.asarray(values, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    return float(arr.mean()) if arr.size else math.nan
 
 
 def evaluate(
@@ -589,17 +512,19 @@ def evaluate(
         raise ValueError("no methods to evaluate")
 
     rows = []
+    buyer_rows: list[pd.DataFrame] = []
     cal_scores: list[np.ndarray] = []
     cal_labels: list[np.ndarray] = []
     split = split_temporal(dataset) if holdout == "temporal" else None
     for seed in range(seeds):
         train, heldout = split if split is not None else split_random(dataset, seed)
+        degree = _pairs_of(train.links)["buyer_id"].value_counts()
         for name, factory in methods.items():
             t0 = time.perf_counter()
             ranker = factory(seed).fit(train)
             fit_seconds = time.perf_counter() - t0
             calibrate = name == reliability_method
-            row, tally = _judge(
+            row, tally = judge_rankings(
                 ranker,
                 train,
                 heldout,
@@ -609,6 +534,19 @@ def evaluate(
                 calibrate=calibrate,
             )
             rows.append({"method": name, "seed": seed, **row, "fit_seconds": fit_seconds})
+            buyer_rows.append(
+                pd.DataFrame(
+                    {
+                        "method": name,
+                        "seed": seed,
+                        "buyer_id": tally.buyer_ids,
+                        "training_links": degree.reindex(tally.buyer_ids, fill_value=0)
+                        .to_numpy()
+                        .astype(int),
+                        "ndcg_at_k": tally.ndcg,
+                    }
+                )
+            )
             if calibrate:
                 cal_scores += tally.cal_scores
                 cal_labels += tally.cal_labels
@@ -635,4 +573,5 @@ def evaluate(
         heldout_pairs=float(counts["heldout_pairs"].mean()),
         reliability=reliability,
         reliability_method=reliability_method,
+        per_buyer=pd.concat(buyer_rows, ignore_index=True) if buyer_rows else None,
     )

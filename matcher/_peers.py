@@ -19,11 +19,10 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from ketnoi import graph
-from ketnoi.matcher._baselines import firm_index
 from ketnoi.matcher._collaborative import EaseSolution, rp3beta_similarity, solve_ease
-from ketnoi.matcher._index import build_snapshot
+from ketnoi.matcher._index import build_snapshot, buyer_rows, firm_index
 
-__all__ = ["EASE", "RP3beta", "inner_holdout", "inner_ndcg"]
+__all__ = ["EASE", "RP3beta", "choose_setting", "inner_holdout", "inner_ndcg"]
 
 #: A scorer made from training links: buyer rows in, dense scores out.
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -101,6 +100,32 @@ def inner_ndcg(
     return total / max(len(rows), 1)
 
 
+def choose_setting(
+    grid: list[dict[str, Any]],
+    solve: Callable[[sp.csr_matrix, dict[str, Any]], Scorer],
+    links: sp.csr_matrix,
+    *,
+    max_buyers: int = 2000,
+    seed: int = 0,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The setting of ``grid`` with the best inner NDCG@10 on ``links``, and every score.
+
+    ``solve(train, setting)`` makes a scorer from training links. A grid of one is taken as it
+    is (its score is NaN: nothing was compared). Ties go to the earlier setting.
+    """
+    if len(grid) == 1:
+        return grid[0], pd.DataFrame([{**grid[0], "inner_ndcg@10": np.nan}])
+    train, rows, hidden = inner_holdout(links, max_buyers=max_buyers, seed=seed)
+    table = [
+        {**setting, "inner_ndcg@10": inner_ndcg(solve(train, setting), train, rows, hidden)}
+        if len(rows)
+        else {**setting, "inner_ndcg@10": 0.0}
+        for setting in grid
+    ]
+    frame = pd.DataFrame(table)
+    return grid[int(frame["inner_ndcg@10"].to_numpy().argmax())], frame
+
+
 def _values(setting: Any) -> list[Any]:
     """A setting as the list of values to choose from (one value: a list of one)."""
     return [setting] if np.isscalar(setting) else list(setting)
@@ -135,25 +160,13 @@ class _TunedPeer:
         self.supplier_ids_ = index.supplier_ids
         self.buyer_ids_ = index.buyer_ids
         self.links_ = sp.csr_matrix(snap.links, dtype=float)
-        grid = self._grid()
-        if len(grid) == 1:
-            self.setting_ = grid[0]
-            self.validation_ = pd.DataFrame([{**grid[0], "inner_ndcg@10": np.nan}])
-        else:
-            train, rows, hidden = inner_holdout(
-                self.links_, max_buyers=self.max_tuning_buyers, seed=self.seed
-            )
-            table = []
-            for setting in grid:
-                value = (
-                    inner_ndcg(self._solve(train, setting), train, rows, hidden)
-                    if len(rows)
-                    else 0.0
-                )
-                table.append({**setting, "inner_ndcg@10": value})
-            self.validation_ = pd.DataFrame(table)
-            best = int(self.validation_["inner_ndcg@10"].to_numpy().argmax())  # first of ties
-            self.setting_ = grid[best]
+        self.setting_, self.validation_ = choose_setting(
+            self._grid(),
+            self._solve,
+            self.links_,
+            max_buyers=self.max_tuning_buyers,
+            seed=self.seed,
+        )
         self._scorer = self._solve(self.links_, self.setting_)
         return self
 
@@ -169,11 +182,7 @@ class _TunedPeer:
         """
         if not hasattr(self, "_scorer"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(dataset)")
-        rows = self.buyer_ids_.get_indexer(pd.Index(list(buyer_ids), dtype=object))
-        if (rows < 0).any():
-            missing = [b for b, r in zip(buyer_ids, rows, strict=True) if r < 0]
-            raise KeyError(f"not buyers of the fitted dataset: {missing[:5]}")
-        return self._scorer(rows)
+        return self._scorer(buyer_rows(self.buyer_ids_, buyer_ids))
 
 
 class EASE(_TunedPeer):

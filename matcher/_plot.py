@@ -21,17 +21,16 @@ import numpy as np
 import pandas as pd
 
 from ketnoi import graph
-from ketnoi.graph._plot import _figure  # one figure policy for every plot
-from ketnoi.matcher._baselines import firm_index
+from ketnoi.graph._figures import new_figure  # one figure policy for every plot
 from ketnoi.matcher._evaluate import (
     EvaluationResult,
     Factory,
-    _judge,
     default_methods,
     split_random,
     split_temporal,
 )
 from ketnoi.matcher._features import FEATURES
+from ketnoi.matcher._judge import judge_rankings, judged_relevant
 from ketnoi.matcher._metrics import recall_at_k
 from ketnoi.matcher._model import Matcher
 
@@ -119,11 +118,11 @@ def recall_curve(
     train, heldout = (
         split_temporal(dataset) if holdout == "temporal" else split_random(dataset, seed)
     )
-    relevant = _judged_relevant(train, heldout)
+    relevant = judged_relevant(train, heldout)
     columns = {}
     for name, factory in methods.items():
         ranker = factory(seed).fit(train)
-        _, tally = _judge(
+        _, tally = judge_rankings(
             ranker,
             train,
             heldout,
@@ -132,8 +131,8 @@ def recall_curve(
             batch_size=batch_size,
             calibrate=False,
         )
-        # _judge keeps each judged buyer's top list in the order of np.unique of the buyers,
-        # the order _judged_relevant uses; recall_at_k is the function evaluate applies.
+        # The tally keeps each judged buyer's top list in the order of np.unique of the buyers,
+        # the order judged_relevant uses; recall_at_k is the function evaluate applies.
         tops = tally.tops
         columns[name] = [
             float(np.mean([recall_at_k(t, r, k) for t, r in zip(tops, relevant, strict=True)]))
@@ -142,20 +141,6 @@ def recall_curve(
             for k in ks
         ]
     return pd.DataFrame(columns, index=pd.Index(ks, name="k"))
-
-
-def _judged_relevant(train: graph.Dataset, heldout: pd.DataFrame) -> list[np.ndarray]:
-    """Held-out supplier positions per judged buyer, as :func:`_judge` counts them."""
-    index = firm_index(train)
-    supplier_ids = index.supplier_ids
-    listed = index.listed_supplier.astype(bool)
-    own = supplier_ids.get_indexer(index.buyer_ids)
-    hb = index.buyer_ids.get_indexer(pd.Index(heldout["buyer_id"]))
-    hs = supplier_ids.get_indexer(pd.Index(heldout["supplier_id"]))
-    ok = (hb >= 0) & (hs >= 0)
-    ok[ok] &= listed[hs[ok]] & (own[hb[ok]] != hs[ok])
-    hb, hs = hb[ok], hs[ok]
-    return [np.unique(hs[hb == b]) for b in np.unique(hb)]
 
 
 def feature_importance(
@@ -207,16 +192,16 @@ def feature_importance(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    matcher._check_bound()
+    path = matcher.ranking_
     if buyer_ids is None:
-        pool = matcher._active_buyers()
+        pool = path.active_buyers()
         if len(pool) > max_buyers:
             rng = np.random.default_rng(seed)
             pool = np.sort(rng.choice(pool, size=max_buyers, replace=False))
         buyers = pool.astype(np.int64)
     else:
-        buyers = np.unique(np.array([matcher._buyer_pos(b) for b in buyer_ids], dtype=np.int64))
-    ranked = matcher._ranked(buyers)
+        buyers = np.unique(path.buyer_positions(buyer_ids))
+    ranked = path.ranked(buyers)
     top = ranked[ranked["rank"] <= k].reset_index(drop=True)
     names = list(matcher.feature_names_)
     contrib = matcher.contributions(top[names]) if len(top) else pd.DataFrame(columns=names)
@@ -324,7 +309,7 @@ def plot_evaluation(
     if unknown:
         raise KeyError(f"no such metric(s) in the result: {', '.join(unknown)}")
     table = result.metrics
-    fig, ax = _figure(ax, (1.6 + 1.2 * len(table), 4.5))
+    fig, ax = new_figure(ax, (1.6 + 1.2 * len(table), 4.5))
     x = np.arange(len(table))
     width = 0.8 / max(len(metrics), 1)
     for i, metric in enumerate(metrics):
@@ -364,7 +349,7 @@ def plot_recall_curve(curve: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     >>> plot_recall_curve(curve).axes[0].get_lines()[0].get_ydata().tolist()
     [0.1, 0.2, 0.4]
     """
-    fig, ax = _figure(ax, (6.5, 4.5))
+    fig, ax = new_figure(ax, (6.5, 4.5))
     ks = curve.index.to_numpy()
     for method in curve.columns:
         ax.plot(ks, curve[method].to_numpy(dtype=float), label=str(method), linewidth=1.6)
@@ -415,7 +400,7 @@ def plot_reliability(
         frame = reliability.reliability
     else:
         title, frame = "Calibration", reliability
-    fig, ax = _figure(ax, (5.5, 5.0))
+    fig, ax = new_figure(ax, (5.5, 5.0))
     seen = frame[frame["count"] > 0]
     ax.plot([0, 1], [0, 1], linestyle="--", color="#888888", label="perfectly calibrated")
     ax.plot(
@@ -457,7 +442,7 @@ def plot_feature_importance(
     2
     """
     table = importance.head(top)
-    fig, ax = _figure(ax, (7.0, 0.9 + 0.3 * max(len(table), 1)))
+    fig, ax = new_figure(ax, (7.0, 0.9 + 0.3 * max(len(table), 1)))
     y = np.arange(len(table))
     colours = ["#4c72b0" if v >= 0 else "#c44e52" for v in table["mean_contribution"]]
     ax.barh(y, table["mean_abs_contribution"].to_numpy(dtype=float), color=colours)
@@ -488,7 +473,7 @@ def plot_explanation(
     [1.1, -0.3]
     """
     rows = list(explanation.get("contributions") or [])[:top]
-    fig, ax = _figure(ax, (7.0, 0.9 + 0.35 * max(len(rows), 1)))
+    fig, ax = new_figure(ax, (7.0, 0.9 + 0.35 * max(len(rows), 1)))
     values = np.array([float(r["contribution"]) for r in rows], dtype=float)
     labels = []
     for r in rows:

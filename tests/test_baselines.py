@@ -14,11 +14,11 @@ from ketnoi.matcher._baselines import (
     L3Paths,
     PopularCapable,
     RandomCapable,
-    firm_index,
 )
 from ketnoi.matcher._features import BatchSignals, pair_features
-from ketnoi.matcher._index import build_snapshot
+from ketnoi.matcher._index import build_snapshot, firm_index
 from ketnoi.matcher._metrics import recall_at_k
+from ketnoi.matcher._peers import EASE, RP3beta
 
 
 def _firms(suppliers: list[str], buyers: list[str]) -> pd.DataFrame:
@@ -205,8 +205,12 @@ class Reversed:
         # As many factors as planted blocks: on 24 buyers, more factors than that fit the
         # noise links too (8 factors find about 60% of the planted links).
         lambda: ALS(factors=BLOCKS, iterations=15, seed=0),
+        # Tuned: inner validation must find the right corner of the grid on its own.
+        lambda: ALS(factors=(BLOCKS, 16), regularization=(0.05, 5.0), iterations=15, seed=0),
+        EASE,
+        RP3beta,
     ],
-    ids=["random", "popular", "l3", "itemknn", "als"],
+    ids=["random", "popular", "l3", "itemknn", "als", "als_tuned", "ease", "rp3beta"],
 )
 def test_planted_links_come_back_near_the_top(planted, make):
     dataset, heldout = planted
@@ -216,7 +220,16 @@ def test_planted_links_come_back_near_the_top(planted, make):
 
 
 @pytest.mark.parametrize(
-    "make", [L3Paths, ItemKNN, PopularCapable], ids=["l3", "itemknn", "popular"]
+    "make",
+    [
+        L3Paths,
+        ItemKNN,
+        PopularCapable,
+        lambda: ALS(factors=(BLOCKS, 16), regularization=(0.05, 5.0), iterations=15, seed=0),
+        EASE,
+        RP3beta,
+    ],
+    ids=["l3", "itemknn", "popular", "als_tuned", "ease", "rp3beta"],
 )
 def test_the_planted_check_can_fail(planted, make):
     dataset, heldout = planted
@@ -235,3 +248,14 @@ def test_capable_suppliers_outrank_the_rest(planted):
 def test_without_profiles_every_supplier_is_capable(chain):
     scores = RandomCapable(seed=0).fit(chain).score_buyers(["B1", "B2", "B3"])
     assert (scores >= 0).all()
+
+
+def test_tuned_als_records_its_choice(planted):
+    dataset, _ = planted
+    als = ALS(factors=(BLOCKS, 16), regularization=(0.05, 5.0), iterations=15, seed=0)
+    als.fit(dataset)
+    table = als.validation_
+    assert len(table) == 4 and table["inner_ndcg@10"].notna().all()
+    best = table.loc[table["inner_ndcg@10"].idxmax()]
+    assert als.setting_ == {"factors": best["factors"], "regularization": best["regularization"]}
+    assert als.buyer_factors_.shape[1] == als.setting_["factors"]

@@ -141,6 +141,47 @@ def test_match_list_csv_and_xlsx(tmp_path: Path) -> None:
     assert set(pd.read_excel(xlsx)["buyer_id"]) == {"B1"}
 
 
+def match_list_pairs(tmp_path: Path, *options: str) -> pd.DataFrame:
+    out = tmp_path / "match.csv"
+    code, _, err = run("match-list", str(TINY), "--out", str(out), *options)
+    assert code == 0, err
+    return pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+
+
+def test_match_list_cap_is_honoured(tmp_path: Path) -> None:
+    free = match_list_pairs(tmp_path, "--k", "3", "--keep-declined")
+    capped = match_list_pairs(tmp_path, "--k", "3", "--keep-declined", "--max-per-supplier", "1")
+    assert free["supplier_id"].value_counts().max() > 1  # a plain top-k repeats S5
+    assert capped["supplier_id"].value_counts().max() == 1
+    assert set(capped["buyer_id"]) == {"B1", "B2"}
+
+
+def test_match_list_pins_and_blocks(tmp_path: Path) -> None:
+    rows = match_list_pairs(tmp_path, "--k", "2", "--pin", "B1:S2", "--block", "B2:S5")
+    got = list(zip(rows["buyer_id"], rows["supplier_id"], rows["pinned"], strict=True))
+    # S2 already supplies B1, so a plain top-k never lists it; a pin puts it first.
+    assert got[0] == ("B1", "S2", True) and rows["rank"].iloc[0] == 1
+    assert ("B2", "S5") not in {(b, s) for b, s, _ in got}  # B2's first choice, blocked
+    assert rows.groupby("buyer_id")["rank"].max().max() <= 2
+    code, _, err = run("match-list", str(TINY), "--out", str(tmp_path / "x.csv"), "--pin", "B1")
+    assert code == 2 and "BUYER:SUPPLIER" in err
+    code, _, err = run(
+        "match-list", str(TINY), "--out", str(tmp_path / "x.csv"), "--pin", "B1:S2",
+        "--block", "B1:S2",
+    )  # fmt: skip
+    assert code == 2 and "both pinned and blocked" in err
+
+
+def test_match_list_leaves_declined_pairs_out_unless_kept(tmp_path: Path) -> None:
+    # The tiny dataset's outcomes decline (B1, S5), B1's third choice.
+    dropped = match_list_pairs(tmp_path, "--k", "3", "--buyers", "B1")
+    kept = match_list_pairs(tmp_path, "--k", "3", "--buyers", "B1", "--keep-declined")
+    assert "S5" not in set(dropped["supplier_id"])
+    assert list(kept["supplier_id"]) == ["S1", "S3", "S5"]
+    code, out, _ = run("match-list", "--help")
+    assert "are left out unless --keep-declined" in " ".join(out.split())
+
+
 def test_chain_and_suggest_buyers() -> None:
     code, out, _ = run("chain", str(TINY), "--buyer", "B1", "--json")
     assert code == 0

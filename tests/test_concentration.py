@@ -15,13 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ketnoi.graph import (
-    Dataset,
-    category_concentration,
-    load_dataset,
-    single_sourced,
-    sole_suppliers,
-)
+from ketnoi.graph import Dataset, load_dataset
+from ketnoi.programme import category_concentration, single_sourced, sole_suppliers
 
 HANOI = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 

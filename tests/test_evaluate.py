@@ -13,13 +13,13 @@ from ketnoi import graph
 from ketnoi.matcher._baselines import L3Paths, PopularCapable
 from ketnoi.matcher._evaluate import (
     METRICS,
-    _best_rank,
-    _top_k,
+    EvaluationResult,
     default_methods,
     evaluate,
     split_random,
     split_temporal,
 )
+from ketnoi.matcher._judge import best_rank, top_k
 from ketnoi.matcher._metrics import reciprocal_rank
 
 
@@ -134,9 +134,9 @@ def test_fast_ranking_matches_a_full_sort():
         tiebreak = rng.permutation(n).astype(float)
         full = np.lexsort((tiebreak, -scores))
         k = int(rng.integers(1, 12))
-        np.testing.assert_array_equal(_top_k(scores, tiebreak, k), full[:k])
+        np.testing.assert_array_equal(top_k(scores, tiebreak, k), full[:k])
         relevant = rng.choice(n, size=min(n, 3), replace=False)
-        assert 1.0 / _best_rank(scores, tiebreak, relevant) == reciprocal_rank(full, relevant)
+        assert 1.0 / best_rank(scores, tiebreak, relevant) == reciprocal_rank(full, relevant)
 
 
 def dated_blocks(seed: int = 0) -> graph.Dataset:
@@ -179,8 +179,8 @@ def test_evaluate_reports_every_method(blocks, holdout):
     for name in methods:
         for metric in METRICS:
             value = frame.loc[name, metric]
-            if name == "als" and metric == "candidate_recall":
-                assert math.isnan(value)  # ALS has no candidate step
+            if name in {"als", "ease"} and metric == "candidate_recall":
+                assert math.isnan(value)  # ALS and EASE score everyone: no candidate step
             else:
                 assert 0.0 <= value <= 1.0, (name, metric, value)
     assert result.judged_buyers > 0 and result.heldout_pairs >= result.judged_buyers
@@ -189,6 +189,35 @@ def test_evaluate_reports_every_method(blocks, holdout):
     json.dumps(result.to_dict(), allow_nan=False)
     text = result.to_markdown()
     assert "recall@5" in text and "itemknn" in text
+    # The per-buyer values are the ones the reported means are made of.
+    per_buyer = result.per_buyer.groupby(["method", "seed"], sort=False)["ndcg_at_k"].mean()
+    reported = result.per_seed.set_index(["method", "seed"])["ndcg_at_k"]
+    pd.testing.assert_series_equal(per_buyer, reported.loc[per_buyer.index], check_names=False)
+    assert "1-2 links" in text
+
+
+def test_ndcg_by_degree_by_hand():
+    # Two methods, two seeds; buyers with 0, 2, 5, 12 and 30 training links.
+    rows = []
+    for method, shift in (("a", 0.0), ("b", 0.1)):
+        for seed in (0, 1):
+            for links, ndcg in ((0, 0.0), (2, 0.2), (5, 0.4), (12, 0.6), (30, 0.8)):
+                rows.append((method, seed, f"x{links}", links, ndcg + shift * seed))
+    per_buyer = pd.DataFrame(
+        rows, columns=["method", "seed", "buyer_id", "training_links", "ndcg_at_k"]
+    )
+    metrics = pd.DataFrame({"ndcg_at_k": [0.4, 0.45]}, index=pd.Index(["a", "b"], name="method"))
+    result = EvaluationResult(
+        "random", 10, 2, metrics, metrics, 5.0, 5.0, None, "model", per_buyer=per_buyer
+    )
+    table = result.ndcg_by_degree()
+    assert list(table.columns) == ["0", "1-2", "3-9", "10+"]
+    assert list(table.index) == ["a", "b", "buyers"]
+    np.testing.assert_allclose(table.loc["a"], [0.0, 0.2, 0.4, 0.7])
+    # b: seed 1 adds 0.1 to every buyer, so each band's mean over seeds gains 0.05.
+    np.testing.assert_allclose(table.loc["b"], [0.05, 0.25, 0.45, 0.75])
+    np.testing.assert_allclose(table.loc["buyers"], [1, 1, 1, 2])
+    json.dumps(result.to_dict(), allow_nan=False)
 
 
 def test_evaluate_random_judges_the_same_buyers_for_every_method(blocks):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketnoi import graph, matcher
+from ketnoi import graph, matcher, programme
 from ketnoi.matcher._index import FirmIndex
 from ketnoi.matcher._training import outcome_labels, training_set
 
@@ -159,7 +159,7 @@ OUTCOMES = _outcomes(
 
 
 def test_pair_progress_by_hand() -> None:
-    progress = pair_frame = matcher.pair_progress(OUTCOMES)
+    progress = pair_frame = programme.pair_progress(OUTCOMES)
     got = {
         (r.event_id, r.buyer_id, r.supplier_id): (r.stage, r.declined)
         for r in pair_frame.itertuples()
@@ -178,7 +178,7 @@ def test_pair_progress_by_hand() -> None:
 
 
 def test_conversion_report_without_rankings_counts_the_funnel() -> None:
-    report = matcher.conversion_report(OUTCOMES).set_index("event_id")
+    report = programme.conversion_report(OUTCOMES).set_index("event_id")
     assert list(report.index) == ["(no event)", "A", "B", "all"]
     a = report.loc["A"]
     assert (a["pairs"], a["contacted"], a["met"], a["negotiating"], a["contracted"]) == (
@@ -205,7 +205,7 @@ def test_conversion_report_counts_contracts_from_the_top_k() -> None:
             "rank": [3, 12, 1, 10, 2],
         }
     )
-    report = matcher.conversion_report(OUTCOMES, rankings, k=10).set_index("event_id")
+    report = programme.conversion_report(OUTCOMES, rankings, k=10).set_index("event_id")
     a = report.loc["A"]
     # S1->B1 (rank 3, contracted) and S3->B2 (rank 1, negotiating) are in the top 10;
     # S2->B1 is ranked 12, S4->B2 not at all.
@@ -219,7 +219,7 @@ def test_conversion_report_counts_contracts_from_the_top_k() -> None:
     # Contracts: S1->B1 (A, rank 3), S1->B2 (B, rank 10), S4->B1 (no event, rank 2).
     assert total["contracts_from_top_k"] == 3
     assert total["share_of_contracts_from_top_k"] == 1.0
-    tighter = matcher.conversion_report(OUTCOMES, rankings, k=5).set_index("event_id")
+    tighter = programme.conversion_report(OUTCOMES, rankings, k=5).set_index("event_id")
     assert tighter.loc["all", "contracts_from_top_k"] == 2
     assert tighter.loc["all", "share_of_contracts_from_top_k"] == pytest.approx(2 / 3)
 
@@ -233,7 +233,7 @@ def test_a_ranking_made_after_the_first_outcome_does_not_count() -> None:
             "as_of": ["2024-01-01T00:00:00Z", "2025-06-01T00:00:00Z"],
         }
     )
-    report = matcher.conversion_report(OUTCOMES, rankings).set_index("event_id")
+    report = programme.conversion_report(OUTCOMES, rankings).set_index("event_id")
     assert report.loc["A", "contracts_from_top_k"] == 1  # ranked before event A
     assert report.loc["B", "contracts_from_top_k"] == 0  # ranked after S1 met B2
     assert report.loc["B", "ranked"] == 0
@@ -247,7 +247,7 @@ def test_scheduled_meetings_are_counted_when_made_before() -> None:
             "as_of": ["2024-02-01T09:00:00Z", "2025-06-01T09:00:00Z", "2024-02-01T09:00:00Z"],
         }
     )
-    report = matcher.conversion_report(OUTCOMES, meetings=meetings).set_index("event_id")
+    report = programme.conversion_report(OUTCOMES, meetings=meetings).set_index("event_id")
     # S1 -> B1 was scheduled before event A and contracted; S1 -> B2 only after it met at B;
     # S3 -> B1 never had an outcome.
     assert (report.loc["A", "scheduled"], report.loc["A", "scheduled_contracted"]) == (1, 1)
@@ -260,17 +260,17 @@ def test_event_rankings_only_count_for_their_event() -> None:
     rankings = pd.DataFrame(
         {"event_id": ["B"], "buyer_id": ["B1"], "supplier_id": ["S1"], "rank": [1]}
     )
-    report = matcher.conversion_report(OUTCOMES, rankings).set_index("event_id")
+    report = programme.conversion_report(OUTCOMES, rankings).set_index("event_id")
     assert report.loc["all", "recommended"] == 0  # S1->B1 met at A, not at B
 
 
 def test_bad_k_is_refused() -> None:
     with pytest.raises(ValueError, match="k must be at least 1"):
-        matcher.conversion_report(OUTCOMES, k=0)
+        programme.conversion_report(OUTCOMES, k=0)
 
 
 def test_empty_outcomes_give_an_all_row_of_zeros() -> None:
-    report = matcher.conversion_report(OUTCOMES.iloc[:0])
+    report = programme.conversion_report(OUTCOMES.iloc[:0])
     assert report["event_id"].tolist() == ["all"]
     assert report.loc[0, "pairs"] == 0
 
@@ -287,7 +287,7 @@ def test_backtest_ranks_without_hindsight(tiny: graph.Dataset) -> None:
     )
     links = pd.concat([tiny.links, later], ignore_index=True).astype(tiny.links.dtypes.to_dict())
     dataset = dataclasses.replace(tiny, links=links)
-    rankings = matcher.backtest_rankings(dataset, k=10)
+    rankings = programme.backtest_rankings(dataset, k=10)
     # tiny's outcomes are all from 2024, at buyer B1: one fit on the data before 2024.
     assert set(rankings["cutoff"]) == {2024}
     assert set(rankings["buyer_id"]) == {"B1"}
@@ -295,7 +295,7 @@ def test_backtest_ranks_without_hindsight(tiny: graph.Dataset) -> None:
     assert {"T1", "S2"}.isdisjoint(suppliers)  # linked to B1 before 2024
     assert "S3" in suppliers  # linked only in 2024: the backtest did not see it
     assert rankings["rank"].tolist() == list(range(1, len(rankings) + 1))
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=10)
+    report = programme.conversion_report(dataset.outcomes, rankings, k=10)
     assert report.iloc[-1]["ranked"] == 2  # S1 and S5 were both candidates for B1
 
 

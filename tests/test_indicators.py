@@ -29,17 +29,14 @@ import pandas as pd
 import pytest
 
 from ketnoi.graph import (
-    INDICATORS,
     INTERNATIONAL_CERTIFICATIONS,
     LOCAL_OWNERSHIPS,
     SUPPLIER_ROLES,
     Dataset,
-    ProgrammeTargets,
     firm_tiers,
     load_dataset,
-    localisation,
-    programme_indicators,
 )
+from ketnoi.programme import INDICATORS, ProgrammeTargets, localisation, programme_indicators
 
 HANOI = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 

@@ -45,13 +45,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ketnoi.graph import (
-    LOCAL_OWNERSHIPS,
+from ketnoi.graph import LOCAL_OWNERSHIPS, SUPPLIER_ROLES, Dataset, category_ancestors, load_dataset
+from ketnoi.programme import (
     LOCALISATION_GROUPS,
-    SUPPLIER_ROLES,
-    Dataset,
     demand_coverage,
-    load_dataset,
     localisation,
     near_miss_targets,
     near_misses,
@@ -142,6 +139,22 @@ def _row(table: pd.DataFrame, column: str, value: str) -> pd.Series:
     rows = table[table[column] == value]
     assert len(rows) == 1, rows
     return rows.iloc[0]
+
+
+# -- the category tree ---------------------------------------------------------------------------
+def test_category_ancestors_of_the_world(world: Dataset) -> None:
+    pairs = category_ancestors(world.categories)
+    up = pairs.groupby("category_id")["ancestor_id"].agg(list).to_dict()
+    assert up == {
+        "metal": ["metal"],
+        "stamp": ["stamp", "metal"],
+        "screw": ["screw", "metal"],
+        "elec": ["elec"],
+        "pcb": ["pcb", "elec"],
+        "plastic": ["plastic"],
+    }
+    under = pairs.loc[pairs["ancestor_id"] == "metal", "category_id"]
+    assert sorted(under) == ["metal", "screw", "stamp"]
 
 
 # -- demand by demand ---------------------------------------------------------------------------

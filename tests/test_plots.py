@@ -1,12 +1,11 @@
-"""Pictures and the computations behind them: graph/_plot.py and matcher/_plot.py.
+"""Pictures and the computations behind them: graph/_plot.py (with the shared figure policy of
+graph/_figures.py and the HTML view of graph/_network_html.py) and matcher/_plot.py.
 
 Figures are checked by what they hold (axes, artists, points, labels), never by pixels.
 """
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import re
 import subprocess
@@ -75,15 +74,6 @@ def test_a_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, d
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=re.escape('pip install "ketnoi[notebooks]"')):
         draw()
-
-
-@pytest.mark.parametrize(
-    "module", ["ketnoi.graph._analysis", "ketnoi.graph._plot", "ketnoi.matcher._plot"]
-)
-def test_docstring_examples_run(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # -- graph pictures ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Programme and event pictures (graph/_plot_programme.py, matcher/_plot_events.py) and the
-computations behind notebooks 03-05 (matcher/_event_participants.py).
+"""Programme and event pictures (programme/_plot_programme.py, programme/_plot_events.py) and the
+computations behind notebooks 03-05 (programme/_event_participants.py).
 
 Figures are checked by what they hold (axes, bars, points, labels), never by pixels; the
 values are small enough to work out by hand, or are held against the report they draw.
@@ -7,8 +7,6 @@ values are small enough to work out by hand, or are held against the report they
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import re
 import shutil
 import sys
@@ -27,8 +25,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from ketnoi import (
     graph,  # noqa: E402
     matcher,  # noqa: E402
+    programme,  # noqa: E402
 )
-from ketnoi.matcher import EventSchedule, EventSpec, Participant  # noqa: E402
+from ketnoi.programme import EventSchedule, EventSpec, Participant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"
@@ -57,7 +56,7 @@ def hanoi_matcher(hanoi: graph.Dataset) -> matcher.Matcher:
 @pytest.mark.parametrize(
     "draw",
     [
-        lambda: graph.plot_sole_suppliers(
+        lambda: programme.plot_sole_suppliers(
             pd.DataFrame(
                 {
                     "supplier_id": ["s"],
@@ -67,7 +66,7 @@ def hanoi_matcher(hanoi: graph.Dataset) -> matcher.Matcher:
                 }
             )
         ),
-        lambda: graph.plot_programme_indicators(
+        lambda: programme.plot_programme_indicators(
             pd.DataFrame(
                 {
                     "year": [2025],
@@ -78,7 +77,7 @@ def hanoi_matcher(hanoi: graph.Dataset) -> matcher.Matcher:
                 }
             )
         ),
-        lambda: matcher.plot_schedule_comparison({}),
+        lambda: programme.plot_schedule_comparison({}),
     ],
     ids=["graph", "graph-grid", "matcher"],
 )
@@ -87,20 +86,6 @@ def test_a_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, d
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=re.escape('pip install "ketnoi[notebooks]"')):
         draw()
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "ketnoi.graph._plot_programme",
-        "ketnoi.matcher._plot_events",
-        "ketnoi.matcher._event_participants",
-    ],
-)
-def test_docstring_examples_run(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # -- localisation -----------------------------------------------------------------------------
@@ -118,7 +103,7 @@ def rates_table(**extra) -> pd.DataFrame:
 
 
 def test_plot_localisation_puts_the_linked_rate_beside_the_localisation_rate() -> None:
-    fig = graph.plot_localisation(rates_table())
+    fig = programme.plot_localisation(rates_table())
     ax = fig.axes[0]
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     assert len(ax.containers) == 2 and len(ax.patches) == 6
@@ -140,7 +125,7 @@ def test_plot_localisation_puts_the_linked_rate_beside_the_localisation_rate() -
 def test_plot_localisation_what_if_top_and_count_weighting() -> None:
     table = rates_table()
     table["weighting"] = "count"
-    ax = graph.plot_localisation(table, what_if=True, top=2, title="T").axes[0]
+    ax = programme.plot_localisation(table, what_if=True, top=2, title="T").axes[0]
     assert len(ax.containers) == 3
     assert widths(ax.containers[2]) == [0.625, 1.0]
     assert ticks(ax) == ["cars", "shoes"]
@@ -148,29 +133,29 @@ def test_plot_localisation_what_if_top_and_count_weighting() -> None:
 
 
 def test_plot_localisation_labels_each_grouping(hanoi: graph.Dataset) -> None:
-    by_origin = graph.localisation(hanoi, by="origin")
-    ax = graph.plot_localisation(by_origin).axes[0]
+    by_origin = programme.localisation(hanoi, by="origin")
+    ax = programme.plot_localisation(by_origin).axes[0]
     assert ticks(ax) == list(by_origin["country_of_origin"])
     assert widths(ax.containers[1]) == [round(v, 6) for v in by_origin["localisation_rate"]]
     assert ax.get_title() == "Localisation rate by buyer's country of origin"
 
-    by_buyer = graph.localisation(hanoi, by="buyer")
-    ax = graph.plot_localisation(by_buyer, top=5).axes[0]
+    by_buyer = programme.localisation(hanoi, by="buyer")
+    ax = programme.plot_localisation(by_buyer, top=5).axes[0]
     assert [t.split()[0] for t in ticks(ax)] == list(by_buyer["buyer_id"].head(5))
     assert ax.get_title() == "Localisation rate by buyer"
 
-    by_category = graph.localisation(hanoi, by="category")
-    ax = graph.plot_localisation(by_category, top=3).axes[0]
+    by_category = programme.localisation(hanoi, by="category")
+    ax = programme.plot_localisation(by_category, top=3).axes[0]
     assert ticks(ax) == list(by_category["category_name"].head(3))
 
-    ax = graph.plot_localisation(graph.localisation(hanoi, by="all")).axes[0]
+    ax = programme.plot_localisation(programme.localisation(hanoi, by="all")).axes[0]
     assert ticks(ax) == ["all demands"]
 
 
 def test_plot_localisation_on_given_axes() -> None:
     fig = Figure()
     ax = fig.subplots()
-    assert graph.plot_localisation(rates_table(), ax=ax) is fig
+    assert programme.plot_localisation(rates_table(), ax=ax) is fig
 
 
 # -- near misses ------------------------------------------------------------------------------
@@ -188,7 +173,7 @@ def targets_table() -> pd.DataFrame:
 
 
 def test_plot_near_miss_gains_bars_are_percentage_points() -> None:
-    ax = graph.plot_near_miss_gains(targets_table()).axes[0]
+    ax = programme.plot_near_miss_gains(targets_table()).axes[0]
     assert widths(ax.patches) == [5.0, 2.0, 0.0]
     # Mixed kinds: the kind is in the label.
     assert ticks(ax) == [
@@ -206,21 +191,21 @@ def test_plot_near_miss_gains_bars_are_percentage_points() -> None:
 
 
 def test_plot_near_miss_gains_one_kind_and_top() -> None:
-    ax = graph.plot_near_miss_gains(targets_table(), kind="certification", top=1).axes[0]
+    ax = programme.plot_near_miss_gains(targets_table(), kind="certification", top=1).axes[0]
     assert widths(ax.patches) == [5.0]
     assert ticks(ax) == ["IATF 16949"]
     assert ax.get_title().startswith("If near-miss suppliers gained the certification they lack")
 
 
 def test_plot_near_miss_gains_without_near_misses() -> None:
-    ax = graph.plot_near_miss_gains(targets_table(), kind="nothing").axes[0]
+    ax = programme.plot_near_miss_gains(targets_table(), kind="nothing").axes[0]
     assert not ax.patches
     assert [t.get_text() for t in ax.texts] == ["no near-miss suppliers"]
 
 
 def test_plot_near_miss_gains_matches_the_report(hanoi: graph.Dataset) -> None:
-    targets = graph.near_miss_targets(hanoi)
-    ax = graph.plot_near_miss_gains(targets, top=5).axes[0]
+    targets = programme.near_miss_targets(hanoi)
+    ax = programme.plot_near_miss_gains(targets, top=5).axes[0]
     expected = (targets["rate_if_gained"] - targets["localisation_rate"]).head(5) * 100
     assert widths(ax.patches) == [round(v, 6) for v in expected]
 
@@ -240,7 +225,7 @@ def concentration_table() -> pd.DataFrame:
 
 
 def test_plot_concentration_leaves_out_thin_categories() -> None:
-    ax = graph.plot_concentration(concentration_table(), min_links=4, top=2).axes[0]
+    ax = programme.plot_concentration(concentration_table(), min_links=4, top=2).axes[0]
     assert widths(ax.patches) == [0.625, 0.5]
     assert ticks(ax) == ["B", "c"]  # a missing name falls back to the id
     assert [t.get_text() for t in ax.texts] == [
@@ -253,7 +238,7 @@ def test_plot_concentration_leaves_out_thin_categories() -> None:
 
 
 def test_plot_concentration_defaults_keep_every_category() -> None:
-    ax = graph.plot_concentration(concentration_table()).axes[0]
+    ax = programme.plot_concentration(concentration_table()).axes[0]
     assert len(ax.patches) == 4 and ax.get_title() == "Most concentrated categories"
 
 
@@ -266,7 +251,7 @@ def test_plot_sole_suppliers_splits_local_and_foreign(hanoi: graph.Dataset) -> N
             "sole_source_pairs": [5, 3, 1],
         }
     )
-    ax = graph.plot_sole_suppliers(table, top=2).axes[0]
+    ax = programme.plot_sole_suppliers(table, top=2).axes[0]
     local, foreign = ax.containers
     assert widths(local) == [3.0] and widths(foreign) == [5.0]
     # Bars keep the table's order whatever their colour: f1 at 0 (the top), s1 at 1.
@@ -274,8 +259,8 @@ def test_plot_sole_suppliers_splits_local_and_foreign(hanoi: graph.Dataset) -> N
     assert ticks(ax) == ["f1 Foreign", "s1 Local one"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["local", "foreign-invested"]
 
-    sole = graph.sole_suppliers(hanoi)
-    ax = graph.plot_sole_suppliers(sole).axes[0]
+    sole = programme.sole_suppliers(hanoi)
+    ax = programme.plot_sole_suppliers(sole).axes[0]
     assert len(ax.patches) == 15
     assert max(p.get_width() for p in ax.patches) == sole["sole_source_pairs"].max()
 
@@ -299,7 +284,7 @@ def indicator_rows() -> pd.DataFrame:
 
 
 def test_plot_programme_indicators_draws_observed_projected_and_targets() -> None:
-    fig = graph.plot_programme_indicators(indicator_rows())
+    fig = programme.plot_programme_indicators(indicator_rows())
     # Three of the five default panels have indicators in the table.
     assert len(fig.axes) == 3
     firms, share, tiers = fig.axes
@@ -331,17 +316,19 @@ def test_plot_programme_indicators_draws_observed_projected_and_targets() -> Non
 
 
 def test_plot_programme_indicators_custom_panels_and_nothing_to_draw() -> None:
-    fig = graph.plot_programme_indicators(
+    fig = programme.plot_programme_indicators(
         indicator_rows(), panels={"Tier 2": ["tier_2_firms"], "None here": ["new_links"]}
     )
     assert [ax.get_title() for ax in fig.axes] == ["Tier 2"]
     with pytest.raises(ValueError, match="none of the panels"):
-        graph.plot_programme_indicators(indicator_rows(), panels={"x": ["new_links"]})
+        programme.plot_programme_indicators(indicator_rows(), panels={"x": ["new_links"]})
 
 
 def test_plot_programme_indicators_on_the_demo_world(hanoi: graph.Dataset) -> None:
-    table = graph.programme_indicators(hanoi, graph.ProgrammeTargets(tier_1_firms={2030: 900}))
-    fig = graph.plot_programme_indicators(table)
+    table = programme.programme_indicators(
+        hanoi, programme.ProgrammeTargets(tier_1_firms={2030: 900})
+    )
+    fig = programme.plot_programme_indicators(table)
     assert len(fig.axes) == 5
     firms = fig.axes[0]
     seen = table[(table["indicator"] == "local_supporting_firms") & (table["basis"] == "observed")]
@@ -398,7 +385,7 @@ def test_suggest_event_participants_by_hand(open_tiny: graph.Dataset) -> None:
     # it, S2 is no candidate. Turns: B1 takes S1; B2 passes S1 over and takes T1; B1 takes S3;
     # B2 takes S5; B1 has no one left; B2 takes S4.
     m = stub_matcher(open_tiny, SCORES)
-    out = matcher.suggest_event_participants(m, buyers=5, suppliers=10)  # type: ignore[arg-type]
+    out = programme.suggest_event_participants(m, buyers=5, suppliers=10)  # type: ignore[arg-type]
     assert list(out.columns) == [
         "firm_id",
         "firm_name",
@@ -422,22 +409,22 @@ def test_suggest_event_participants_by_hand(open_tiny: graph.Dataset) -> None:
 
 def test_suggest_event_participants_limits_and_unknown_buyers(open_tiny: graph.Dataset) -> None:
     m = stub_matcher(open_tiny, SCORES)
-    out = matcher.suggest_event_participants(m, buyers=1, suppliers=1)  # type: ignore[arg-type]
+    out = programme.suggest_event_participants(m, buyers=1, suppliers=1)  # type: ignore[arg-type]
     assert list(out["firm_id"]) == ["B1", "S1"]
-    out = matcher.suggest_event_participants(m, buyers=5, suppliers=3)  # type: ignore[arg-type]
+    out = programme.suggest_event_participants(m, buyers=5, suppliers=3)  # type: ignore[arg-type]
     assert list(out["firm_id"]) == ["B1", "B2", "S1", "T1", "S3"]
     # A buyer the matcher does not know cannot be scored: left out.
     only_b2 = stub_matcher(open_tiny, {"B2": SCORES["B2"]})
-    out = matcher.suggest_event_participants(only_b2, buyers=5)  # type: ignore[arg-type]
+    out = programme.suggest_event_participants(only_b2, buyers=5)  # type: ignore[arg-type]
     assert list(out["firm_id"]) == ["B2", "S1", "T1", "S5", "S4"]
     assert list(out["rank"].iloc[1:]) == [1, 2, 3, 4]
     with pytest.raises(ValueError, match="at least one"):
-        matcher.suggest_event_participants(m, buyers=0)  # type: ignore[arg-type]
+        programme.suggest_event_participants(m, buyers=0)  # type: ignore[arg-type]
 
 
 def test_suggest_event_participants_breaks_ties_by_id(open_tiny: graph.Dataset) -> None:
     m = stub_matcher(open_tiny, {"B2": [0.5, 0.5, -1.0, 0.5, 0.5, 0.5]})
-    out = matcher.suggest_event_participants(m)  # type: ignore[arg-type]
+    out = programme.suggest_event_participants(m)  # type: ignore[arg-type]
     assert list(out["firm_id"]) == ["B2", "S1", "S4", "S5", "T1"]
 
 
@@ -445,27 +432,27 @@ def test_suggest_event_participants_local_only(tmp_path: Path) -> None:
     # With S1 foreign-invested, B1 is left with S3 and B2 takes T1 first.
     dataset = tiny_copy_with(tmp_path, foreign=("S1",))
     m = stub_matcher(dataset, SCORES)
-    local = matcher.suggest_event_participants(m)  # type: ignore[arg-type]
+    local = programme.suggest_event_participants(m)  # type: ignore[arg-type]
     assert list(local["firm_id"]) == ["B1", "B2", "S3", "T1", "S5", "S4"]
-    anyone = matcher.suggest_event_participants(m, local_only=False)  # type: ignore[arg-type]
+    anyone = programme.suggest_event_participants(m, local_only=False)  # type: ignore[arg-type]
     assert list(anyone["firm_id"]) == ["B1", "B2", "S1", "T1", "S3", "S5", "S4"]
 
 
 def test_participants_from_frame() -> None:
     frame = pd.DataFrame({"firm_id": ["B1", "S1"], "side": ["buyer", "supplier"]})
-    assert matcher.participants_from_frame(frame) == (
+    assert programme.participants_from_frame(frame) == (
         Participant("B1", "buyer"),
         Participant("S1", "supplier"),
     )
     with pytest.raises(KeyError, match="side"):
-        matcher.participants_from_frame(frame[["firm_id"]])
+        programme.participants_from_frame(frame[["firm_id"]])
 
 
 def test_the_demo_event_is_drafted_as_the_notebook_says(
     hanoi: graph.Dataset, hanoi_matcher: matcher.Matcher
 ) -> None:
-    out = matcher.suggest_event_participants(hanoi_matcher)
-    again = matcher.suggest_event_participants(hanoi_matcher)
+    out = programme.suggest_event_participants(hanoi_matcher)
+    again = programme.suggest_event_participants(hanoi_matcher)
     pd.testing.assert_frame_equal(out, again)  # deterministic
     buyers = out[out["side"] == "buyer"]
     suppliers = out[out["side"] == "supplier"]
@@ -476,7 +463,7 @@ def test_the_demo_event_is_drafted_as_the_notebook_says(
     assert set(buyers["firm_id"]) <= fdi
     assert (buyers["open_demands"] >= 1).all()
     assert buyers["open_demands"].is_monotonic_decreasing
-    coverage = graph.demand_coverage(hanoi)
+    coverage = programme.demand_coverage(hanoi)
     open_count = coverage[~coverage["linked"]].groupby("buyer_id").size()
     assert list(buyers["open_demands"]) == list(open_count[buyers["firm_id"]])
     # Suppliers: local, new to the buyer they were chosen for, candidates of it.
@@ -521,7 +508,7 @@ def hand_schedule(method: str = "decomposition") -> EventSchedule:
 
 
 def test_meetings_per_firm_counts_everyone() -> None:
-    table = matcher.meetings_per_firm(hand_schedule())
+    table = programme.meetings_per_firm(hand_schedule())
     assert list(table["firm_id"]) == ["B1", "B2", "S1", "S2", "S3"]
     assert list(table["meetings"]) == [2, 1, 1, 2, 0]
     assert list(table["score"]) == [1.25, 0.25, 0.5, 1.0, 0.0]
@@ -531,7 +518,7 @@ def test_meetings_per_firm_counts_everyone() -> None:
 def test_compare_schedules_by_hand() -> None:
     best = hand_schedule()
     worse = EventSchedule(best.spec, best.meetings.head(1), "heuristic", "greedy", 3, 1, 0.5)
-    table = matcher.compare_schedules({"optimal": best, "greedy": worse})
+    table = programme.compare_schedules({"optimal": best, "greedy": worse})
     assert list(table.index) == ["optimal", "greedy"]
     assert list(table["meetings"]) == [3, 1]
     assert list(table["covered"]) == [2, 1]
@@ -542,7 +529,7 @@ def test_compare_schedules_by_hand() -> None:
 
 
 def test_plot_schedule_grid_places_each_meeting() -> None:
-    fig = matcher.plot_schedule_grid(hand_schedule())
+    fig = programme.plot_schedule_grid(hand_schedule())
     ax = fig.axes[0]
     assert len(fig.axes) == 2  # the grid and its colour bar
     grid = ax.images[0].get_array()
@@ -558,7 +545,7 @@ def test_plot_schedule_grid_places_each_meeting() -> None:
 
 
 def test_plot_meetings_per_firm_is_a_histogram_per_side() -> None:
-    ax = matcher.plot_meetings_per_firm(hand_schedule()).axes[0]
+    ax = programme.plot_meetings_per_firm(hand_schedule()).axes[0]
     buyers, suppliers = ax.containers
     # Meetings 0, 1, 2: buyers B2 has 1, B1 has 2; suppliers S3 0, S1 1, S2 2.
     assert [p.get_height() for p in buyers] == [0, 1, 1]
@@ -570,7 +557,7 @@ def test_plot_meetings_per_firm_is_a_histogram_per_side() -> None:
 def test_plot_schedule_comparison_shows_score_and_coverage() -> None:
     best = hand_schedule()
     worse = EventSchedule(best.spec, best.meetings.head(1), "heuristic", "greedy", 3, 1, 0.5)
-    fig = matcher.plot_schedule_comparison({"first come": worse, "optimiser": best})
+    fig = programme.plot_schedule_comparison({"first come": worse, "optimiser": best})
     assert len(fig.axes) == 2
     score, cover = fig.axes
     assert [p.get_height() for p in score.patches] == [0.5, 1.5]
@@ -585,16 +572,16 @@ def test_plot_schedule_comparison_shows_score_and_coverage() -> None:
 def test_event_pictures_on_the_demo_world(
     hanoi: graph.Dataset, hanoi_matcher: matcher.Matcher
 ) -> None:
-    invited = matcher.suggest_event_participants(hanoi_matcher, buyers=5, suppliers=15)
-    spec = EventSpec(matcher.participants_from_frame(invited), slots=4, tables=5, max_meetings=4)
-    optimal = matcher.schedule_event(spec, hanoi_matcher)
-    greedy = matcher.schedule_event(spec, hanoi_matcher, method="greedy")
-    table = matcher.compare_schedules({"greedy": greedy, "optimal": optimal})
+    invited = programme.suggest_event_participants(hanoi_matcher, buyers=5, suppliers=15)
+    spec = EventSpec(programme.participants_from_frame(invited), slots=4, tables=5, max_meetings=4)
+    optimal = programme.schedule_event(spec, hanoi_matcher)
+    greedy = programme.schedule_event(spec, hanoi_matcher, method="greedy")
+    table = programme.compare_schedules({"greedy": greedy, "optimal": optimal})
     # The optimiser never covers fewer suppliers than the first-come desk.
     assert table.loc["optimal", "covered"] >= table.loc["greedy", "covered"]
-    grid = matcher.plot_schedule_grid(optimal).axes[0]
+    grid = programme.plot_schedule_grid(optimal).axes[0]
     held = grid.images[0].get_array()
     assert int(held.count()) == len(optimal.meetings)
     assert float(held.sum()) == pytest.approx(optimal.meetings["score"].sum())
-    per_firm = matcher.plot_meetings_per_firm(optimal).axes[0]
+    per_firm = programme.plot_meetings_per_firm(optimal).axes[0]
     assert sum(p.get_height() for p in per_firm.containers[1]) == 15

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,31 +14,8 @@ from sqlalchemy.orm import Session
 
 from ketnoi import graph, matcher
 from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
 
-TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 ROLES = ("staff", "analyst", "firm_b1", "firm_s1")
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("service")
-    mp = pytest.MonkeyPatch()
-    mp.delenv("KETNOI_SECRET", raising=False)
-    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    keys = {
-        "staff": storage.create_key(engine, "staff", label="test staff"),
-        "analyst": storage.create_key(engine, "analyst"),
-        "firm_b1": storage.create_key(engine, "firm", "B1"),
-        "firm_s1": storage.create_key(engine, "firm", "S1"),
-    }
-    app = create_app(ServiceSettings(data_dir=folder), engine=engine)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys, "engine": engine, "app": app}
-    engine.dispose()
-    mp.undo()
 
 
 @pytest.fixture

@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketnoi import graph
 from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
 
-TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 PEOPLE = [{"firm_id": f} for f in ("B1", "B2", "S1", "S2", "S3", "S4", "S5")]
 EVENT = {"name": "fair", "participants": PEOPLE, "slots": 2, "tables": 2, "max_meetings": 2}
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("events")
-    mp = pytest.MonkeyPatch()
-    mp.delenv("KETNOI_SECRET", raising=False)
-    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    keys = {
-        "staff": storage.create_key(engine, "staff"),
-        "analyst": storage.create_key(engine, "analyst"),
-        "firm_b1": storage.create_key(engine, "firm", "B1"),
-        "firm_s1": storage.create_key(engine, "firm", "S1"),
-    }
-    app = create_app(ServiceSettings(data_dir=folder), engine=engine)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys, "engine": engine}
-    engine.dispose()
-    mp.undo()
 
 
 def auth(service: dict[str, Any], role: str | None) -> dict[str, str]:

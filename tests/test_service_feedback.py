@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
-from ketnoi import graph
-from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
-
-TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 URL = "/v1/programme/conversion"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("feedback")
-    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    keys = {
-        role: storage.create_key(engine, role if role in {"staff", "analyst"} else "firm", firm)
-        for role, firm in (("staff", None), ("analyst", None), ("firm", "B1"))
-    }
-    app = create_app(ServiceSettings(data_dir=folder, evaluate=False), engine=engine)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys}
-    engine.dispose()
+def service_options() -> dict[str, Any]:
+    return {"evaluate": False}
 
 
 def call(service: dict[str, Any], role: str | None, method: str, url: str, **kw: Any) -> Any:
@@ -52,7 +33,7 @@ def totals(service: dict[str, Any], **params: Any) -> dict[str, Any]:
 
 def test_roles(service: dict[str, Any]) -> None:
     assert call(service, None, "GET", URL).status_code == 401
-    assert call(service, "firm", "GET", URL).status_code == 403
+    assert call(service, "firm_b1", "GET", URL).status_code == 403
     for role in ("staff", "analyst"):
         assert call(service, role, "GET", URL).status_code == 200
 

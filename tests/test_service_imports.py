@@ -7,13 +7,12 @@ import io
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -21,27 +20,17 @@ from typer.testing import CliRunner
 from ketnoi import graph
 from ketnoi.api import storage
 from ketnoi.api.cli import app as cli_app
-from ketnoi.api.service import ServiceSettings, _routes_imports, create_app
+from ketnoi.api.service import _routes_imports
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.delenv("KETNOI_SECRET", raising=False)
-    engine = storage.make_engine(f"sqlite:///{tmp_path / 'ketnoi.db'}", data_dir=tmp_path)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    keys = {
-        "staff": storage.create_key(engine, "staff"),
-        "analyst": storage.create_key(engine, "analyst"),
-        "firm_b1": storage.create_key(engine, "firm", "B1"),
-    }
-    app = create_app(ServiceSettings(data_dir=tmp_path, precompute=False), engine=engine)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys, "engine": engine}
-    engine.dispose()
+def service(tmp_path: Path, start_service: Callable[..., Any]) -> Iterator[dict[str, Any]]:
+    """A service of each test's own: an import replaces the data."""
+    with start_service(tmp_path, precompute=False) as running:
+        yield running
 
 
 def auth(service: dict[str, Any], role: str | None) -> dict[str, str]:

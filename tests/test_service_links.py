@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
 from ketnoi import graph, matcher
 from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 ROLES = ("staff", "analyst", "firm_b1", "firm_s1", "firm_s2")
@@ -32,22 +30,25 @@ def fitted() -> matcher.Matcher:
     return matcher.Matcher().fit(graph.load_dataset(TINY))
 
 
+#: A key per name of ROLES: its role and (role firm) its firm.
+KEYS = {
+    "staff": ("staff", None),
+    "analyst": ("analyst", None),
+    "firm_b1": ("firm", "B1"),
+    "firm_s1": ("firm", "S1"),
+    "firm_s2": ("firm", "S2"),
+}
+
+
 def _start(
-    folder: Path, dataset: Path, fitted: matcher.Matcher, *, extras: bool = True
+    start_service: Callable[..., Any],
+    folder: Path,
+    dataset: Path,
+    fitted: matcher.Matcher,
+    *,
+    extras: bool = True,
 ) -> Iterator[Service]:
-    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(dataset))
-    keys = {
-        "staff": storage.create_key(engine, "staff"),
-        "analyst": storage.create_key(engine, "analyst"),
-        "firm_b1": storage.create_key(engine, "firm", "B1"),
-        "firm_s1": storage.create_key(engine, "firm", "S1"),
-        "firm_s2": storage.create_key(engine, "firm", "S2"),
-    }
-    app = create_app(ServiceSettings(data_dir=folder), engine=engine, matcher=fitted)
-    with TestClient(app) as client:
-        service = {"client": client, "keys": keys, "engine": engine, "folder": folder}
+    with start_service(folder, dataset=dataset, keys=KEYS, matcher=fitted) as service:
         # A park and a category nothing uses, to delete.
         for url, body in (
             ("/v1/parks", {"park_id": "noi-bai", "name": "Khu công nghiệp Nội Bài"}),
@@ -56,25 +57,24 @@ def _start(
             if extras:
                 assert call(service, "staff", "post", url, body).status_code == 201
         yield service
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, fitted: matcher.Matcher) -> Iterator[Service]:
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+    start_service: Callable[..., Any],
+    fitted: matcher.Matcher,
+) -> Iterator[Service]:
     """A service for tests that only read (or write what no other test looks at)."""
-    mp = pytest.MonkeyPatch()
-    mp.delenv("KETNOI_SECRET", raising=False)
-    yield from _start(tmp_path_factory.mktemp("links"), TINY, fitted)
-    mp.undo()
+    yield from _start(start_service, tmp_path_factory.mktemp("links"), TINY, fitted)
 
 
 @pytest.fixture
 def fresh(
-    tmp_path: Path, fitted: matcher.Matcher, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, start_service: Callable[..., Any], fitted: matcher.Matcher
 ) -> Iterator[Service]:
     """A service of its own, on a freshly loaded tiny dataset."""
-    monkeypatch.delenv("KETNOI_SECRET", raising=False)
-    yield from _start(tmp_path, TINY, fitted)
+    yield from _start(start_service, tmp_path, TINY, fitted)
 
 
 def call(
@@ -465,14 +465,13 @@ def test_unknown_references_and_clashes(
 
 
 def test_first_park_turns_free_text_parks_into_references(
-    tmp_path: Path, fitted: matcher.Matcher, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, start_service: Callable[..., Any], fitted: matcher.Matcher
 ) -> None:
     """Without parks.csv a firm's park is free text; a first park must not break that."""
-    monkeypatch.delenv("KETNOI_SECRET", raising=False)
     folder = tmp_path / "data"
     shutil.copytree(TINY, folder)
     (folder / "parks.csv").unlink()
-    started = _start(tmp_path, folder, fitted, extras=False)
+    started = _start(start_service, tmp_path, folder, fitted, extras=False)
     service = next(started)
     try:
         refused = call(service, "staff", "post", "/v1/parks", {"park_id": "noi-bai", "name": "N"})

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ketnoi import graph, matcher
 from ketnoi.api import storage
 from ketnoi.api.service import ServiceSettings, create_app
-from ketnoi.api.service._match_lists import MatchListSpec, derive_rows, pick_capped
+from ketnoi.matcher import MatchListSpec, build_match_list, pick_capped
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny"
@@ -165,8 +165,11 @@ def test_cap_holds(service: dict[str, Any]) -> None:
 def test_cap_across_many_buyers_takes_rows_in_rank_order() -> None:
     m = matcher.Matcher().fit(graph.load_dataset(HANOI))
     buyers = tuple(m.match_list(None, 1)["buyer_id"].head(40))
-    free = derive_rows(m, MatchListSpec(buyer_ids=buyers, k=5))
-    capped = derive_rows(m, MatchListSpec(buyer_ids=buyers, k=5, max_per_supplier=2))
+    free = build_match_list(m, MatchListSpec(buyer_ids=buyers, k=5), declined=())
+    capped = build_match_list(
+        m, MatchListSpec(buyer_ids=buyers, k=5, max_per_supplier=2), declined=()
+    )
+    free, capped = free.to_dict("records"), capped.to_dict("records")
     assert max(Counter(r["supplier_id"] for r in free).values()) > 2
     assert max(Counter(r["supplier_id"] for r in capped).values()) <= 2
     per_buyer = Counter(r["buyer_id"] for r in capped)
@@ -268,6 +271,34 @@ def test_pinning_and_blocking_derive_the_list_again(service: dict[str, Any]) -> 
     entries = client.get("/v1/audit", headers=staff, params={"entity": "match_lists"}).json()
     mine = [e["action"] for e in entries["items"] if e["entity_key"] == str(list_id)]
     assert mine == ["update", "update", "update", "create"]
+
+
+def test_the_cli_and_the_api_hand_out_the_same_list(
+    service: dict[str, Any], tmp_path: Path
+) -> None:
+    # One name, one thing: the same spec on the same data gives the same rows through either door.
+    from typer.testing import CliRunner
+
+    from ketnoi.api.cli import app
+
+    out = tmp_path / "match.csv"
+    done = CliRunner().invoke(
+        app,
+        ["match-list", str(TINY), "--out", str(out), "--buyers", "B1,B2,T1", "--k", "3",
+         "--max-per-supplier", "1", "--pin", "B2:S1", "--block", "B2:T1"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    cli = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    body = create(
+        service, buyer_ids=ALL_BUYERS, k=3, max_per_supplier=1, pins=[["B2", "S1"]],
+        blocks=[["B2", "T1"]],
+    ).json()  # fmt: skip
+    api = pd.DataFrame(body["items"])
+    columns = ["side", "buyer_id", "supplier_id", "category_id", "rank", "pinned"]
+    assert cli[columns].to_dict("records") == api[columns].to_dict("records")
+    assert list(cli["score"]) == pytest.approx(list(api["score"]), abs=1e-6)
+    assert list(cli["reasons"]) == [" | ".join(r) for r in api["reasons"]]
+    assert cli["pinned"].any() and len(cli) > 2
 
 
 def test_csv_has_a_bom_names_and_joined_reasons(service: dict[str, Any], list_id: int) -> None:

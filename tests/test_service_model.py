@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
-from ketnoi import graph
-from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
-
-TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 
 
 @pytest.mark.parametrize("evaluate", [True, False])
 def test_model_route_reports_evaluation_figures(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evaluate: bool
+    tmp_path: Path, start_service: Callable[..., Any], evaluate: bool
 ) -> None:
-    monkeypatch.delenv("KETNOI_SECRET", raising=False)
-    engine = storage.make_engine(f"sqlite:///{tmp_path / 'ketnoi.db'}", data_dir=tmp_path)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    key = storage.create_key(engine, "analyst")
-    app = create_app(ServiceSettings(data_dir=tmp_path, evaluate=evaluate), engine=engine)
-    with TestClient(app) as client:
-        body = client.get("/v1/model", headers={"Authorization": f"Bearer {key}"}).json()
-    engine.dispose()
+    with start_service(tmp_path, evaluate=evaluate) as service:
+        headers = {"Authorization": f"Bearer {service['keys']['analyst']}"}
+        body = service["client"].get("/v1/model", headers=headers).json()
     if not evaluate:
         assert "evaluation" not in body["metrics"]
         return

@@ -8,19 +8,11 @@ tiny (see tests/test_cli_programme.py): every demand is covered locally, the lin
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
-from ketnoi import graph
-from ketnoi.api import storage
-from ketnoi.api.service import ServiceSettings, create_app
-
-TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROUTES = [
     "/v1/programme/localisation",
@@ -33,26 +25,6 @@ ROUTES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("programme")
-    mp = pytest.MonkeyPatch()
-    mp.delenv("KETNOI_SECRET", raising=False)
-    engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-    storage.upgrade(engine)
-    storage.load_into(engine, graph.load_dataset(TINY))
-    keys = {
-        "staff": storage.create_key(engine, "staff"),
-        "analyst": storage.create_key(engine, "analyst"),
-        "firm": storage.create_key(engine, "firm", "B1"),
-    }
-    app = create_app(ServiceSettings(data_dir=folder), engine=engine)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys}
-    engine.dispose()
-    mp.undo()
-
-
 def get(service: dict[str, Any], who: str | None, url: str, **params: Any) -> Any:
     headers = {"Authorization": f"Bearer {service['keys'][who]}"} if who else {}
     return service["client"].get(url, headers=headers, params=params)
@@ -61,7 +33,7 @@ def get(service: dict[str, Any], who: str | None, url: str, **params: Any) -> An
 @pytest.mark.parametrize("url", ROUTES)
 def test_roles(service: dict[str, Any], url: str) -> None:
     assert get(service, None, url).status_code == 401
-    forbidden = get(service, "firm", url)
+    forbidden = get(service, "firm_b1", url)
     assert forbidden.status_code == 403 and "staff or analyst" in forbidden.json()["detail"]
     assert get(service, "staff", url).status_code == 200
     assert get(service, "analyst", url).status_code == 200

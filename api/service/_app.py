@@ -36,8 +36,8 @@ from ketnoi.api.service._holder import (
 )
 from ketnoi.api.service._schemas import UNPROCESSABLE
 from ketnoi.api.service._settings import ServiceSettings
-from ketnoi.api.service._store import Conflict, Invalid, NotFound
-from ketnoi.api.storage import make_engine, upgrade
+from ketnoi.api.storage import Conflict, Invalid, NotFound, make_engine, upgrade
+from ketnoi.graph._version import ketnoi_version
 
 __all__ = ["create_app"]
 
@@ -138,7 +138,7 @@ def create_app(
         title="ketnoi",
         summary="Supply-chain linkage matching",
         description=DESCRIPTION,
-        version=_version(),
+        version=ketnoi_version(),
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
@@ -164,12 +164,3 @@ def create_app(
     app.include_router(_routes_programme.router)
     app.include_router(_routes_feedback.router)
     return app
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ketnoi")
-    except PackageNotFoundError:  # pragma: no cover - a bare checkout
-        return "0.0.0+unknown"

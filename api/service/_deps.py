@@ -1,4 +1,4 @@
-"""Shared dependencies of the routes: the engine, the served model, and the caller's key.
+"""Shared dependencies of the routes: the engine, the served model, the caller's key, paging.
 
 Keys come in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A missing or invalid
 key is a 401; a valid key outside the route's roles is a 403.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
@@ -15,23 +16,25 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 
 from ketnoi import graph
+from ketnoi.api.service._access import is_reader
 from ketnoi.api.service._holder import ModelHolder, ServedModel
-from ketnoi.api.service._schemas import MAX_ID
+from ketnoi.api.service._schemas import MAX_ID, MAX_PAGE, MAX_PAGE_SIZE
 from ketnoi.api.service._settings import ServiceSettings
-from ketnoi.api.storage import KeyInfo, dataset_from_db, verify_key, write_generation
-from ketnoi.api.storage._models import utcnow
+from ketnoi.api.storage import KeyInfo, dataset_from_db, utcnow, verify_key, write_generation
 
 __all__ = [
     "AnyKey",
     "DatasetDep",
     "EngineDep",
+    "Filter",
     "HolderDep",
+    "IdPath",
+    "PageQuery",
+    "Paging",
     "ReaderKey",
     "ServedDep",
     "SettingsDep",
     "StaffKey",
-    "ensure_own_firm",
-    "is_reader",
 ]
 
 _MAX_KEY_LENGTH = 200
@@ -154,11 +157,6 @@ def current_key(
 AnyKey = Annotated[KeyInfo, Depends(current_key)]
 
 
-def is_reader(key: KeyInfo) -> bool:
-    """Staff and analysts read everything."""
-    return key.role in {"staff", "analyst"}
-
-
 def require_reader(key: AnyKey) -> KeyInfo:
     if not is_reader(key):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs a staff or analyst key")
@@ -175,23 +173,30 @@ ReaderKey = Annotated[KeyInfo, Depends(require_reader)]
 StaffKey = Annotated[KeyInfo, Depends(require_staff)]
 
 
-def ensure_own_firm(key: KeyInfo, *firm_ids: str | None, write: bool = False) -> None:
-    """403 unless the key may act for one of ``firm_ids``.
-
-    Staff may do anything; analysts may read anything and change nothing; a firm key may act
-    only for its own firm.
-    """
-    if key.role == "staff" or (key.role == "analyst" and not write):
-        return
-    if key.role == "analyst":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "an analyst key cannot change anything")
-    if key.firm_id is None or key.firm_id not in firm_ids:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "a firm key may only see or change its own firm's data"
-        )
-
-
 #: A firm, category, park or link key in a path, and an id filter in a query: bounded, as every
 #: parameter is, and shared by the route modules.
 IdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 Filter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a list the caller asked for (``?page=&page_size=``)."""
+
+    page: int
+    page_size: int
+
+    def answer(self, items: list[Any], total: int) -> dict[str, Any]:
+        """The response body of a paged list: the items, the total, and this page."""
+        return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
+
+
+def get_paging(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Paging:
+    return Paging(page, page_size)
+
+
+#: ``page`` (from 1) and ``page_size`` (1-200, default 50) of every list route.
+PageQuery = Annotated[Paging, Depends(get_paging)]

@@ -7,26 +7,24 @@ firm but its own. Staff write any capability, a firm key its own firm's.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import Engine
 
-from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    UNPROCESSABLE,
+from ketnoi.api.service._access import ensure_own_firm, is_reader, sees_private_data
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, PageQuery
+from ketnoi.api.service._schemas import UNPROCESSABLE, Page
+from ketnoi.api.service._schemas_demands import (
     CapabilityCreate,
     CapabilityPublic,
     CapabilityUpdate,
-    Page,
 )
-from ketnoi.api.service._store import (
+from ketnoi.api.storage import (
     CAPABILITIES,
     FIRMS,
+    KeyInfo,
     NotFound,
-    Row,
     capability_query,
     create_row,
     delete_row,
@@ -34,19 +32,19 @@ from ketnoi.api.service._store import (
     list_rows,
     update_row,
 )
-from ketnoi.api.storage import KeyInfo
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/capabilities", tags=["capabilities"])
 
+Row = dict[str, Any]
+
 
 def _view(row: Row, key: KeyInfo) -> CapabilityPublic:
-    own = is_reader(key) or key.firm_id == row["firm_id"]
     return CapabilityPublic(
         firm_id=row["firm_id"],
         category_id=row["category_id"],
-        capacity=row["capacity"] if own else None,
+        capacity=row["capacity"] if sees_private_data(key, row["firm_id"]) else None,
     )
 
 
@@ -54,10 +52,9 @@ def _view(row: Row, key: KeyInfo) -> CapabilityPublic:
 def list_capabilities(
     engine: EngineDep,
     key: AnyKey,
+    paging: PageQuery,
     firm_id: Filter = None,
     category_id: Filter = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """Live capabilities, in load order (every role; see the module notes)."""
     query = capability_query(
@@ -65,15 +62,13 @@ def list_capabilities(
         category_id=category_id,
         listed_or=None if is_reader(key) else (key.firm_id or ""),
     )
-    found = list_rows(engine, query, page, page_size)
-    items = [_view(r, key) for r in found.rows]
-    return {"items": items, "total": found.total, "page": page, "page_size": page_size}
+    found = list_rows(engine, query, paging.page, paging.page_size)
+    return paging.answer([_view(r, key) for r in found.rows], found.total)
 
 
 def _visible_row(engine: Engine, key: KeyInfo, firm_id: str, category_id: str) -> Row:
     row = get_row(engine, CAPABILITIES, [firm_id, category_id])
-    hidden = not is_reader(key) and key.firm_id != firm_id
-    if hidden and not get_row(engine, FIRMS, [firm_id])["listed"]:
+    if not sees_private_data(key, firm_id) and not get_row(engine, FIRMS, [firm_id])["listed"]:
         raise NotFound(f"no capabilities row '{firm_id}/{category_id}'")
     return row
 

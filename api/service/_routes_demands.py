@@ -6,38 +6,33 @@ firm key sees it as "a buyer in sector S needs category C", without the buyer.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Response, status
 
 from ketnoi import graph
-from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, ensure_own_firm, is_reader
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    UNPROCESSABLE,
-    DemandCreate,
-    DemandPublic,
-    DemandUpdate,
-    Page,
-)
-from ketnoi.api.service._store import (
+from ketnoi.api.service._access import ensure_own_firm, masked_demand, sees_private_data
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, PageQuery
+from ketnoi.api.service._schemas import UNPROCESSABLE, Page
+from ketnoi.api.service._schemas_demands import DemandCreate, DemandPublic, DemandUpdate
+from ketnoi.api.storage import (
     DEMANDS,
-    Row,
+    KeyInfo,
     category_names,
     create_row,
     delete_row,
+    demand_query,
     firm_sectors,
     get_row,
     list_rows,
     update_row,
 )
-from ketnoi.api.storage import Demand, KeyInfo
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
+
+Row = dict[str, Any]
 
 
 def _db_values(fields: dict[str, Any]) -> Row:
@@ -59,11 +54,10 @@ def _views(engine: Any, rows: list[Row], key: KeyInfo) -> list[DemandPublic]:
     out = []
     for row in rows:
         sector = sectors.get(row["firm_id"], "")
-        if row["confidential"] and not is_reader(key) and key.firm_id != row["firm_id"]:
+        if row["confidential"] and not sees_private_data(key, row["firm_id"]):
             names = names if names is not None else category_names(engine)
             category = row["category_id"]
-            named = f"{names.get(category, '')} ({category})" if names.get(category) else category
-            summary = f"a buyer in sector {sector or 'unknown'} needs {named}"
+            summary = masked_demand(sector, category, names.get(category, ""))
             out.append(
                 DemandPublic(masked=True, summary=summary, sector=sector, category_id=category)
             )
@@ -76,21 +70,15 @@ def _views(engine: Any, rows: list[Row], key: KeyInfo) -> list[DemandPublic]:
 def list_demands(
     engine: EngineDep,
     key: AnyKey,
+    paging: PageQuery,
     firm_id: Filter = None,
     category_id: Filter = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """Live demands, by firm then category (every role; confidential ones masked for other
     firms' keys)."""
-    query = select(Demand).where(Demand.deleted_at.is_(None)).order_by(Demand.id)
-    if firm_id:
-        query = query.where(Demand.firm_id == firm_id)
-    if category_id:
-        query = query.where(Demand.category_id == category_id)
-    found = list_rows(engine, query, page, page_size)
-    items = _views(engine, found.rows, key)
-    return {"items": items, "total": found.total, "page": page, "page_size": page_size}
+    query = demand_query(firm_id=firm_id, category_id=category_id)
+    found = list_rows(engine, query, paging.page, paging.page_size)
+    return paging.answer(_views(engine, found.rows, key), found.total)
 
 
 @router.get("/{firm_id}/{category_id}", response_model=DemandPublic, summary="Get a demand")

@@ -3,7 +3,7 @@
 Staff create events (the served model scores the pairs, the live database says who is linked
 and who declined), lock meetings and re-run the schedule; staff and analysts read events, their
 slot-by-table grid and every agenda (JSON, CSV or XLSX); a firm key reads its own agenda only.
-How the schedule is made is in :mod:`matcher._events` and docs/events.md.
+How the schedule is made is in :mod:`ketnoi.programme._events` and docs/events.md.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Path, Query, status
 
-from ketnoi import matcher
+from ketnoi import programme
+from ketnoi.api.service._access import ensure_own_firm
 from ketnoi.api.service._deps import (
     AnyKey,
     DatasetDep,
     EngineDep,
     IdPath,
+    PageQuery,
     ReaderKey,
     ServedDep,
     StaffKey,
-    ensure_own_firm,
 )
-from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.service._files import FILE_RESPONSES, json_or_file, records
 from ketnoi.api.service._holder import ServedModel
-from ketnoi.api.service._schemas import MAX_PAGE, MAX_PAGE_SIZE, MAX_ROW_ID, Error, Page
+from ketnoi.api.service._schemas import MAX_ROW_ID, Error, Page
 from ketnoi.api.service._schemas_events import (
     AgendaPublic,
     EventCreate,
@@ -36,8 +37,15 @@ from ketnoi.api.service._schemas_events import (
     EventSummary,
     Meeting,
 )
-from ketnoi.api.service._store import Invalid, NotFound
-from ketnoi.api.storage import EventRecord, create_event, get_event, list_events, update_event
+from ketnoi.api.storage import (
+    EventRecord,
+    Invalid,
+    NotFound,
+    create_event,
+    get_event,
+    list_events,
+    update_event,
+)
 
 __all__ = ["router"]
 
@@ -59,13 +67,13 @@ _MEETING_COLUMNS = list(Meeting.model_fields)
 
 # -- making and reading schedules ---------------------------------------------------------------
 def _solve(
-    spec: matcher.EventSpec, method: str, served: ServedModel, dataset: Any
-) -> tuple[matcher.EventSpec, dict[str, Any]]:
+    spec: programme.EventSpec, method: str, served: ServedModel, dataset: Any
+) -> tuple[programme.EventSpec, dict[str, Any]]:
     try:
-        result = matcher.schedule_event(
+        result = programme.schedule_event(
             spec, served.matcher, dataset, method=method, where="request"
         )
-    except matcher.EventError as exc:
+    except programme.EventError as exc:
         raise Invalid(str(exc)) from None
     meetings = json.loads(result.meetings.to_json(orient="records", force_ascii=False))
     payload = {
@@ -110,9 +118,9 @@ def _meetings(saved: EventRecord) -> pd.DataFrame:
 
 
 def _agendas(saved: EventRecord, firm_id: str | None = None) -> pd.DataFrame:
-    spec = matcher.EventSpec.from_dict(saved.spec)
+    spec = programme.EventSpec.from_dict(saved.spec)
     names = saved.schedule.get("names") or {}
-    return matcher.event_agendas(spec, _meetings(saved), firm_id, names=names)
+    return programme.event_agendas(spec, _meetings(saved), firm_id, names=names)
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -132,16 +140,18 @@ def create(
     ``include_linked`` or ``include_declined``; locked meetings are always held. A 422 names
     the participant or lock at fault (``request.participants:3: side: ...``).
     """
-    spec = matcher.EventSpec(
+    spec = programme.EventSpec(
         participants=tuple(
-            matcher.Participant(p.firm_id, p.side, tuple(p.languages), p.max_meetings)
+            programme.Participant(p.firm_id, p.side, tuple(p.languages), p.max_meetings)
             for p in body.participants
         ),
         slots=body.slots,
         tables=body.tables,
         max_meetings=body.max_meetings,
         interpreters=body.interpreters,
-        locks=tuple(matcher.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.locks),
+        locks=tuple(
+            programme.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.locks
+        ),
         slot_labels=tuple(body.slot_labels),
         include_linked=body.include_linked,
         include_declined=body.include_declined,
@@ -161,16 +171,10 @@ def create(
 
 
 @router.get("", response_model=Page[EventSummary], responses=_ERRORS, summary="List events")
-def list_all(
-    engine: EngineDep,
-    key: ReaderKey,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-) -> dict[str, Any]:
+def list_all(engine: EngineDep, key: ReaderKey, paging: PageQuery) -> dict[str, Any]:
     """Saved events, newest first, without their meetings (staff, analyst)."""
-    rows, total = list_events(engine, page, page_size)
-    items = [_summary(r) for r in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    rows, total = list_events(engine, paging.page, paging.page_size)
+    return paging.answer([_summary(r) for r in rows], total)
 
 
 @router.get(
@@ -183,16 +187,17 @@ def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format
     """An event and its meetings (staff, analyst). CSV: the meetings; XLSX: sheets
     ``meetings``, ``agendas`` and ``grid``."""
     saved = _found(engine, event_id)
-    if format == "json":
-        return _public(saved)
-    spec = matcher.EventSpec.from_dict(saved.spec)
-    meetings = _meetings(saved)
-    sheets = {
-        "meetings": meetings,
-        "agendas": _agendas(saved),
-        "grid": matcher.event_grid(spec, meetings),
-    }
-    return table_file(sheets, format, f"event-{event_id}")
+
+    def sheets() -> dict[str, pd.DataFrame]:
+        spec = programme.EventSpec.from_dict(saved.spec)
+        meetings = _meetings(saved)
+        return {
+            "meetings": meetings,
+            "agendas": _agendas(saved),
+            "grid": programme.event_grid(spec, meetings),
+        }
+
+    return json_or_file(format, f"event-{event_id}", sheets, lambda: _public(saved))
 
 
 @router.get(
@@ -204,10 +209,8 @@ def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Forma
     """One row per slot, one column per table, ``buyer_id / supplier_id`` in each cell held
     (staff, analyst)."""
     saved = _found(engine, event_id)
-    frame = matcher.event_grid(matcher.EventSpec.from_dict(saved.spec), _meetings(saved))
-    if format == "json":
-        return records(frame)
-    return table_file({"grid": frame}, format, f"event-{event_id}-grid")
+    frame = programme.event_grid(programme.EventSpec.from_dict(saved.spec), _meetings(saved))
+    return json_or_file(format, f"event-{event_id}-grid", {"grid": frame}, lambda: records(frame))
 
 
 @router.get(
@@ -225,14 +228,17 @@ def get_agenda(
     if firm_id not in {p["firm_id"] for p in saved.spec["participants"]}:
         raise NotFound(f"'{firm_id}' does not take part in event {event_id}")
     frame = _agendas(saved, firm_id)
-    if format == "json":
-        return {"event_id": event_id, "firm_id": firm_id, "items": records(frame)}
-    return table_file({"agenda": frame}, format, f"event-{event_id}-{firm_id}")
+    return json_or_file(
+        format,
+        f"event-{event_id}-{firm_id}",
+        {"agenda": frame},
+        lambda: {"event_id": event_id, "firm_id": firm_id, "items": records(frame)},
+    )
 
 
 def _reschedule(
     saved: EventRecord,
-    spec: matcher.EventSpec,
+    spec: programme.EventSpec,
     action: str,
     key: Any,
     served: ServedModel,
@@ -271,8 +277,8 @@ def lock(
     schedule the event again (staff). Locked meetings are always held; locks that cannot all be
     held are a 422 and change nothing."""
     saved = _found(engine, event_id)
-    spec = matcher.EventSpec.from_dict(saved.spec).with_locks(
-        add=[matcher.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.add],
+    spec = programme.EventSpec.from_dict(saved.spec).with_locks(
+        add=[programme.MeetingLock(lk.buyer_id, lk.supplier_id, lk.slot) for lk in body.add],
         remove=[(p.buyer_id, p.supplier_id) for p in body.remove],
     )
     return _reschedule(saved, spec, "lock", key, served, dataset, engine)
@@ -289,5 +295,5 @@ def reschedule(
 ) -> Any:
     """Schedule the event again with the model serving now and the data as they are (staff)."""
     saved = _found(engine, event_id)
-    spec = matcher.EventSpec.from_dict(saved.spec)
+    spec = programme.EventSpec.from_dict(saved.spec)
     return _reschedule(saved, spec, "reschedule", key, served, dataset, engine)

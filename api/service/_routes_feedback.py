@@ -19,9 +19,9 @@ import pandas as pd
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from ketnoi import matcher
+from ketnoi import programme
 from ketnoi.api.service._deps import DatasetDep, EngineDep, ReaderKey
-from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.service._files import FILE_RESPONSES, ReportFormat, json_or_file, records
 from ketnoi.api.storage import match_list_rankings, scheduled_meetings
 
 __all__ = ["router"]
@@ -71,7 +71,7 @@ def _backtest(dataset: Any) -> pd.DataFrame:
     with _BACKTESTS_LOCK:
         if key in _BACKTESTS:
             return _BACKTESTS[key]
-        rankings = matcher.backtest_rankings(dataset, k=_BACKTEST_K)
+        rankings = programme.backtest_rankings(dataset, k=_BACKTEST_K)
         _BACKTESTS[key] = rankings
         while len(_BACKTESTS) > 4:
             _BACKTESTS.popitem(last=False)
@@ -93,13 +93,16 @@ def conversion(
         Literal["match-lists", "backtest"],
         Query(description="Rankings credited: saved match lists, or a backtest."),
     ] = "match-lists",
-    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """Per event and overall: pairs that met, negotiated and contracted, and the contracts from
     pairs ranked in the top ``k`` (staff, analyst)."""
     rankings = match_list_rankings(engine) if source == "match-lists" else _backtest(dataset)
     meetings = scheduled_meetings(engine).drop(columns="event")
-    report = matcher.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
-    if format != "json":
-        return table_file({"conversion": report}, format, "conversion")
-    return {"k": k, "source": source, "events": records(report)}
+    report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
+    return json_or_file(
+        format,
+        "conversion",
+        {"conversion": report},
+        lambda: {"k": k, "source": source, "events": records(report)},
+    )

@@ -12,31 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from ketnoi import graph
-from ketnoi.api.service._deps import (
-    AnyKey,
-    EngineDep,
-    Filter,
-    IdPath,
-    StaffKey,
-    ensure_own_firm,
-    is_reader,
-)
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    MAX_TEXT,
-    UNPROCESSABLE,
-    FirmCreate,
-    FirmPublic,
-    FirmSummary,
-    FirmUpdate,
-    Page,
-    Role,
-)
-from ketnoi.api.service._store import (
+from ketnoi.api.service._access import ensure_own_firm, is_reader, sees_private_data
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, PageQuery, StaffKey
+from ketnoi.api.service._schemas import MAX_TEXT, UNPROCESSABLE, Page, Role
+from ketnoi.api.service._schemas_firms import FirmCreate, FirmPublic, FirmSummary, FirmUpdate
+from ketnoi.api.storage import (
     FIRMS,
+    KeyInfo,
     NotFound,
-    Row,
     capabilities_of,
     create_row,
     delete_row,
@@ -45,15 +28,13 @@ from ketnoi.api.service._store import (
     list_rows,
     update_row,
 )
-from ketnoi.api.storage import KeyInfo
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/firms", tags=["firms"])
 
 FirmIdPath = IdPath
-PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+Row = dict[str, Any]
 
 _REQUIRED = ("name", "role", "listed")
 _NULLABLE = ("lat", "lon", "employees", "founded")
@@ -84,19 +65,20 @@ def _db_values(fields: dict[str, Any]) -> Row:
 
 def _view(row: Row, key: KeyInfo, capabilities: list[str]) -> FirmPublic | FirmSummary:
     data = {**row, "capabilities": capabilities}
-    if is_reader(key) or key.firm_id == row["firm_id"]:
+    if sees_private_data(key, row["firm_id"]):
         return FirmPublic.model_validate(data)
     return FirmSummary.model_validate(data)
 
 
 def _visible(row: Row, key: KeyInfo) -> bool:
-    return is_reader(key) or row["listed"] or key.firm_id == row["firm_id"]
+    return bool(row["listed"]) or sees_private_data(key, row["firm_id"])
 
 
 @router.get("", response_model=Page[FirmPublic | FirmSummary], summary="List firms")
 def list_firms(
     engine: EngineDep,
     key: AnyKey,
+    paging: PageQuery,
     role: Role | None = None,
     sector: Annotated[str | None, Query(min_length=1, max_length=MAX_TEXT)] = None,
     park: Filter = None,
@@ -111,8 +93,6 @@ def list_firms(
             "'Công ty Cơ khí ...'.",
         ),
     ] = None,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
 ) -> dict[str, Any]:
     """Firms matching every filter, in firm_id order (every role; see the module notes)."""
     query = firm_query(
@@ -124,10 +104,9 @@ def list_firms(
         q=q,
         listed_or=None if is_reader(key) else (key.firm_id or ""),
     )
-    found = list_rows(engine, query, page, page_size)
+    found = list_rows(engine, query, paging.page, paging.page_size)
     caps = capabilities_of(engine, [r["firm_id"] for r in found.rows])
-    items = [_view(r, key, caps[r["firm_id"]]) for r in found.rows]
-    return {"items": items, "total": found.total, "page": page, "page_size": page_size}
+    return paging.answer([_view(r, key, caps[r["firm_id"]]) for r in found.rows], found.total)
 
 
 @router.get("/{firm_id}", response_model=FirmPublic | FirmSummary, summary="Get a firm")

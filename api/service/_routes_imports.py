@@ -33,7 +33,8 @@ from sqlalchemy import Engine
 
 from ketnoi import graph
 from ketnoi.api.service._deps import EngineDep, StaffKey
-from ketnoi.api.service._schemas import UNPROCESSABLE, Error, ImportRefused, ImportResult
+from ketnoi.api.service._schemas import UNPROCESSABLE, Error
+from ketnoi.api.service._schemas_service import ImportRefused, ImportResult
 from ketnoi.api.storage import KeyInfo, load_into
 
 __all__ = ["MAX_UNPACKED_BYTES", "MAX_UPLOAD_BYTES", "router"]

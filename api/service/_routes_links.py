@@ -7,32 +7,18 @@ write. A link without a category is addressed as ``/v1/links/{supplier_id}/{buye
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import Engine
 
-from ketnoi.api.service._deps import (
-    AnyKey,
-    EngineDep,
-    Filter,
-    IdPath,
-    StaffKey,
-    ensure_own_firm,
-    is_reader,
-)
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    UNPROCESSABLE,
-    LinkCreate,
-    LinkPublic,
-    LinkUpdate,
-    Page,
-)
-from ketnoi.api.service._store import (
+from ketnoi.api.service._access import ensure_own_firm, is_reader
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, PageQuery, StaffKey
+from ketnoi.api.service._schemas import UNPROCESSABLE, Page
+from ketnoi.api.service._schemas_links import LinkCreate, LinkPublic, LinkUpdate
+from ketnoi.api.storage import (
     LINKS,
-    Row,
+    KeyInfo,
     create_row,
     delete_row,
     get_row,
@@ -40,23 +26,23 @@ from ketnoi.api.service._store import (
     list_rows,
     update_row,
 )
-from ketnoi.api.storage import KeyInfo
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/links", tags=["links"])
+
+Row = dict[str, Any]
 
 
 @router.get("", response_model=Page[LinkPublic], summary="List links")
 def list_links(
     engine: EngineDep,
     key: AnyKey,
+    paging: PageQuery,
     supplier_id: Filter = None,
     buyer_id: Filter = None,
     category_id: Filter = None,
     status: Literal["active", "ended"] | None = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """Live links matching every filter, in load order (every role; a firm key sees only the
     links its firm is part of)."""
@@ -68,8 +54,8 @@ def list_links(
         party=key.firm_id,
         restrict=not is_reader(key),
     )
-    found = list_rows(engine, query, page, page_size)
-    return {"items": found.rows, "total": found.total, "page": page, "page_size": page_size}
+    found = list_rows(engine, query, paging.page, paging.page_size)
+    return paging.answer(found.rows, found.total)
 
 
 def _get(engine: Engine, key: KeyInfo, supplier_id: str, buyer_id: str, category_id: str) -> Row:

@@ -3,7 +3,7 @@
 Staff create match lists and pin or block pairs; staff and analysts read them (JSON, CSV or
 XLSX). Firm keys get 403 on every match-list route: a list shows many firms' recommendations
 and reasons, which is more than one firm may see. How a list is derived (cap, declined pairs,
-pins, blocks) is in :mod:`api.service._match_lists`.
+pins, blocks) is :func:`ketnoi.matcher.build_match_list`, the same as ``ketnoi match-list``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from ketnoi.api.service._deps import EngineDep, ReaderKey, ServedDep, StaffKey
+from ketnoi import matcher
+from ketnoi.api.service._deps import EngineDep, PageQuery, ReaderKey, ServedDep, StaffKey
 from ketnoi.api.service._match_lists import (
-    MatchListSpec,
     create_match_list,
     get_match_list,
     list_match_lists,
@@ -23,8 +23,6 @@ from ketnoi.api.service._match_lists import (
     update_pairs,
 )
 from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     MAX_ROW_ID,
     Error,
     MatchListCreate,
@@ -48,8 +46,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _spec(body: MatchListCreate) -> MatchListSpec:
-    return MatchListSpec(
+def _spec(body: MatchListCreate) -> matcher.MatchListSpec:
+    return matcher.MatchListSpec(
         buyer_ids=tuple(body.buyer_ids),
         supplier_ids=tuple(body.supplier_ids),
         k=body.k,
@@ -86,15 +84,10 @@ def create(body: MatchListCreate, key: StaffKey, served: ServedDep, engine: Engi
 @router.get(
     "", response_model=Page[MatchListSummary], responses=_ERRORS, summary="List match lists"
 )
-def list_lists(
-    engine: EngineDep,
-    key: ReaderKey,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-) -> dict[str, Any]:
+def list_lists(engine: EngineDep, key: ReaderKey, paging: PageQuery) -> dict[str, Any]:
     """Saved match lists, newest first, without their rows (staff, analyst)."""
-    found = list_match_lists(engine, page, page_size)
-    return {"items": found.rows, "total": found.total, "page": page, "page_size": page_size}
+    found = list_match_lists(engine, paging.page, paging.page_size)
+    return paging.answer(found.rows, found.total)
 
 
 @router.get(

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from ketnoi.api.service._deps import EngineDep, HolderDep, ReaderKey, SettingsDep, StaffKey
-from ketnoi.api.service._holder import ServedModel, fit_served_model
-from ketnoi.api.service._schemas import (
-    MAX_ID,
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    AuditPublic,
-    Health,
-    ModelInfo,
-    Page,
+from ketnoi.api.service._deps import (
+    EngineDep,
+    HolderDep,
+    PageQuery,
+    ReaderKey,
+    SettingsDep,
+    StaffKey,
 )
-from ketnoi.api.service._store import audit_entries
+from ketnoi.api.service._holder import ServedModel, fit_served_model
+from ketnoi.api.service._schemas import MAX_ID, Page
+from ketnoi.api.service._schemas_service import AuditPublic, Health, ModelInfo
+from ketnoi.api.storage import audit_entries
 
 __all__ = ["router"]
 
@@ -84,10 +84,9 @@ def retrain(
 def audit_log(
     engine: EngineDep,
     key: ReaderKey,
+    paging: PageQuery,
     entity: Annotated[str | None, Query(max_length=MAX_ID)] = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """Every write, newest first: who, when, what (staff, analyst)."""
-    found = audit_entries(engine, page, page_size, entity)
-    return {"items": found.rows, "total": found.total, "page": page, "page_size": page_size}
+    found = audit_entries(engine, paging.page, paging.page_size, entity)
+    return paging.answer(found.rows, found.total)

@@ -12,24 +12,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, status
 
-from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, ensure_own_firm, is_reader
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    MAX_ROW_ID,
-    OutcomeCreate,
-    OutcomeKind,
-    OutcomePublic,
-    Page,
-)
-from ketnoi.api.service._store import NotFound, Row, append_outcome, list_rows, outcome_query
-from ketnoi.api.storage import Outcome
+from ketnoi.api.service._access import ensure_own_firm, is_reader
+from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, PageQuery
+from ketnoi.api.service._schemas import MAX_ROW_ID, Page
+from ketnoi.api.service._schemas_links import OutcomeCreate, OutcomeKind, OutcomePublic
+from ketnoi.api.storage import NotFound, Outcome, append_outcome, list_rows, outcome_query
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
+
+Row = dict[str, Any]
 
 
 def _view(row: Row) -> OutcomePublic:
@@ -51,12 +46,11 @@ def _view(row: Row) -> OutcomePublic:
 def list_outcomes(
     engine: EngineDep,
     key: AnyKey,
+    paging: PageQuery,
     supplier_id: Filter = None,
     buyer_id: Filter = None,
     event_id: Filter = None,
     outcome: OutcomeKind | None = None,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """Outcomes matching every filter, oldest first (every role; a firm key sees only the
     outcomes of pairs its firm is part of)."""
@@ -68,9 +62,8 @@ def list_outcomes(
         party=key.firm_id,
         restrict=not is_reader(key),
     )
-    found = list_rows(engine, query, page, page_size)
-    items = [_view(r) for r in found.rows]
-    return {"items": items, "total": found.total, "page": page, "page_size": page_size}
+    found = list_rows(engine, query, paging.page, paging.page_size)
+    return paging.answer([_view(r) for r in found.rows], found.total)
 
 
 @router.get("/{outcome_id}", response_model=OutcomePublic, summary="Get an outcome")

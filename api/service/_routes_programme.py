@@ -9,14 +9,14 @@ JSON, or with ``format=csv`` / ``format=xlsx`` the same table as a file. The def
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Query
 
-from ketnoi import graph
+from ketnoi import programme
 from ketnoi.api.service._deps import DatasetDep, Filter, ReaderKey
-from ketnoi.api.service._files import FILE_RESPONSES, records, table_file
+from ketnoi.api.service._files import FILE_RESPONSES, ReportFormat, json_or_file, records
 from ketnoi.api.service._schemas_programme import (
     ConcentrationReport,
     Grouping,
@@ -27,15 +27,12 @@ from ketnoi.api.service._schemas_programme import (
     SingleSourcedReport,
     SoleSuppliersReport,
 )
-from ketnoi.api.service._store import Invalid, NotFound
+from ketnoi.api.storage import Invalid, NotFound
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/programme", tags=["programme"])
 
-Format = Annotated[
-    Literal["json", "csv", "xlsx"], Query(description="json, or the table as a csv or xlsx file.")
-]
 Category = Annotated[
     Filter, Query(description="Only demands for this category_id and its sub-categories.")
 ]
@@ -70,18 +67,21 @@ def localisation(
     gaps_only: Annotated[
         bool, Query(description="Only groups with no qualified local supplier.")
     ] = False,
-    format: Format = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """Per group of demands: qualified and linked local suppliers, the localisation rate
     (covered by a linked or qualified local supplier), the linked rate (sourced locally today),
     the rate if near-miss suppliers gained what they lack, and the gaps (staff, analyst)."""
-    table = _run(graph.localisation, dataset, by, category=category)
+    table = _run(programme.localisation, dataset, by, category=category)
     if gaps_only:
         table = table[table["gap"]].reset_index(drop=True)
-    if format != "json":
-        name = f"localisation-{by}"
-        return table_file({name: table}, format, name)
-    return {"by": by, "category": category, "items": records(table)}
+    name = f"localisation-{by}"
+    return json_or_file(
+        format,
+        name,
+        {name: table},
+        lambda: {"by": by, "category": category, "items": records(table)},
+    )
 
 
 @router.get(
@@ -91,22 +91,24 @@ def localisation(
     summary="Near-miss suppliers grouped by what they lack",
 )
 def near_miss_targets(
-    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: Format = "json"
+    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: ReportFormat = "json"
 ) -> Any:
     """The support target list: each certification or process local suppliers are exactly one
     item short of, how many suppliers lack it, the demands and volume it would unlock, and the
     localisation rate if they gained it (staff, analyst)."""
-    table = _run(graph.near_miss_targets, dataset, category=category)
-    if format != "json":
-        return table_file({"near-miss-targets": table}, format, "near-miss-targets")
-    overall = graph.localisation(dataset, "all", category=category).iloc[0]
-    return {
-        "category": category,
-        "weighting": overall["weighting"],
-        "localisation_rate": _share(overall["localisation_rate"]),
-        "rate_if_all_gained": _share(overall["rate_if_near_misses_gained"]),
-        "items": records(table),
-    }
+    table = _run(programme.near_miss_targets, dataset, category=category)
+
+    def body() -> dict[str, Any]:
+        overall = programme.localisation(dataset, "all", category=category).iloc[0]
+        return {
+            "category": category,
+            "weighting": overall["weighting"],
+            "localisation_rate": _share(overall["localisation_rate"]),
+            "rate_if_all_gained": _share(overall["rate_if_near_misses_gained"]),
+            "items": records(table),
+        }
+
+    return json_or_file(format, "near-miss-targets", {"near-miss-targets": table}, body)
 
 
 @router.get(
@@ -116,14 +118,17 @@ def near_miss_targets(
     summary="Near-miss suppliers, one row per supplier and demand",
 )
 def near_miss_pairs(
-    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: Format = "json"
+    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: ReportFormat = "json"
 ) -> Any:
     """Every local supplier with category fit exactly one certification or process short of a
     demand, with what it lacks (staff, analyst)."""
-    table = _run(graph.near_misses, dataset, category=category)
-    if format != "json":
-        return table_file({"near-misses": table}, format, "near-misses")
-    return {"category": category, "items": records(table)}
+    table = _run(programme.near_misses, dataset, category=category)
+    return json_or_file(
+        format,
+        "near-misses",
+        {"near-misses": table},
+        lambda: {"category": category, "items": records(table)},
+    )
 
 
 @router.get(
@@ -132,13 +137,13 @@ def near_miss_pairs(
     responses=FILE_RESPONSES,
     summary="Concentration of each category's suppliers",
 )
-def concentration(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+def concentration(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
     """Per category: active links, suppliers, buyers, the Herfindahl-Hirschman index over the
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
-    table = graph.category_concentration(dataset)
-    if format != "json":
-        return table_file({"concentration": table}, format, "concentration")
-    return {"items": records(table)}
+    table = programme.category_concentration(dataset)
+    return json_or_file(
+        format, "concentration", {"concentration": table}, lambda: {"items": records(table)}
+    )
 
 
 @router.get(
@@ -147,12 +152,12 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: Format = "json") 
     responses=FILE_RESPONSES,
     summary="Buyers with a single supplier for a category",
 )
-def single_sourced(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+def single_sourced(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
-    table = graph.single_sourced(dataset)
-    if format != "json":
-        return table_file({"single-sourced": table}, format, "single-sourced")
-    return {"items": records(table)}
+    table = programme.single_sourced(dataset)
+    return json_or_file(
+        format, "single-sourced", {"single-sourced": table}, lambda: {"items": records(table)}
+    )
 
 
 @router.get(
@@ -161,13 +166,13 @@ def single_sourced(key: ReaderKey, dataset: DatasetDep, format: Format = "json")
     responses=FILE_RESPONSES,
     summary="Suppliers that buyers depend on alone",
 )
-def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: Format = "json") -> Any:
+def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
     """Suppliers by the number of (buyer, category) pairs they are the only source of
     (staff, analyst)."""
-    table = graph.sole_suppliers(dataset)
-    if format != "json":
-        return table_file({"sole-suppliers": table}, format, "sole-suppliers")
-    return {"items": records(table)}
+    table = programme.sole_suppliers(dataset)
+    return json_or_file(
+        format, "sole-suppliers", {"sole-suppliers": table}, lambda: {"items": records(table)}
+    )
 
 
 @router.get(
@@ -181,12 +186,12 @@ def indicators(
     dataset: DatasetDep,
     start: Year = None,
     end: Year = None,
-    format: Format = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """Year by year: local supporting-industry firms, the internationally certified share,
     local firms at each tier of FDI buyers' chains, new links, the localisation and linked
     rates, each with the programme's target and whether it is on track (staff, analyst)."""
-    table = _run(graph.programme_indicators, dataset, start=start, end=end)
-    if format != "json":
-        return table_file({"indicators": table}, format, "indicators")
-    return {"items": records(table)}
+    table = _run(programme.programme_indicators, dataset, start=start, end=end)
+    return json_or_file(
+        format, "indicators", {"indicators": table}, lambda: {"items": records(table)}
+    )

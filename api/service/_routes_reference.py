@@ -6,70 +6,54 @@ to it (409), and a park or category still in use cannot be deleted (409).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
 
 from ketnoi import graph
-from ketnoi.api.service._deps import AnyKey, EngineDep, IdPath, StaffKey
-from ketnoi.api.service._schemas import (
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    UNPROCESSABLE,
+from ketnoi.api import storage
+from ketnoi.api.service._deps import AnyKey, EngineDep, IdPath, PageQuery, StaffKey
+from ketnoi.api.service._schemas import UNPROCESSABLE, Page
+from ketnoi.api.service._schemas_firms import (
     CategoryCreate,
     CategoryNode,
     CategoryPublic,
     CategoryUpdate,
-    Page,
     ParkCreate,
     ParkPublic,
     ParkUpdate,
 )
-from ketnoi.api.service._store import (
+from ketnoi.api.storage import (
     CATEGORIES,
     PARKS,
-    Row,
-    all_rows,
+    Park,
     create_row,
     delete_row,
     get_row,
     list_rows,
     update_row,
 )
-from ketnoi.api.storage import Category, Park
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
 
+Row = dict[str, Any]
+
 
 @router.get("/parks", response_model=Page[ParkPublic], tags=["parks"], summary="List parks")
-def list_parks(
-    engine: EngineDep,
-    key: AnyKey,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-) -> dict[str, Any]:
+def list_parks(engine: EngineDep, key: AnyKey, paging: PageQuery) -> dict[str, Any]:
     """Industrial parks and clusters, by park_id (every role)."""
     query = select(Park).where(Park.deleted_at.is_(None)).order_by(Park.park_id)
-    found = list_rows(engine, query, page, page_size)
-    return {"items": found.rows, "total": found.total, "page": page, "page_size": page_size}
+    found = list_rows(engine, query, paging.page, paging.page_size)
+    return paging.answer(found.rows, found.total)
 
 
 @router.get("/parks/{park_id}", response_model=ParkPublic, tags=["parks"], summary="Get a park")
 def get_park(park_id: IdPath, engine: EngineDep, key: AnyKey) -> Row:
     """One park (every role)."""
     return get_row(engine, PARKS, [park_id])
-
-
-def _tree(rows: list[Row]) -> list[dict[str, Any]]:
-    nodes = {r["category_id"]: {**r, "children": []} for r in rows}
-    roots: list[dict[str, Any]] = []
-    for node in nodes.values():
-        parent = nodes.get(node["parent_id"])
-        (parent["children"] if parent is not None else roots).append(node)
-    return roots
 
 
 @router.get(
@@ -80,8 +64,7 @@ def _tree(rows: list[Row]) -> list[dict[str, Any]]:
 )
 def category_tree(engine: EngineDep, key: AnyKey) -> list[dict[str, Any]]:
     """Every category, as a forest through ``parent_id``, by category_id (every role)."""
-    query = select(Category).where(Category.deleted_at.is_(None)).order_by(Category.category_id)
-    return _tree(all_rows(engine, query))
+    return storage.category_tree(engine)
 
 
 @router.get(

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ketnoi.api.service._schemas import Id, Text, _Body
+from ketnoi.api.service._schemas import Id, RequestBody, Text
 
 __all__ = [
     "AgendaItem",
@@ -38,7 +38,7 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 SlotNumber = Annotated[int, Field(ge=1, le=MAX_SLOTS)]
 
 
-class ParticipantIn(_Body):
+class ParticipantIn(RequestBody):
     """A firm taking part; ``side`` may be left empty for a firm that is only a buyer or only
     a supplier. ``languages``: those of the people attending (empty: the firm's)."""
 
@@ -48,7 +48,7 @@ class ParticipantIn(_Body):
     max_meetings: Annotated[int | None, Field(ge=1, le=MAX_SLOTS)] = None
 
 
-class LockIn(_Body):
+class LockIn(RequestBody):
     """A meeting to hold: the pair, and optionally its slot (1-based)."""
 
     buyer_id: Id
@@ -56,14 +56,14 @@ class LockIn(_Body):
     slot: SlotNumber | None = None
 
 
-class PairIn(_Body):
+class PairIn(RequestBody):
     """A buyer-supplier pair."""
 
     buyer_id: Id
     supplier_id: Id
 
 
-class EventCreate(_Body):
+class EventCreate(RequestBody):
     """A matchmaking event to schedule and save (staff only).
 
     ``participants`` in registration order; a firm has at most one meeting per slot and at
@@ -87,7 +87,7 @@ class EventCreate(_Body):
     method: Literal["optimal", "greedy"] = "optimal"
 
 
-class EventLocks(_Body):
+class EventLocks(RequestBody):
     """Meetings to lock (``add``; a pair locked again takes its new slot) and to unlock."""
 
     add: Annotated[list[LockIn], Field(max_length=MAX_LOCKS)] = []

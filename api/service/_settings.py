@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from ketnoi.api.storage import StorageSettings
 
 __all__ = ["ServiceSettings"]
 
 
-class ServiceSettings(BaseSettings):
-    """Settings of the HTTP service.
+class ServiceSettings(StorageSettings):
+    """Settings of the HTTP service: the storage settings and the service's own.
+
+    One family: ``KETNOI_DATA_DIR``, ``KETNOI_DATABASE_URL`` and ``KETNOI_SECRET`` are read by
+    :class:`ketnoi.api.storage.StorageSettings`, which this extends, so the service and the
+    storage layer can never read them differently.
 
     Attributes
     ----------
-    data_dir : Path
-        ``KETNOI_DATA_DIR``: the folder of the SQLite database and the key secret file.
-    database_url : str or None
-        ``KETNOI_DATABASE_URL``: a SQLAlchemy URL that replaces the SQLite default.
+    data_dir, database_url, secret
+        Inherited: see :class:`~ketnoi.api.storage.StorageSettings`.
     precompute : bool
         ``KETNOI_PRECOMPUTE``: rank every active buyer once after fitting, so that requests
         answer from memory.
@@ -26,9 +26,5 @@ class ServiceSettings(BaseSettings):
         two baselines (``ketnoi evaluate`` with one seed); the figures show on ``/v1/model``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="KETNOI_", extra="ignore")
-
-    data_dir: Path = Path(".ketnoi")
-    database_url: str | None = None
     precompute: bool = True
     evaluate: bool = True

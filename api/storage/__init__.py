@@ -11,7 +11,7 @@ Examples
 >>> engine = make_engine("sqlite://")  # in memory; default: .ketnoi/ketnoi.db
 >>> upgrade(engine)
 >>> from pathlib import Path
->>> tiny = graph.load_dataset(Path(graph.__file__).parents[1] / "fixtures" / "tiny")
+>>> tiny = graph.load_dataset(Path(graph.__file__).resolve().parents[1] / "fixtures" / "tiny")
 >>> load_into(engine, tiny)["firms"]["inserted"] == len(tiny.firms)
 True
 >>> dataset_from_db(engine).fingerprint() == tiny.fingerprint()
@@ -19,9 +19,30 @@ True
 """
 
 from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._crud import (
+    CAPABILITIES,
+    CATEGORIES,
+    DEMANDS,
+    FIRMS,
+    LINKS,
+    PARKS,
+    Conflict,
+    Invalid,
+    NotFound,
+    PageOfRows,
+    Table,
+    all_rows,
+    append_outcome,
+    audit_entries,
+    create_row,
+    delete_row,
+    get_row,
+    list_rows,
+    update_row,
+)
 from ketnoi.api.storage._engine import (
     BUSY_TIMEOUT_MS,
-    Settings,
+    StorageSettings,
     alembic_config,
     data_dir_of,
     is_locked,
@@ -38,17 +59,27 @@ from ketnoi.api.storage._events import (
     scheduled_meetings,
     update_event,
 )
+from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._keys import (
     KEY_PREFIX,
     KEY_ROLES,
-    KeyInfo,
     create_key,
     revoke_key,
     server_secret,
     verify_key,
 )
 from ketnoi.api.storage._load import LoadCounts, dataset_from_db, dump, load_into, search_firms
-from ketnoi.api.storage._matching import match_list_rankings, register_model, save_match_list
+from ketnoi.api.storage._matching import (
+    declined_pairs,
+    get_match_list,
+    hidden_firms,
+    list_match_lists,
+    match_list_rankings,
+    missing_firms,
+    register_model,
+    save_match_list,
+    update_match_list,
+)
 from ketnoi.api.storage._models import (
     ApiKey,
     AuditEntry,
@@ -65,6 +96,19 @@ from ketnoi.api.storage._models import (
     ModelRecord,
     Outcome,
     Park,
+    utcnow,
+)
+from ketnoi.api.storage._queries import (
+    capabilities_of,
+    capability_query,
+    category_names,
+    category_tree,
+    confidential_demands,
+    demand_query,
+    firm_query,
+    firm_sectors,
+    link_query,
+    outcome_query,
 )
 
 __all__ = [
@@ -72,36 +116,69 @@ __all__ = [
     "AuditEntry",
     "BUSY_TIMEOUT_MS",
     "Base",
+    "CAPABILITIES",
+    "CATEGORIES",
     "Capability",
     "Category",
     "CategoryInput",
+    "Conflict",
+    "DEMANDS",
     "Demand",
     "Event",
     "EventRecord",
+    "FIRMS",
     "Firm",
+    "Invalid",
     "KEY_PREFIX",
     "KEY_ROLES",
     "KeyInfo",
+    "LINKS",
     "Link",
     "LoadCounts",
     "MatchList",
     "MatchListRow",
     "ModelRecord",
+    "NotFound",
     "Outcome",
+    "PARKS",
+    "PageOfRows",
     "Park",
-    "Settings",
+    "StorageSettings",
+    "Table",
     "alembic_config",
+    "all_rows",
+    "append_outcome",
+    "audit_entries",
+    "capabilities_of",
+    "capability_query",
+    "category_names",
+    "category_tree",
+    "confidential_demands",
     "create_event",
     "create_key",
+    "create_row",
     "data_dir_of",
     "dataset_from_db",
+    "declined_pairs",
+    "delete_row",
+    "demand_query",
     "dump",
+    "firm_query",
+    "firm_sectors",
     "get_event",
+    "get_match_list",
+    "get_row",
+    "hidden_firms",
     "is_locked",
+    "link_query",
     "list_events",
+    "list_match_lists",
+    "list_rows",
     "load_into",
     "make_engine",
     "match_list_rankings",
+    "missing_firms",
+    "outcome_query",
     "record",
     "register_model",
     "revoke_key",
@@ -111,7 +188,10 @@ __all__ = [
     "server_secret",
     "transaction",
     "update_event",
+    "update_match_list",
+    "update_row",
     "upgrade",
+    "utcnow",
     "verify_key",
     "write_generation",
 ]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import AuditEntry
-
-if TYPE_CHECKING:
-    from ketnoi.api.storage._keys import KeyInfo
 
 __all__ = ["record"]
 

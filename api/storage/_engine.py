@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS_DIR",
-    "Settings",
+    "StorageSettings",
     "alembic_config",
     "data_dir_of",
     "is_locked",
@@ -48,8 +48,12 @@ _DATA_DIR_OPTION = "ketnoi_data_dir"
 _WRITE_OPTION = "ketnoi_write"
 
 
-class Settings(BaseSettings):
+class StorageSettings(BaseSettings):
     """Storage settings, read from ``KETNOI_*`` environment variables.
+
+    The base of the settings family: the service's settings
+    (:class:`ketnoi.api.service.ServiceSettings`) extend these, so both read each variable the
+    same way.
 
     Attributes
     ----------
@@ -92,7 +96,7 @@ def make_engine(url: str | None = None, data_dir: str | Path | None = None) -> E
     >>> engine.dialect.name
     'sqlite'
     """
-    settings = Settings()
+    settings = StorageSettings()
     folder = Path(data_dir) if data_dir is not None else settings.data_dir
     url = url or settings.database_url
     if not url:
@@ -126,7 +130,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def data_dir_of(engine: Engine) -> Path:
     """The data folder an engine was made with (``KETNOI_DATA_DIR`` for a foreign engine)."""
     folder = engine.get_execution_options().get(_DATA_DIR_OPTION)
-    return Path(folder) if folder else Settings().data_dir
+    return Path(folder) if folder else StorageSettings().data_dir
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._engine import transaction
-from ketnoi.api.storage._keys import KeyInfo
+from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import Event
 
 __all__ = [

@@ -13,20 +13,19 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ketnoi.api.storage._audit import record
-from ketnoi.api.storage._engine import Settings, data_dir_of, transaction
+from ketnoi.api.storage._engine import StorageSettings, data_dir_of, transaction
+from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import ApiKey, Firm, utcnow
 
 __all__ = [
     "KEY_PREFIX",
     "KEY_ROLES",
-    "KeyInfo",
     "create_key",
     "hash_key",
     "revoke_key",
@@ -43,18 +42,6 @@ KEY_PREFIX = "kn_"
 _SECRET_FILE = "secret"
 
 
-@dataclass(frozen=True)
-class KeyInfo:
-    """What a valid key is allowed to be: its id, role and (for role ``firm``) its firm."""
-
-    id: int
-    role: str
-    firm_id: str | None
-    label: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-
-
 _SECRET_CACHE: dict[str, bytes] = {}
 
 
@@ -67,7 +54,7 @@ def server_secret(engine: Engine | None = None) -> bytes:
         Its data folder (see :func:`api.storage.make_engine`) holds the secret file; default
         ``KETNOI_DATA_DIR``.
     """
-    settings = Settings()
+    settings = StorageSettings()
     if settings.secret is not None and settings.secret.get_secret_value():
         return settings.secret.get_secret_value().encode()
     folder = data_dir_of(engine) if engine is not None else settings.data_dir

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ketnoi import graph
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._engine import transaction
-from ketnoi.api.storage._keys import KeyInfo
+from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import Base, Firm, utcnow
 from ketnoi.graph import CONTRACT, FILE_ORDER, Column
 

@@ -336,7 +336,7 @@ class Event(Base):
     """A matchmaking event: its spec (participants, slots, tables, caps, locks) and the schedule
     last made for it, with the model version and data fingerprint that made it.
 
-    ``spec`` is ``matcher.EventSpec.to_dict()``; ``schedule`` holds the summary figures and the
+    ``spec`` is ``programme.EventSpec.to_dict()``; ``schedule`` holds the summary figures and the
     meetings (``matcher`` meeting rows), so an event reads back without solving again.
     """
 

@@ -1,7 +1,7 @@
 """The meeting scheduler of a matchmaking event: which pairs meet, and in which slot.
 
-The instance is numeric (:class:`EventProblem`: firms are row numbers, pairs carry a score);
-:mod:`matcher._events` builds it from a participant list and a fitted matcher.
+The instance is numeric (:class:`MeetingInstance`: firms are row numbers, pairs carry a score);
+:mod:`ketnoi.programme._events` builds it from a participant list and a fitted matcher.
 
 The objective is lexicographic: first as many suppliers as possible get at least one meeting,
 then the total match score of the meetings is as high as possible. :func:`optimal_schedule`
@@ -15,7 +15,7 @@ solves it exactly with mixed-integer programmes (``scipy.optimize.milp``, which 
 2. **Slot assignment**. Binary ``x[m, t]`` for each chosen meeting ``m`` and slot ``t``: each
    meeting in exactly one slot, each firm in at most one meeting per slot, at most ``tables``
    meetings and ``interpreters`` interpreted meetings per slot, locked slots fixed. A
-   feasibility problem.
+   feasibility instance.
 
 Step 1 drops only the per-slot detail of the constraints, so its optimum bounds the true one
 from above; when step 2 places every chosen meeting, that bound is reached and the schedule is
@@ -38,8 +38,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 __all__ = [
-    "EventProblem",
     "InfeasibleLocks",
+    "MeetingInstance",
     "ScheduleResult",
     "greedy_schedule",
     "optimal_schedule",
@@ -55,7 +55,7 @@ class InfeasibleLocks(ValueError):
 
 
 @dataclass(frozen=True)
-class EventProblem:
+class MeetingInstance:
     """A matchmaking event as numbers.
 
     Parameters
@@ -227,17 +227,17 @@ class ScheduleResult:
         return max(0.0, self.bound_score - self.score) / max(abs(self.bound_score), 1e-9)
 
 
-def _summary(problem: EventProblem, pairs: np.ndarray) -> tuple[int, float]:
-    covered = len(set(problem.pair_supplier[pairs].tolist()))
-    return covered, float(problem.pair_score[pairs].sum())
+def _summary(instance: MeetingInstance, pairs: np.ndarray) -> tuple[int, float]:
+    covered = len(set(instance.pair_supplier[pairs].tolist()))
+    return covered, float(instance.pair_score[pairs].sum())
 
 
 # -- the greedy baseline ----------------------------------------------------------------------
-def greedy_schedule(problem: EventProblem) -> ScheduleResult:
+def greedy_schedule(instance: MeetingInstance) -> ScheduleResult:
     """First come, first served: the baseline the optimiser is measured against.
 
     Locked meetings are placed first (in their slot, or the earliest one that fits); then each
-    request of ``problem.requests``, in order, goes into the earliest slot where both firms are
+    request of ``instance.requests``, in order, goes into the earliest slot where both firms are
     free, a table (and, where needed, an interpreter) is free and neither firm has reached its
     cap; a request that fits nowhere is dropped.
 
@@ -246,53 +246,53 @@ def greedy_schedule(problem: EventProblem) -> ScheduleResult:
     InfeasibleLocks
         A locked meeting that does not fit.
     """
-    problem.check()
+    instance.check()
     start = time.perf_counter()
-    T = problem.slots
-    busy_b = np.zeros((problem.n_buyers, T), dtype=bool)
-    busy_s = np.zeros((problem.n_suppliers, T), dtype=bool)
+    T = instance.slots
+    busy_b = np.zeros((instance.n_buyers, T), dtype=bool)
+    busy_s = np.zeros((instance.n_suppliers, T), dtype=bool)
     used = np.zeros(T, dtype=np.int64)
     interp = np.zeros(T, dtype=np.int64)
-    deg_b = np.zeros(problem.n_buyers, dtype=np.int64)
-    deg_s = np.zeros(problem.n_suppliers, dtype=np.int64)
+    deg_b = np.zeros(instance.n_buyers, dtype=np.int64)
+    deg_s = np.zeros(instance.n_suppliers, dtype=np.int64)
     placed: dict[int, int] = {}
 
     def fits(p: int, t: int) -> bool:
-        b, s = problem.pair_buyer[p], problem.pair_supplier[p]
+        b, s = instance.pair_buyer[p], instance.pair_supplier[p]
         return not (
             busy_b[b, t]
             or busy_s[s, t]
-            or used[t] >= problem.tables
-            or (problem.pair_interpreter[p] and interp[t] >= problem.interpreters)
+            or used[t] >= instance.tables
+            or (instance.pair_interpreter[p] and interp[t] >= instance.interpreters)
         )
 
     def place(p: int, t: int) -> None:
-        b, s = problem.pair_buyer[p], problem.pair_supplier[p]
+        b, s = instance.pair_buyer[p], instance.pair_supplier[p]
         busy_b[b, t] = busy_s[s, t] = True
         used[t] += 1
-        interp[t] += bool(problem.pair_interpreter[p])
+        interp[t] += bool(instance.pair_interpreter[p])
         deg_b[b] += 1
         deg_s[s] += 1
         placed[p] = t
 
-    fixed = sorted(problem.locks, key=lambda lock: lock[1] is None)
+    fixed = sorted(instance.locks, key=lambda lock: lock[1] is None)
     for p, slot in fixed:
         options = range(T) if slot is None else [slot]
         t = next((t for t in options if fits(p, t)), None)
         if t is None:
-            raise InfeasibleLocks(f"the greedy finds no slot for locked pair {problem.pair(p)}")
+            raise InfeasibleLocks(f"the greedy finds no slot for locked pair {instance.pair(p)}")
         place(p, t)
-    queue = problem.requests if problem.requests is not None else np.arange(problem.n_pairs)
+    queue = instance.requests if instance.requests is not None else np.arange(instance.n_pairs)
     for p in queue.tolist():
-        b, s = problem.pair_buyer[p], problem.pair_supplier[p]
-        if p in placed or deg_b[b] >= problem.buyer_cap[b] or deg_s[s] >= problem.supplier_cap[s]:
+        b, s = instance.pair_buyer[p], instance.pair_supplier[p]
+        if p in placed or deg_b[b] >= instance.buyer_cap[b] or deg_s[s] >= instance.supplier_cap[s]:
             continue
         t = next((t for t in range(T) if fits(p, t)), None)
         if t is not None:
             place(p, t)
     pairs = np.array(sorted(placed), dtype=np.int64)
     slots = np.array([placed[p] for p in pairs.tolist()], dtype=np.int64)
-    covered, score = _summary(problem, pairs)
+    covered, score = _summary(instance, pairs)
     return ScheduleResult(
         pairs, slots, covered, score, "heuristic", "greedy", seconds=time.perf_counter() - start
     )
@@ -324,7 +324,7 @@ def _solve(
 
 
 def _lexicographic(
-    problem: EventProblem,
+    instance: MeetingInstance,
     n_x: int,
     pair_of: np.ndarray,
     base: list[LinearConstraint],
@@ -334,9 +334,9 @@ def _lexicographic(
 ) -> tuple[OptimizeResult | None, OptimizeResult | None, int]:
     """Maximise coverage, then score, over variables ``x`` (each a pair, ``pair_of``) plus one
     coverage variable per supplier with a pair. Returns both solves and the number of ``x``."""
-    suppliers = np.unique(problem.pair_supplier)
+    suppliers = np.unique(instance.pair_supplier)
     n_z = len(suppliers)
-    row_of = np.searchsorted(suppliers, problem.pair_supplier[pair_of])
+    row_of = np.searchsorted(suppliers, instance.pair_supplier[pair_of])
     # z[s] <= sum of the supplier's x: coverage counts only suppliers who really meet someone.
     cover = sp.hstack([-_incidence(row_of, n_z, n_x), sp.identity(n_z, format="csr")], format="csr")
     widen = [
@@ -356,7 +356,7 @@ def _lexicographic(
     reached = int(round(-first.fun))
     hold = LinearConstraint(np.r_[np.zeros(n_x), np.ones(n_z)][None, :], reached, np.inf)
     second = _solve(
-        np.r_[-problem.pair_score[pair_of], np.zeros(n_z)],
+        np.r_[-instance.pair_score[pair_of], np.zeros(n_z)],
         [*constraints, hold],
         lo,
         hi,
@@ -365,36 +365,36 @@ def _lexicographic(
     return first, second, n_x
 
 
-def _firm_rows(problem: EventProblem, pair_of: np.ndarray, n_x: int) -> sp.csr_matrix:
+def _firm_rows(instance: MeetingInstance, pair_of: np.ndarray, n_x: int) -> sp.csr_matrix:
     return sp.vstack(
         [
-            _incidence(problem.pair_buyer[pair_of], problem.n_buyers, n_x),
-            _incidence(problem.pair_supplier[pair_of], problem.n_suppliers, n_x),
+            _incidence(instance.pair_buyer[pair_of], instance.n_buyers, n_x),
+            _incidence(instance.pair_supplier[pair_of], instance.n_suppliers, n_x),
         ],
         format="csr",
     )
 
 
 def _select_pairs(
-    problem: EventProblem, deadline: float | None
+    instance: MeetingInstance, deadline: float | None
 ) -> tuple[np.ndarray, int, float, bool]:
     """Step 1: the relaxation. Returns the chosen pairs, the coverage and score bounds, and
     whether the solver proved them optimal."""
-    P = problem.n_pairs
+    P = instance.n_pairs
     every = np.arange(P)
-    caps = np.minimum(np.r_[problem.buyer_cap, problem.supplier_cap], problem.slots)
-    T = problem.slots
+    caps = np.minimum(np.r_[instance.buyer_cap, instance.supplier_cap], instance.slots)
+    T = instance.slots
     base = [
-        LinearConstraint(_firm_rows(problem, every, P), -np.inf, caps),
-        LinearConstraint(np.ones((1, P)), -np.inf, problem.tables * T),
+        LinearConstraint(_firm_rows(instance, every, P), -np.inf, caps),
+        LinearConstraint(np.ones((1, P)), -np.inf, instance.tables * T),
         LinearConstraint(
-            problem.pair_interpreter.astype(float)[None, :], -np.inf, problem.interpreters * T
+            instance.pair_interpreter.astype(float)[None, :], -np.inf, instance.interpreters * T
         ),
     ]
     lower = np.zeros(P)
-    for p, _ in problem.locks:
+    for p, _ in instance.locks:
         lower[p] = 1.0
-    first, second, _ = _lexicographic(problem, P, every, base, lower, np.ones(P), deadline)
+    first, second, _ = _lexicographic(instance, P, every, base, lower, np.ones(P), deadline)
     if first is None or first.x is None or second is None or second.x is None:
         raise InfeasibleLocks("the locked meetings cannot all be held within the event's limits")
     chosen = np.flatnonzero(second.x[:P] > 0.5)
@@ -403,30 +403,32 @@ def _select_pairs(
     return chosen, int(round(-first.fun)), bound_score, proven
 
 
-def _place(problem: EventProblem, chosen: np.ndarray, deadline: float | None) -> np.ndarray | None:
+def _place(
+    instance: MeetingInstance, chosen: np.ndarray, deadline: float | None
+) -> np.ndarray | None:
     """Step 2: a slot for each chosen meeting (None when there is none)."""
-    T, M = problem.slots, len(chosen)
+    T, M = instance.slots, len(chosen)
     if M == 0:
         return np.zeros(0, dtype=np.int64)
     n = M * T  # x[m, t] at m * T + t
     meeting = np.repeat(np.arange(M), T)
     slot = np.tile(np.arange(T), M)
     each = _incidence(meeting, M, n)
-    buyer = problem.pair_buyer[chosen][meeting] * T + slot
-    supplier = problem.pair_supplier[chosen][meeting] * T + slot
+    buyer = instance.pair_buyer[chosen][meeting] * T + slot
+    supplier = instance.pair_supplier[chosen][meeting] * T + slot
     per_slot = _incidence(slot, T, n)
-    needs = problem.pair_interpreter[chosen][meeting].astype(float)
+    needs = instance.pair_interpreter[chosen][meeting].astype(float)
     interp = sp.csr_matrix((needs, (slot, np.arange(n))), shape=(T, n))
     constraints = [
         LinearConstraint(each, 1, 1),
-        LinearConstraint(_incidence(buyer, problem.n_buyers * T, n), -np.inf, 1),
-        LinearConstraint(_incidence(supplier, problem.n_suppliers * T, n), -np.inf, 1),
-        LinearConstraint(per_slot, -np.inf, problem.tables),
-        LinearConstraint(interp, -np.inf, problem.interpreters),
+        LinearConstraint(_incidence(buyer, instance.n_buyers * T, n), -np.inf, 1),
+        LinearConstraint(_incidence(supplier, instance.n_suppliers * T, n), -np.inf, 1),
+        LinearConstraint(per_slot, -np.inf, instance.tables),
+        LinearConstraint(interp, -np.inf, instance.interpreters),
     ]
     lower, upper = np.zeros(n), np.ones(n)
     position = {int(p): m for m, p in enumerate(chosen.tolist())}
-    for p, t in problem.locks:
+    for p, t in instance.locks:
         if t is not None:
             lower[position[p] * T + t] = 1.0
     remaining = None if deadline is None else deadline - time.perf_counter()
@@ -440,36 +442,36 @@ def _place(problem: EventProblem, chosen: np.ndarray, deadline: float | None) ->
     return np.argmax(x, axis=1).astype(np.int64)
 
 
-def _time_indexed(problem: EventProblem, deadline: float | None) -> ScheduleResult:
+def _time_indexed(instance: MeetingInstance, deadline: float | None) -> ScheduleResult:
     """The full programme: ``x[p, t]`` for every eligible pair and slot."""
-    P, T = problem.n_pairs, problem.slots
+    P, T = instance.n_pairs, instance.slots
     n = P * T  # x[p, t] at p * T + t
     pair = np.repeat(np.arange(P), T)
     slot = np.tile(np.arange(T), P)
     firm_slot = sp.vstack(
         [
-            _incidence(problem.pair_buyer[pair] * T + slot, problem.n_buyers * T, n),
-            _incidence(problem.pair_supplier[pair] * T + slot, problem.n_suppliers * T, n),
+            _incidence(instance.pair_buyer[pair] * T + slot, instance.n_buyers * T, n),
+            _incidence(instance.pair_supplier[pair] * T + slot, instance.n_suppliers * T, n),
         ],
         format="csr",
     )
-    needs = problem.pair_interpreter[pair].astype(float)
+    needs = instance.pair_interpreter[pair].astype(float)
     base = [
         LinearConstraint(_incidence(pair, P, n), -np.inf, 1),
         LinearConstraint(firm_slot, -np.inf, 1),
         LinearConstraint(
-            _firm_rows(problem, pair, n), -np.inf, np.r_[problem.buyer_cap, problem.supplier_cap]
+            _firm_rows(instance, pair, n), -np.inf, np.r_[instance.buyer_cap, instance.supplier_cap]
         ),
-        LinearConstraint(_incidence(slot, T, n), -np.inf, problem.tables),
+        LinearConstraint(_incidence(slot, T, n), -np.inf, instance.tables),
         LinearConstraint(
             sp.csr_matrix((needs, (slot, np.arange(n))), shape=(T, n)),
             -np.inf,
-            problem.interpreters,
+            instance.interpreters,
         ),
     ]
     lower, upper = np.zeros(n), np.ones(n)
     lock_rows = []
-    for p, t in problem.locks:
+    for p, t in instance.locks:
         if t is None:
             lock_rows.append(p)
         else:
@@ -477,13 +479,13 @@ def _time_indexed(problem: EventProblem, deadline: float | None) -> ScheduleResu
     if lock_rows:
         rows = _incidence(pair, P, n)[lock_rows]
         base.append(LinearConstraint(rows, 1, 1))
-    first, second, _ = _lexicographic(problem, n, pair, base, lower, upper, deadline)
+    first, second, _ = _lexicographic(instance, n, pair, base, lower, upper, deadline)
     if first is None or first.x is None:
         raise InfeasibleLocks("the locked meetings cannot all be held within the event's limits")
     result = second if second is not None and second.x is not None else first
     x = result.x[:n].reshape(P, T) > 0.5
     pairs, slots = np.nonzero(x)
-    covered, score = _summary(problem, pairs)
+    covered, score = _summary(instance, pairs)
     proven = first.status == 0 and second is not None and second.status == 0
     bound_covered = int(round(-first.fun)) if first.status == 0 else None
     if first.status != 0:
@@ -503,12 +505,14 @@ def _time_indexed(problem: EventProblem, deadline: float | None) -> ScheduleResu
     )
 
 
-def optimal_schedule(problem: EventProblem, *, time_limit: float | None = 60.0) -> ScheduleResult:
+def optimal_schedule(
+    instance: MeetingInstance, *, time_limit: float | None = 60.0
+) -> ScheduleResult:
     """The lexicographically best schedule: most suppliers met, then the highest total score.
 
     Parameters
     ----------
-    problem : EventProblem
+    instance : MeetingInstance
     time_limit : float or None
         Seconds for the whole solve; reached only by the fallback (see the module docstring),
         which then returns its best schedule with status ``feasible``.
@@ -527,23 +531,23 @@ def optimal_schedule(problem: EventProblem, *, time_limit: float | None = 60.0) 
     Two buyers, two suppliers, one slot, one table: only one meeting fits, the better one.
 
     >>> import numpy as np
-    >>> p = EventProblem(2, 2, np.array([0, 1]), np.array([0, 1]), np.array([0.4, 0.9]),
-    ...                  np.array([False, False]), slots=1, tables=1, interpreters=0,
-    ...                  buyer_cap=np.array([1, 1]), supplier_cap=np.array([1, 1]))
+    >>> p = MeetingInstance(2, 2, np.array([0, 1]), np.array([0, 1]), np.array([0.4, 0.9]),
+    ...                     np.array([False, False]), slots=1, tables=1, interpreters=0,
+    ...                     buyer_cap=np.array([1, 1]), supplier_cap=np.array([1, 1]))
     >>> result = optimal_schedule(p)
     >>> result.pairs.tolist(), result.covered, result.status
     ([1], 1, 'optimal')
     """
-    problem.check()
+    instance.check()
     start = time.perf_counter()
-    if problem.n_pairs == 0:
+    if instance.n_pairs == 0:
         none = np.zeros(0, dtype=np.int64)
         return ScheduleResult(none, none, 0, 0.0, "optimal", "decomposition", 0, 0.0)
     deadline = None if time_limit is None else start + time_limit
-    chosen, bound_covered, bound_score, proven = _select_pairs(problem, deadline)
-    slots = _place(problem, chosen, deadline)
+    chosen, bound_covered, bound_score, proven = _select_pairs(instance, deadline)
+    slots = _place(instance, chosen, deadline)
     if slots is not None:
-        covered, score = _summary(problem, chosen)
+        covered, score = _summary(instance, chosen)
         return ScheduleResult(
             chosen,
             slots,
@@ -555,7 +559,7 @@ def optimal_schedule(problem: EventProblem, *, time_limit: float | None = 60.0) 
             bound_score,
             seconds=time.perf_counter() - start,
         )
-    result = _time_indexed(problem, deadline)
+    result = _time_indexed(instance, deadline)
     note = "the chosen meetings did not fit the slots; solved the time-indexed programme"
     return ScheduleResult(
         result.pairs,

@@ -48,15 +48,19 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from ketnoi.graph._contract import INTERNATIONAL_CERTIFICATIONS, LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ketnoi.graph._dataset import Dataset
-from ketnoi.graph._localisation import coverage, demand_weights
-from ketnoi.graph._tiers import firm_tiers
+from ketnoi.graph import (
+    INTERNATIONAL_CERTIFICATIONS,
+    LOCAL_OWNERSHIPS,
+    SUPPLIER_ROLES,
+    Dataset,
+    firm_tiers,
+)
+from ketnoi.programme._localisation import coverage, demand_weights
 
 __all__ = ["INDICATORS", "ProgrammeTargets", "programme_indicators"]
 
 #: Indicators whose value is a share from 0 to 1 (the others are counts).
-_SHARES = frozenset({"certified_share", "localisation_rate", "linked_rate"})
+SHARE_INDICATORS = frozenset({"certified_share", "localisation_rate", "linked_rate"})
 #: Years of history the projection's yearly pace is averaged over.
 _PACE_YEARS = 3
 
@@ -292,7 +296,7 @@ def programme_indicators(
             rows.append((year, name, "observed", observed.at[year, name]))
     for name in INDICATORS:
         for year in sorted(y for y in getattr(targets, name) if y > end):
-            projected = _projection(observed[name].dropna(), year, name in _SHARES)
+            projected = _projection(observed[name].dropna(), year, name in SHARE_INDICATORS)
             rows.append((year, name, "projected", projected))
     out = pd.DataFrame(rows, columns=["year", "indicator", "basis", "value"])
     out["target"] = [

@@ -4,7 +4,7 @@
 
 - **Buyers** are FDI buyers (ownership ``fdi``, role buyer or both) with *open demand*: demands
   that no local supplier serves through an active link today (``linked`` is False in
-  :func:`graph.demand_coverage`). The buyers with the most open demands come first, then the
+  :func:`demand_coverage`). The buyers with the most open demands come first, then the
   largest open volume, then by id, so the same data always give the same list. Buyers the
   fitted matcher does not know (added since it was fitted) are left out: it cannot score them.
 - **Suppliers** are taken from those buyers' match lists in turns: each buyer in order takes
@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from ketnoi import graph
-from ketnoi.matcher._events import Participant
+from ketnoi.programme._event_spec import Participant
+from ketnoi.programme._localisation import demand_coverage
 
 if TYPE_CHECKING:
-    from ketnoi.matcher._model import Matcher
+    from ketnoi.matcher import Matcher
 
 __all__ = ["participants_from_frame", "suggest_event_participants"]
 
@@ -50,7 +51,7 @@ PARTICIPANT_COLUMNS = [
 
 def _open_demand(dataset: graph.Dataset, fdi_only: bool) -> pd.DataFrame:
     """Open demands and their volume per buyer, the most first (buyers with none left out)."""
-    coverage = graph.demand_coverage(dataset)
+    coverage = demand_coverage(dataset)
     open_ = coverage[~coverage["linked"]]
     if fdi_only:
         open_ = open_[open_["buyer_id"].isin(graph.fdi_buyer_ids(dataset))]

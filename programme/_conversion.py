@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ketnoi import graph
-from ketnoi.matcher._settings import MatcherSettings
+from ketnoi.matcher import Matcher, MatcherSettings
 
 __all__ = ["FUNNEL", "backtest_rankings", "conversion_report", "pair_progress"]
 
@@ -242,8 +242,6 @@ def backtest_rankings(
         ``cutoff`` (the year), ``buyer_id``, ``supplier_id``, ``rank``, ``score``; pass it to
         :func:`conversion_report`.
     """
-    from ketnoi.matcher._model import Matcher
-
     columns = ["cutoff", "buyer_id", "supplier_id", "rank", "score"]
     pairs = pair_progress(dataset.outcomes)
     pairs = pairs[pairs["event_start"].notna()]

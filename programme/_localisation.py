@@ -34,8 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ketnoi.graph._contract import LOCAL_OWNERSHIPS, SUPPLIER_ROLES
-from ketnoi.graph._dataset import Dataset
+from ketnoi.graph import LOCAL_OWNERSHIPS, SUPPLIER_ROLES, Dataset, category_ancestors
 
 __all__ = [
     "LOCALISATION_GROUPS",
@@ -64,26 +63,7 @@ _KINDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-# -- the category tree ------------------------------------------------------------------------
-def category_ancestors(categories: pd.DataFrame) -> pd.DataFrame:
-    """Every (category, ancestor) pair of the tree, each category its own ancestor.
-
-    The data contract refuses cycles, so walking up ``parent_id`` always ends.
-    """
-    parent = pd.Series(categories["parent_id"].to_numpy(), index=categories["category_id"])
-    ids = categories["category_id"].to_numpy()
-    pairs = [pd.DataFrame({"category_id": ids, "ancestor_id": ids})]
-    step = pairs[0]
-    while True:
-        up = step["ancestor_id"].map(parent).fillna("")
-        step = pd.DataFrame({"category_id": step["category_id"], "ancestor_id": up})
-        step = step[step["ancestor_id"] != ""]
-        if step.empty:
-            break
-        pairs.append(step)
-    return pd.concat(pairs, ignore_index=True)
-
-
+# -- the data's categories --------------------------------------------------------------------
 def check_category(dataset: Dataset, category: str | None) -> None:
     """Raise KeyError naming ``category`` when it is given and not a category of the data."""
     if category is not None and category not in set(dataset.categories["category_id"]):

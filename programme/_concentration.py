@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ketnoi.graph._contract import LOCAL_OWNERSHIPS
-from ketnoi.graph._dataset import Dataset
+from ketnoi.graph import LOCAL_OWNERSHIPS, Dataset
 
 __all__ = ["category_concentration", "single_sourced", "sole_suppliers"]
 

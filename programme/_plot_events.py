@@ -3,9 +3,10 @@ optimiser gains over the first-come baseline.
 
 Two small computations the pictures need live here too: :func:`meetings_per_firm` (every
 participant's meetings, none left out) and :func:`compare_schedules` (the figures of several
-schedules of one event side by side). As in :mod:`matcher._plot`, every ``plot_*`` function
-returns a matplotlib ``Figure`` that pyplot no longer tracks and imports matplotlib (the
-optional ``notebooks`` extra) only when it draws.
+schedules of one event side by side). As every picture of ketnoi
+(:mod:`ketnoi.graph._figures`), each ``plot_*`` function returns a matplotlib ``Figure`` that
+pyplot no longer tracks and imports matplotlib (the optional ``notebooks`` extra) only when it
+draws.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ketnoi.graph._plot import INSTALL_HINT, _figure
-from ketnoi.matcher._events import EventSchedule
+from ketnoi.graph._figures import new_figure, new_grid
+from ketnoi.programme._events import EventSchedule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,7 +53,7 @@ def meetings_per_firm(schedule: EventSchedule) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.programme import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier"),
     ...                   Participant("S2", "supplier")), slots=2, tables=1, max_meetings=2)
     >>> meetings = pd.DataFrame({"buyer_id": ["B1"], "supplier_id": ["S1"], "score": [0.5]})
@@ -100,7 +101,7 @@ def compare_schedules(schedules: Mapping[str, EventSchedule]) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.programme import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"),), slots=1, tables=1, max_meetings=1)
     >>> two = pd.DataFrame({"score": [0.5, 0.25]})
     >>> a = EventSchedule(spec, two, "optimal", "decomposition", 4, 2, 0.75)
@@ -145,7 +146,7 @@ def plot_schedule_grid(schedule: EventSchedule, *, ax: Axes | None = None) -> Fi
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.programme import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier")),
     ...                  slots=2, tables=2, max_meetings=1)
     >>> meetings = pd.DataFrame({"slot": [2], "table": [1], "buyer_id": ["B1"],
@@ -156,7 +157,7 @@ def plot_schedule_grid(schedule: EventSchedule, *, ax: Axes | None = None) -> Fi
     [[-1.0, -1.0], [0.5, -1.0]]
     """
     spec = schedule.spec
-    fig, ax = _figure(ax, (1.6 + 0.78 * spec.tables, 1.4 + 0.5 * spec.slots))
+    fig, ax = new_figure(ax, (1.6 + 0.78 * spec.tables, 1.4 + 0.5 * spec.slots))
     scores = np.full((spec.slots, spec.tables), np.nan)
     meetings = schedule.meetings
     for m in meetings.to_dict("records"):
@@ -214,7 +215,7 @@ def plot_meetings_per_firm(schedule: EventSchedule, *, ax: Axes | None = None) -
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.programme import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"), Participant("S1", "supplier"),
     ...                   Participant("S2", "supplier")), slots=2, tables=1, max_meetings=2)
     >>> meetings = pd.DataFrame({"buyer_id": ["B1"], "supplier_id": ["S1"], "score": [0.5]})
@@ -222,7 +223,7 @@ def plot_meetings_per_firm(schedule: EventSchedule, *, ax: Axes | None = None) -
     >>> [[int(p.get_height()) for p in c] for c in fig.axes[0].containers]
     [[0, 1], [1, 1]]
     """
-    fig, ax = _figure(ax, (7.0, 4.0))
+    fig, ax = new_figure(ax, (7.0, 4.0))
     table = meetings_per_firm(schedule)
     most = int(table["meetings"].max()) if len(table) else 0
     counts = np.arange(most + 1)
@@ -267,7 +268,7 @@ def plot_schedule_comparison(schedules: Mapping[str, EventSchedule]) -> Figure:
     Examples
     --------
     >>> import pandas as pd
-    >>> from ketnoi.matcher import EventSchedule, EventSpec, Participant
+    >>> from ketnoi.programme import EventSchedule, EventSpec, Participant
     >>> spec = EventSpec((Participant("B1", "buyer"),), slots=1, tables=1, max_meetings=1)
     >>> two = pd.DataFrame({"score": [0.5, 0.25]})
     >>> a = EventSchedule(spec, two, "optimal", "decomposition", 4, 2, 0.75)
@@ -276,14 +277,8 @@ def plot_schedule_comparison(schedules: Mapping[str, EventSchedule]) -> Figure:
     >>> [[float(p.get_height()) for p in ax.patches] for ax in fig.axes]
     [[0.75, 0.5], [2.0, 1.0]]
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(f"plotting needs matplotlib: {INSTALL_HINT}") from exc
+    fig, (score_ax, cover_ax) = new_grid(2, 2, (4.25, 3.8))  # first: says if matplotlib is missing
     table = compare_schedules(schedules)
-    fig = plt.figure(figsize=(8.5, 3.8), layout="constrained")
-    plt.close(fig)  # as in _figure: pyplot forgets it, the notebook shows it once
-    score_ax, cover_ax = fig.subplots(1, 2)
     names = list(table.index)
     x = np.arange(len(names))
     # The first schedule is the reference (grey); the others are measured against it.

@@ -4,9 +4,10 @@ and the programme's indicators against its targets.
 Each function draws a table that a report function returns (:func:`localisation`,
 :func:`near_miss_targets`, :func:`category_concentration`, :func:`sole_suppliers`,
 :func:`programme_indicators`) and computes nothing of its own beyond choosing rows, so a chart
-always shows the figures the ``ketnoi`` commands and the service report. As in
-:mod:`graph._plot`, every ``plot_*`` function returns a matplotlib ``Figure`` that pyplot no
-longer tracks, and imports matplotlib (the optional ``notebooks`` extra) only when it draws.
+always shows the figures the ``ketnoi`` commands and the service report. As every
+picture of ketnoi (:mod:`ketnoi.graph._figures`), each ``plot_*`` function returns a matplotlib
+``Figure`` that pyplot no longer tracks, and imports matplotlib (the optional ``notebooks``
+extra) only when it draws.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ketnoi.graph._indicators import _SHARES
-from ketnoi.graph._plot import INSTALL_HINT, _figure, _palette, _short
+from ketnoi.graph._figures import new_figure, new_grid, palette, short_label
+from ketnoi.programme._indicators import SHARE_INDICATORS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -78,14 +79,15 @@ def _group_labels(table: pd.DataFrame) -> tuple[list[str], str]:
     if "buyer_id" in table.columns:
         names = table.get("buyer_name", pd.Series("", index=table.index)).fillna("")
         labels = [
-            _short(f"{b} {n}".strip(), 34) for b, n in zip(table["buyer_id"], names, strict=True)
+            short_label(f"{b} {n}".strip(), 34)
+            for b, n in zip(table["buyer_id"], names, strict=True)
         ]
         return labels, "buyer"
     if "category_id" in table.columns:
         names = table.get("category_name", table["category_id"]).fillna(table["category_id"])
-        return [_short(n, 34) for n in names], "category"
+        return [short_label(n, 34) for n in names], "category"
     if "sector" in table.columns:
-        return [_short(s, 34) for s in table["sector"]], "sector"
+        return [short_label(s, 34) for s in table["sector"]], "sector"
     if "country_of_origin" in table.columns:
         return [str(c) for c in table["country_of_origin"]], "buyer's country of origin"
     return ["all demands"] * len(table), "all demands"
@@ -140,7 +142,7 @@ def plot_localisation(
     """
     rows = table if top is None else table.head(top)
     rates = [r for r in _RATES if what_if or r[0] != "rate_if_near_misses_gained"]
-    fig, ax = _figure(ax, (7.5, 1.0 + 0.28 * len(rates) * max(len(rows), 1)))
+    fig, ax = new_figure(ax, (7.5, 1.0 + 0.28 * len(rates) * max(len(rows), 1)))
     labels, group = _group_labels(rows)
     y = np.arange(len(rows))
     height = 0.8 / len(rates)
@@ -195,7 +197,7 @@ def plot_near_miss_gains(
     """
     rows = targets if kind is None else targets[targets["lacking_kind"] == kind]
     rows = rows.head(top)
-    fig, ax = _figure(ax, (8.0, 1.2 + 0.32 * max(len(rows), 1)))
+    fig, ax = new_figure(ax, (8.0, 1.2 + 0.32 * max(len(rows), 1)))
     gains = (rows["rate_if_gained"] - rows["localisation_rate"]).to_numpy(dtype=float) * 100
     y = np.arange(len(rows))
     mixed = rows["lacking_kind"].nunique() > 1
@@ -262,7 +264,7 @@ def plot_concentration(
     [0.625]
     """
     rows = table[table["links"] >= min_links].head(top)
-    fig, ax = _figure(ax, (8.0, 1.2 + 0.32 * max(len(rows), 1)))
+    fig, ax = new_figure(ax, (8.0, 1.2 + 0.32 * max(len(rows), 1)))
     y = np.arange(len(rows))
     names = rows["category_name"].fillna(rows["category_id"])
     bars = ax.barh(y, rows["hhi"].to_numpy(dtype=float), color="#8172b3")
@@ -274,7 +276,7 @@ def plot_concentration(
     ]
     ax.bar_label(bars, notes, padding=3, fontsize=7)
     ax.axvline(0.25, color="#555555", linestyle="--", linewidth=1, label="highly concentrated")
-    ax.set_yticks(y, [_short(n, 34) for n in names], fontsize=8)
+    ax.set_yticks(y, [short_label(n, 34) for n in names], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.7)  # room for the labels; the index never exceeds 1
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -311,14 +313,14 @@ def plot_sole_suppliers(table: pd.DataFrame, *, top: int = 15, ax: Axes | None =
     [[2.0], [3.0]]
     """
     rows = table.head(top)
-    fig, ax = _figure(ax, (7.5, 1.2 + 0.32 * max(len(rows), 1)))
+    fig, ax = new_figure(ax, (7.5, 1.2 + 0.32 * max(len(rows), 1)))
     y = np.arange(len(rows))
     local = rows["supplier_local"].to_numpy(dtype=bool)
     pairs = rows["sole_source_pairs"].to_numpy(dtype=float)
     for mask, colour, label in ((local, _LOCAL, "local"), (~local, _FOREIGN, "foreign-invested")):
         ax.barh(y[mask], pairs[mask], color=colour, label=label)
     labels = [
-        _short(f"{s} {n}", 40)
+        short_label(f"{s} {n}", 40)
         for s, n in zip(rows["supplier_id"], rows["supplier_name"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
@@ -330,22 +332,6 @@ def plot_sole_suppliers(table: pd.DataFrame, *, top: int = 15, ax: Axes | None =
 
 
 # -- programme indicators -----------------------------------------------------------------------
-def _grid(n: int, ncols: int, size: tuple[float, float]) -> tuple[Figure, list[Axes]]:
-    """A figure with ``n`` axes in rows of ``ncols``; pyplot lets go of it at once."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(f"plotting needs matplotlib: {INSTALL_HINT}") from exc
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig = plt.figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    plt.close(fig)  # as in graph._plot._figure: shown once, never leaked
-    axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
-    for extra in axes[n:]:
-        fig.delaxes(extra)
-    return fig, axes[:n]
-
-
 def plot_programme_indicators(
     table: pd.DataFrame,
     *,
@@ -396,10 +382,10 @@ def plot_programme_indicators(
     chosen = {t: names for t, names in chosen.items() if names}
     if not chosen:
         raise ValueError("none of the panels' indicators is in the table")
-    fig, axes = _grid(len(chosen), ncols, (4.6, 3.4))
+    fig, axes = new_grid(len(chosen), ncols, (4.6, 3.4))
     for ax, (title, names) in zip(axes, chosen.items(), strict=True):
-        colours = _palette(len(names))
-        share = all(name in _SHARES for name in names)
+        colours = palette(len(names))
+        share = all(name in SHARE_INDICATORS for name in names)
         for name, colour in zip(names, colours, strict=True):
             rows = table[table["indicator"] == name].sort_values("year", kind="stable")
             seen = rows[rows["basis"] == "observed"]

@@ -1,0 +1,172 @@
+"""What turns a pair's features into a score: the rule-based prior and the learned pipeline.
+
+Where a dataset has enough links to learn from, :func:`make_pipeline` builds the scikit-learn
+``Pipeline`` the :class:`~ketnoi.matcher.Matcher` fits (gradient boosting with monotonic
+constraints by default, a scaled logistic regression on request). Where it has too few, the
+documented prior of :data:`PRIOR_WEIGHTS` ranks instead: a logistic score of weighted features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from ketnoi.matcher._features import FEATURES
+from ketnoi.matcher._settings import MatcherSettings
+
+__all__ = [
+    "PRIOR_INTERCEPT",
+    "PRIOR_WEIGHTS",
+    "FillAllMissing",
+    "learned_score",
+    "logit",
+    "make_pipeline",
+    "prior_score",
+    "prior_terms",
+    "sigmoid",
+]
+
+#: The rule-based prior used when there are too few links to learn from: a logistic score
+#: ``1 / (1 + exp(-z))`` with ``z = PRIOR_INTERCEPT + sum(weight * feature)``. Category fit
+#: dominates, requirements met and closeness follow; graph terms are zero without links.
+PRIOR_INTERCEPT = -3.0
+PRIOR_WEIGHTS: dict[str, float] = {
+    "fit_level": 1.5,
+    "required_certs_met": 1.0,
+    "required_processes_met": 0.5,
+    "text_similarity": 1.0,
+    "same_park": 0.4,
+    "distance_km": -0.02,
+    "n_international_certs": 0.3,
+    "capacity_ratio": 0.3,
+    "outcome_good": 1.0,
+    "outcome_declined": -2.0,
+    "l3_normalised": 0.5,
+    "supplier_popularity": 0.3,
+    "similar_demand_buyers": 0.2,
+}
+
+# Directions the learned scorer may not contradict, whatever the sample says: meeting a
+# requirement or fitting a category never lowers a score; a refusal never raises it.
+_MONOTONIC = {
+    "fit_level": 1,
+    "required_certs_met": 1,
+    "required_processes_met": 1,
+    "outcome_good": 1,
+    "outcome_declined": -1,
+}
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped so that large log-odds do not overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, kept finite at 0 and 1."""
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def prior_terms(features: pd.DataFrame) -> pd.DataFrame:
+    """Each prior term ``weight * feature`` per pair: one column per :data:`PRIOR_WEIGHTS` key.
+
+    Distances are capped at 100 km and counts at 3 so that no single term swamps category
+    fit; capacity counts only as enough (1) or not (0).
+    """
+    x = features.copy()
+    x["distance_km"] = x["distance_km"].fillna(0.0).clip(upper=100.0)
+    x["n_international_certs"] = x["n_international_certs"].clip(upper=3.0)
+    x["capacity_ratio"] = (x["capacity_ratio"].fillna(-0.0) >= 0).astype(float) * x[
+        "capacity_ratio"
+    ].notna().astype(float)
+    x["similar_demand_buyers"] = x["similar_demand_buyers"].clip(upper=3.0)
+    return pd.DataFrame({name: x[name] * w for name, w in PRIOR_WEIGHTS.items()})
+
+
+def prior_score(features: pd.DataFrame) -> np.ndarray:
+    """The documented rule-based prior (see :data:`PRIOR_WEIGHTS`), in [0, 1]."""
+    return sigmoid(PRIOR_INTERCEPT + prior_terms(features).sum(axis=1).to_numpy())
+
+
+def learned_score(pipeline: Pipeline, features: pd.DataFrame, negative_rate: float) -> np.ndarray:
+    """Scores in [0, 1] of a fitted pipeline, as chances among all candidates.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        Fitted on pairs whose negatives were sampled at ``negative_rate``.
+    features : DataFrame
+        The pipeline's feature columns, in its order.
+    negative_rate : float
+        Sampled negatives over candidate negatives.
+    """
+    if len(features) < 20_000:
+        # Small batches: OpenMP start-up and contention cost more than the trees themselves.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            proba = pipeline.predict_proba(features)[:, 1]
+    else:
+        proba = pipeline.predict_proba(features)[:, 1]
+    # Negatives were subsampled; shifting the log-odds by log(rate) gives the odds among
+    # all candidates, so a score reads as "how likely among the candidates".
+    return sigmoid(logit(proba) + np.log(negative_rate))
+
+
+class FillAllMissing(TransformerMixin, BaseEstimator):
+    """Fill columns that were entirely missing in training with 0.
+
+    Gradient boosting handles missing values natively, but not a column with no values at all
+    (a dataset without coordinates or capacities); such a column carries no information anyway.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FillAllMissing:
+        frame = pd.DataFrame(X)
+        self.all_missing_ = [c for c in frame.columns if frame[c].isna().all()]
+        self.n_features_in_ = frame.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.DataFrame(X).copy()
+        if self.all_missing_:
+            frame[self.all_missing_] = 0.0
+        return frame
+
+
+def make_pipeline(settings: MatcherSettings, n_samples: int) -> Pipeline:
+    """The unfitted scorer ``settings.model`` names, sized for ``n_samples`` training pairs."""
+    if settings.model == "logistic":
+        return Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                ("scale", StandardScaler()),
+                ("model", LogisticRegression(C=1.0, max_iter=2000)),
+            ]
+        )
+    constraints = [_MONOTONIC.get(name, 0) for name in FEATURES]
+    return Pipeline(
+        [
+            ("fill", FillAllMissing()),
+            (
+                "model",
+                HistGradientBoostingClassifier(
+                    learning_rate=0.06,
+                    # Few pairs cannot support many trees; fewer also keep small fits quick.
+                    max_iter=250 if n_samples >= 5_000 else 60,
+                    max_leaf_nodes=31,
+                    min_samples_leaf=40,
+                    l2_regularization=1.0,
+                    monotonic_cst=constraints,
+                    random_state=settings.random_state,
+                ),
+            ),
+        ]
+    )
