@@ -54,10 +54,13 @@ ROOT = Path(__file__).resolve().parents[1]
 HANOI = ROOT / "fixtures" / "hanoi"
 
 
-def _make_world() -> Callable[..., dict[str, pd.DataFrame]]:
-    # fixtures/ is a folder of data and scripts, not a package: load the generator by path.
-    path = ROOT / "fixtures" / "make_synthetic.py"
-    spec = importlib.util.spec_from_file_location("ketnoi_make_synthetic", path)
+def _generator(script: str) -> Callable[..., dict[str, pd.DataFrame]]:
+    """``make_world`` of a generator script in fixtures/.
+
+    fixtures/ is a folder of data and scripts, not a package: the script is loaded by path.
+    """
+    path = ROOT / "fixtures" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"ketnoi_{script}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -83,23 +86,13 @@ def links_only(dataset: graph.Dataset) -> graph.Dataset:
     )
 
 
-def _worlds() -> Callable[..., dict[str, pd.DataFrame]]:
-    path = ROOT / "fixtures" / "worlds.py"
-    spec = importlib.util.spec_from_file_location("ketnoi_worlds", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_world
-
-
 def scenarios(only: set[str]) -> list[tuple[str, str, Callable[[], graph.Dataset], str]]:
     """(key, title, dataset loader, holdout) of each scenario asked for."""
     make_world = None
 
     def family(name: str, profiles: bool) -> Callable[[], graph.Dataset]:
         def load() -> graph.Dataset:
-            world = _worlds()(name, 3000, 400, 15000, 1, profiles=profiles)
+            world = _generator("worlds")(name, 3000, 400, 15000, 1, profiles=profiles)
             return graph.Dataset.from_frames(source=f"worlds.{name}", **world)
 
         return load
@@ -107,7 +100,7 @@ def scenarios(only: set[str]) -> list[tuple[str, str, Callable[[], graph.Dataset
     def synthetic(**kwargs: object) -> Callable[[], graph.Dataset]:
         def load() -> graph.Dataset:
             nonlocal make_world
-            make_world = make_world or _make_world()
+            make_world = make_world or _generator("make_synthetic")
             return graph.Dataset.from_frames(source="make_world", **make_world(**kwargs))
 
         return load
