@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from ketnoi import graph
+from ketnoi.api._headers import SHARE_COLUMNS, YEAR_COLUMNS
 from ketnoi.graph._values import json_value
 
 console = Console()
@@ -116,39 +117,59 @@ def check_lang(lang: str) -> None:
         raise fail(f"--lang must be en or vi, not '{lang}'", 2)
 
 
-def write_tables(path: Path, sheets: dict[str, Any]) -> None:
-    """Write frames to ``path``: one CSV (UTF-8 with a BOM, so Excel shows Vietnamese) when it
-    ends in .csv and there is one frame, else an XLSX workbook with one sheet per frame.
+FileLangOpt = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="Language of the --out file: en or vi (headers, decimal mark, CSV separator).",
+    ),
+]
+SepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="Separator of a CSV --out: ',' or ';' (default ';' with --lang vi, as Excel "
+        "expects in a Vietnamese locale; ',' with en).",
+    ),
+]
 
-    Exits with code 2 for any other suffix, or several frames asked for as one CSV.
+
+def check_out(out: Path | None, lang: str, sep: str | None) -> None:
+    """Exit 2 before any work when ``--out``, ``--lang`` or ``--sep`` cannot be written."""
+    from ketnoi.api._tables import SEPARATORS
+
+    check_lang(lang)
+    if sep is not None and sep not in SEPARATORS:
+        raise fail(f"--sep must be ',' or ';', not '{sep}'", 2)
+    if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
+        raise fail(f"{out}: the output must end in .csv or .xlsx", 2)
+
+
+def write_tables(
+    path: Path, sheets: dict[str, Any], *, lang: str = "en", sep: str | None = None, note: str = ""
+) -> int:
+    """Write frames to ``path`` with the one export writer, say so (path, rows), and return
+    the number of rows written.
+
+    One CSV (UTF-8 with a BOM; ``sep`` or the language's separator) when it ends in .csv and
+    there is one frame, else an XLSX workbook with one sheet per frame. Exits with code 2 for
+    any other suffix, or several frames asked for as one CSV.
     """
     from ketnoi.api._tables import tables_to_bytes
 
+    check_out(path, lang, sep)
     suffix = path.suffix.lower()
-    if suffix not in {".csv", ".xlsx"}:
-        raise fail(f"{path}: the output must end in .csv or .xlsx", 2)
     if suffix == ".csv" and len(sheets) != 1:
         raise fail(f"{path}: {len(sheets)} tables need an .xlsx workbook", 2)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(tables_to_bytes(sheets, suffix[1:]))
-
-
-#: Columns holding a share from 0 to 1, shown as percentages in the terminal.
-SHARE_COLUMNS = frozenset(
-    {
-        "localisation_rate",
-        "linked_rate",
-        "rate_if_near_misses_gained",
-        "rate_if_gained",
-        "top_share",
-        "local_share",
-        "share_of_contracts_from_top_k",
-        "contract_rate_recommended",
-        "contract_rate_other",
-    }
-)
-#: Columns holding a year, shown without a thousands separator.
-YEAR_COLUMNS = frozenset({"since", "year"})
+    path.write_bytes(tables_to_bytes(sheets, suffix[1:], lang=lang, sep=sep))
+    rows = sum(len(frame) for frame in sheets.values())
+    if len(sheets) == 1:
+        told = f"{rows} rows"
+    else:
+        told = ", ".join(f"{len(frame)} rows in '{name}'" for name, frame in sheets.items())
+    err.print(f"wrote {path}: {told}{note}", highlight=False, soft_wrap=True)
+    return rows
 
 
 def shown_cell(column: str, value: Any) -> str:

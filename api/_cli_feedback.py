@@ -15,9 +15,11 @@ from rich.table import Table
 
 from ketnoi.api._cli_common import (
     DatasetArg,
+    FileLangOpt,
     JsonOpt,
+    SepOpt,
+    check_out,
     console,
-    err,
     fail,
     load_or_exit,
     print_json,
@@ -53,7 +55,10 @@ def read_rankings(paths: list[Path]) -> pd.DataFrame:
             if path.suffix.lower() == ".xlsx":
                 frame = pd.read_excel(path, sheet_name=0, dtype=str)
             else:
-                frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+                # ',' or ';' (a Vietnamese export): let the reader tell which.
+                frame = pd.read_csv(
+                    path, dtype=str, encoding="utf-8-sig", sep=None, engine="python"
+                )
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise fail(f"{path}: cannot read a match list: {exc}") from None
         rank = next((c for c in _RANK_HEADERS if c in frame.columns), None)
@@ -87,7 +92,10 @@ def read_meetings(paths: list[Path]) -> pd.DataFrame:
             if path.suffix.lower() == ".xlsx":
                 frame = pd.read_excel(path, sheet_name="meetings", dtype=str)
             else:
-                frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+                # ',' or ';' (a Vietnamese export): let the reader tell which.
+                frame = pd.read_csv(
+                    path, dtype=str, encoding="utf-8-sig", sep=None, engine="python"
+                )
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise fail(f"{path}: cannot read the meetings of a schedule: {exc}") from None
         missing = [c for c in ("buyer_id", "supplier_id") if c not in frame.columns]
@@ -122,12 +130,15 @@ def conversion(
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the report to FILE.csv or .xlsx.")
     ] = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What came of the recommended pairs, per event and overall: met, negotiating, contracted,
     and how many contracts came from pairs ketnoi ranked in its top k."""
     from ketnoi import programme
 
+    check_out(out, lang, sep)
     dataset = load_or_exit(source)
     if dataset.outcomes.empty:
         raise fail(f"{source}: no outcomes recorded, so nothing to report")
@@ -141,8 +152,7 @@ def conversion(
     scheduled = read_meetings(meetings) if meetings else None
     report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)
     if out is not None:
-        write_tables(out, {"conversion": report})
-        err.print(f"wrote {out}", highlight=False)
+        write_tables(out, {"conversion": report}, lang=lang, sep=sep)
     if as_json:
         print_json(json.loads(report.to_json(orient="records", force_ascii=False)))
         return

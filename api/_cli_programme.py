@@ -19,9 +19,11 @@ from ketnoi import programme
 from ketnoi.api._cli_common import (
     SHARE_COLUMNS,
     DatasetArg,
+    FileLangOpt,
     JsonOpt,
+    SepOpt,
+    check_out,
     console,
-    err,
     fail,
     load_or_exit,
     print_json,
@@ -63,11 +65,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _report(frames: dict[str, pd.DataFrame], out: Path | None, as_json: bool, show: Any) -> None:
-    """Write ``frames`` to ``out`` if given, then print them as JSON or with ``show``."""
+def _report(
+    frames: dict[str, pd.DataFrame],
+    out: Path | None,
+    as_json: bool,
+    show: Any,
+    lang: str = "en",
+    sep: str | None = None,
+) -> None:
+    """Write ``frames`` to ``out`` if given (in ``lang``, CSV split by ``sep``), then print
+    them as JSON or with ``show``."""
     if out is not None:
-        write_tables(out, frames)
-        err.print(f"wrote {out}", highlight=False)
+        write_tables(out, frames, lang=lang, sep=sep)
     if as_json:
         if len(frames) == 1:
             print_json(records(next(iter(frames.values()))))
@@ -101,10 +110,13 @@ def localisation(
     ] = False,
     rows: RowsOpt = 30,
     out: OutOpt = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Localisation of demand: qualified and linked local suppliers, the share of demand they
     cover (and the linked share sourced locally today), and the gaps."""
+    check_out(out, lang, sep)
     if by not in programme.LOCALISATION_GROUPS:
         raise fail(f"--by must be one of {', '.join(programme.LOCALISATION_GROUPS)}, not '{by}'", 2)
     dataset = load_or_exit(source)
@@ -124,7 +136,9 @@ def localisation(
         "gap_demands",
     ]
     title = f"Localisation by {by}" + (f" (category {category})" if category else "")
-    _report({"localisation": table}, out, as_json, lambda: _show(table, title, shown, rows))
+    _report(
+        {"localisation": table}, out, as_json, lambda: _show(table, title, shown, rows), lang, sep
+    )
 
 
 @app.command("near-misses")
@@ -137,16 +151,26 @@ def near_misses(
     ] = False,
     rows: RowsOpt = 30,
     out: OutOpt = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Local suppliers one certification or process short of a demand, grouped by what they
     lack, with the localisation rate if they gained it."""
+    check_out(out, lang, sep)
     dataset = load_or_exit(source)
     if pairs:
         table = _ask(programme.near_misses, dataset, category=category)
         shown = ["lacking_kind", "lacking", "supplier_id", "buyer_id", "category_id", "volume"]
         title = "Near-miss suppliers"
-        _report({"near_misses": table}, out, as_json, lambda: _show(table, title, shown, rows))
+        _report(
+            {"near_misses": table},
+            out,
+            as_json,
+            lambda: _show(table, title, shown, rows),
+            lang,
+            sep,
+        )
         return
     table = _ask(programme.near_miss_targets, dataset, category=category)
     overall = _ask(programme.localisation, dataset, "all", category=category).iloc[0]
@@ -169,7 +193,7 @@ def near_misses(
             highlight=False,
         )
 
-    _report({"near_miss_targets": table}, out, as_json, show)
+    _report({"near_miss_targets": table}, out, as_json, show, lang, sep)
 
 
 @app.command("concentration")
@@ -185,10 +209,13 @@ def concentration(
     ] = "all",
     rows: RowsOpt = 20,
     out: OutOpt = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Single-sourced buyers, the suppliers many buyers depend on, and each category's
     Herfindahl-Hirschman concentration over its suppliers' active links."""
+    check_out(out, lang, sep)
     if view not in _CONCENTRATION_VIEWS:
         raise fail(f"--view must be one of {', '.join(_CONCENTRATION_VIEWS)}, not '{view}'", 2)
     dataset = load_or_exit(source)
@@ -216,7 +243,7 @@ def concentration(
         for name in chosen:
             _show(frames[name], reports[name][1], reports[name][2], rows)
 
-    _report(frames, out, as_json, show)
+    _report(frames, out, as_json, show, lang, sep)
 
 
 @app.command("indicators")
@@ -234,10 +261,13 @@ def indicators(
         ),
     ] = None,
     out: OutOpt = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The programme's indicators year by year against its targets (1,000 local
     supporting-industry firms in 2026 and 1,200 by 2030, over 40% internationally certified)."""
+    check_out(out, lang, sep)
     goals = None
     if targets is not None:
         try:
@@ -271,4 +301,4 @@ def indicators(
             wide.add_row(*row)
         console.print(wide)
 
-    _report({"indicators": table}, out, as_json, show)
+    _report({"indicators": table}, out, as_json, show, lang, sep)

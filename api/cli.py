@@ -8,6 +8,7 @@ message and exit code 1 (2 for usage errors), never a traceback.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,8 +25,10 @@ from ketnoi.api._cli_common import (
     KOpt,
     LangOpt,
     ModelOpt,
+    SepOpt,
     ask,
     check_lang,
+    check_out,
     console,
     err,
     fail,
@@ -33,6 +36,7 @@ from ketnoi.api._cli_common import (
     matcher_for,
     print_json,
     storage_engine,
+    write_tables,
 )
 from ketnoi.graph._version import ketnoi_version
 
@@ -334,20 +338,21 @@ def match_list(
             help="Keep pairs an outcome in the data declined (by default they are left out).",
         ),
     ] = False,
+    sep: SepOpt = None,
 ) -> None:
     """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX.
 
     The same match list as the service's (matcher.build_match_list). Pairs with a declined
     outcome in the data are left out unless --keep-declined. --max-per-supplier, --pin and
-    --block cap the suppliers, pin pairs first and block pairs as the service does.
+    --block cap the suppliers, pin pairs first and block pairs as the service does. The file
+    is the service's: names, headers and reasons in --lang (an .xlsx also says how it was made).
     """
     from rich.progress import Progress
 
     from ketnoi import matcher
+    from ketnoi.api._exports import match_list_sheets, names_from_dataset
 
-    check_lang(lang)
-    if out.suffix.lower() not in {".csv", ".xlsx"}:
-        raise fail("--out must end in .csv or .xlsx", 2)
+    check_out(out, lang, sep)
     ids = tuple(b.strip() for b in buyers.split(",") if b.strip()) if buyers else None
     spec = matcher.MatchListSpec(
         buyer_ids=ids,
@@ -375,15 +380,20 @@ def match_list(
             declined=() if keep_declined else None,
             progress=advance,
         )
-    rows = rows.assign(reasons=rows["reasons"].map(" | ".join))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    # The service's workbook, row for row: names in the list's language, an "about" sheet.
+    named = names_from_dataset(rows, fitted.dataset_, lang)
+    facts = {
+        "created_at": datetime.now(UTC),
+        "model_version": fitted.version_,
+        "data_fingerprint": getattr(fitted, "data_fingerprint_", None),
+        "k": k,
+        "max_per_supplier": max_per_supplier,
+    }
+    sheets = match_list_sheets(named.to_dict("records"), facts, lang)
     if out.suffix.lower() == ".csv":
-        rows.to_csv(out, index=False, encoding="utf-8-sig")
-    else:
-        rows.to_excel(out, index=False, sheet_name="match list")
-    console.print(
-        f"wrote {out}: {len(rows)} rows for {rows['buyer_id'].nunique()} buyers", highlight=False
-    )
+        sheets = {"match list": sheets["match list"]}
+    buyers = rows["buyer_id"].nunique()
+    write_tables(out, sheets, lang=lang, sep=sep, note=f" for {buyers} buyers")
 
 
 @app.command()

@@ -122,13 +122,18 @@ def test_match_list_csv_and_xlsx(tmp_path: Path) -> None:
     assert code == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a byte-order mark, for Excel
     rows = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(rows.columns[:7]) == [
+    # The service's table: names next to ids, headers for people (issue 14).
+    assert list(rows.columns) == [
+        "list of",
         "buyer_id",
+        "buyer",
         "supplier_id",
+        "supplier",
         "category_id",
-        "tier",
+        "category",
         "rank",
         "score",
+        "pinned",
         "reasons",
     ]
     # T1 needs PCBs: S1 supplies it already and S4 is unlisted, so it has no new supplier.
@@ -160,7 +165,7 @@ def test_match_list_pins_and_blocks(tmp_path: Path) -> None:
     rows = match_list_pairs(tmp_path, "--k", "2", "--pin", "B1:S2", "--block", "B2:S5")
     got = list(zip(rows["buyer_id"], rows["supplier_id"], rows["pinned"], strict=True))
     # S2 already supplies B1, so a plain top-k never lists it; a pin puts it first.
-    assert got[0] == ("B1", "S2", True) and rows["rank"].iloc[0] == 1
+    assert got[0] == ("B1", "S2", "yes") and rows["rank"].iloc[0] == 1
     assert ("B2", "S5") not in {(b, s) for b, s, _ in got}  # B2's first choice, blocked
     assert rows.groupby("buyer_id")["rank"].max().max() <= 2
     code, _, err = run("match-list", str(TINY), "--out", str(tmp_path / "x.csv"), "--pin", "B1")

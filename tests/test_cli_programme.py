@@ -108,7 +108,8 @@ def test_out_writes_csv_and_xlsx(tmp_path: Path) -> None:
     assert code == 0 and "wrote" in err
     frame = pd.read_csv(io.StringIO(csv.read_bytes().decode("utf-8-sig")))
     assert sorted(frame["buyer_id"]) == ["B1", "B2", "T1"]
-    assert frame.set_index("buyer_id").loc["B1", "linked_rate"] == pytest.approx(70000 / 570000)
+    # Shares as percentages where a person reads them (issue 14); JSON keeps the fraction.
+    assert frame.set_index("buyer_id").loc["B1", "linked_rate"] == "12.3%"  # 70000 / 570000
     book = tmp_path / "conc.xlsx"
     code, _, _ = run("concentration", TINY, "--out", book)
     assert code == 0

@@ -95,7 +95,8 @@ def test_csv_export_parses_back(service: dict[str, Any]) -> None:
     assert 'filename="localisation-buyer.csv"' in response.headers["content-disposition"]
     frame = pd.read_csv(io.StringIO(response.content.decode("utf-8-sig")))
     assert sorted(frame["buyer_id"]) == ["B1", "B2", "T1"]
-    assert frame.set_index("buyer_id").loc["B1", "linked_rate"] == pytest.approx(70000 / 570000)
+    # Shares as percentages where a person reads them (issue 14); JSON keeps the fraction.
+    assert frame.set_index("buyer_id").loc["B1", "linked_rate"] == "12.3%"  # 70000 / 570000
     # Tuples are one cell.
     targets = get(service, "staff", "/v1/programme/near-misses", format="csv")
     frame = pd.read_csv(io.StringIO(targets.content.decode("utf-8-sig")))

@@ -12,7 +12,6 @@ then, whose version and fingerprint replace the old ones).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +20,8 @@ from sqlalchemy import Engine
 
 from ketnoi import matcher
 from ketnoi.api import storage
+from ketnoi.api._exports import match_list_sheets
+from ketnoi.api._tables import LANGS
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.storage import Conflict, Invalid, KeyInfo, NotFound, PageOfRows
 
@@ -28,9 +29,7 @@ __all__ = [
     "create_match_list",
     "get_match_list",
     "list_match_lists",
-    "match_list_csv",
-    "match_list_frame",
-    "match_list_xlsx",
+    "match_list_sheets_of",
     "update_pairs",
 ]
 
@@ -138,94 +137,22 @@ def get_match_list(engine: Engine, list_id: int) -> Row:
 
 
 # -- files to hand out ------------------------------------------------------------------------
-_HEADERS = {
-    "en": {
-        "side": "list of",
-        "buyer_id": "buyer_id",
-        "buyer_name": "buyer",
-        "supplier_id": "supplier_id",
-        "supplier_name": "supplier",
-        "category_id": "category_id",
-        "category_name": "category",
-        "rank": "rank",
-        "score": "score",
-        "pinned": "pinned",
-        "reasons": "reasons",
-    },
-    "vi": {
-        "side": "danh sách của",
-        "buyer_id": "buyer_id",
-        "buyer_name": "bên mua",
-        "supplier_id": "supplier_id",
-        "supplier_name": "nhà cung cấp",
-        "category_id": "category_id",
-        "category_name": "nhóm sản phẩm",
-        "rank": "thứ hạng",
-        "score": "điểm",
-        "pinned": "ghim",
-        "reasons": "lý do",
-    },
-}
-_SIDES = {
-    "en": {"buyer": "buyer", "supplier": "supplier"},
-    "vi": {"buyer": "bên mua", "supplier": "nhà cung cấp"},
-}
-_YES_NO = {"en": ("yes", ""), "vi": ("có", "")}
-
-
-def match_list_frame(saved: Row) -> pd.DataFrame:
-    """The rows as a table for people: names, plain reasons joined by `` | ``."""
-    lang = saved["params"].get("lang", "en")
-    lang = lang if lang in _HEADERS else "en"
-    headers = _HEADERS[lang]
-    yes, no = _YES_NO[lang]
-    records = []
-    for row in saved["items"]:
-        cells = {c: row.get(c) for c in headers}
-        cells["side"] = _SIDES[lang].get(row["side"], row["side"])
-        cells["score"] = round(float(row["score"]), 3)
-        cells["pinned"] = yes if row["pinned"] else no
-        cells["reasons"] = " | ".join(row["reasons"])
-        records.append(cells)
-    frame = pd.DataFrame(records, columns=list(headers))
-    return frame.rename(columns=headers)
-
-
-def match_list_csv(saved: Row) -> bytes:
-    """The match list as CSV: UTF-8 with a byte-order mark, so that Excel shows Vietnamese."""
-    text = match_list_frame(saved).to_csv(index=False, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
-
-
-def match_list_xlsx(saved: Row) -> bytes:
-    """The match list as an XLSX workbook: the list, and a sheet on how it was made."""
-    frame = match_list_frame(saved)
+def match_list_sheets_of(saved: Row, lang: str | None = None) -> dict[str, pd.DataFrame]:
+    """The saved list as the workbook handed out (``match list`` and ``about``), written as
+    ``ketnoi match-list`` writes it; ``lang`` defaults to the list's own language."""
+    lang = lang or saved["params"].get("lang", "en")
+    lang = lang if lang in LANGS else "en"
     params = saved["params"]
-    about = pd.DataFrame(
-        [
-            ("match list", saved["id"]),
-            ("label", saved["label"]),
-            ("created at (UTC)", saved["created_at"].strftime("%Y-%m-%d %H:%M")),
-            ("model version", saved["model_version"]),
-            ("data fingerprint", saved["data_fingerprint"]),
-            ("rows per firm (k)", saved["k"]),
-            ("max lists per supplier", params.get("max_per_supplier") or ""),
-            ("category", params.get("category") or ""),
-            ("park", params.get("park") or ""),
-            ("certification", params.get("certification") or ""),
-        ],
-        columns=["", "value"],
-    )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name="match list")
-        about.to_excel(writer, index=False, sheet_name="about")
-        sheet = writer.sheets["match list"]
-        sheet.freeze_panes = "A2"
-        for i, column in enumerate(frame.columns):
-            longest = max([len(str(column)), *(len(str(v)) for v in frame[column])])
-            letter = sheet.cell(row=1, column=i + 1).column_letter
-            sheet.column_dimensions[letter].width = min(max(10, longest + 2), 80)
-        writer.sheets["about"].column_dimensions["A"].width = 24
-        writer.sheets["about"].column_dimensions["B"].width = 40
-    return buffer.getvalue()
+    facts = {
+        "id": saved["id"],
+        "label": saved["label"],
+        "created_at": saved["created_at"],
+        "model_version": saved["model_version"],
+        "data_fingerprint": saved["data_fingerprint"],
+        "k": saved["k"],
+        "max_per_supplier": params.get("max_per_supplier"),
+        "category": params.get("category"),
+        "park": params.get("park"),
+        "certification": params.get("certification"),
+    }
+    return match_list_sheets(saved["items"], facts, lang)

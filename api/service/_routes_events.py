@@ -9,10 +9,10 @@ How the schedule is made is in :mod:`ketnoi.programme._events` and docs/events.m
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, status
 
 from ketnoi import programme
 from ketnoi.api.service._access import ensure_own_firm
@@ -26,7 +26,13 @@ from ketnoi.api.service._deps import (
     ServedDep,
     StaffKey,
 )
-from ketnoi.api.service._files import FILE_RESPONSES, json_or_file, records
+from ketnoi.api.service._files import (
+    FILE_RESPONSES,
+    FileOptions,
+    FileQuery,
+    json_or_file,
+    records,
+)
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.service._schemas import MAX_ROW_ID, Error, Page
 from ketnoi.api.service._schemas_events import (
@@ -52,10 +58,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 EventId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-Format = Annotated[
-    Literal["json", "csv", "xlsx"],
-    Query(description="json; csv (one table); xlsx (a workbook to print)."),
-]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error},
     403: {"model": Error},
@@ -183,7 +185,9 @@ def list_all(engine: EngineDep, key: ReaderKey, paging: PageQuery) -> dict[str, 
     responses={**_ERRORS, **FILE_RESPONSES},
     summary="Get an event (JSON, CSV or XLSX)",
 )
-def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
+def get_one(
+    event_id: EventId, engine: EngineDep, key: ReaderKey, format: FileQuery = FileOptions()
+) -> Any:
     """An event and its meetings (staff, analyst). CSV: the meetings; XLSX: sheets
     ``meetings``, ``agendas`` and ``grid``."""
     saved = _found(engine, event_id)
@@ -205,7 +209,9 @@ def get_one(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format
     responses={**_ERRORS, **FILE_RESPONSES},
     summary="The slot-by-table grid (JSON, CSV or XLSX)",
 )
-def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Format = "json") -> Any:
+def get_grid(
+    event_id: EventId, engine: EngineDep, key: ReaderKey, format: FileQuery = FileOptions()
+) -> Any:
     """One row per slot, one column per table, ``buyer_id / supplier_id`` in each cell held
     (staff, analyst)."""
     saved = _found(engine, event_id)
@@ -220,7 +226,11 @@ def get_grid(event_id: EventId, engine: EngineDep, key: ReaderKey, format: Forma
     summary="One firm's agenda (JSON, CSV or XLSX)",
 )
 def get_agenda(
-    event_id: EventId, firm_id: IdPath, engine: EngineDep, key: AnyKey, format: Format = "json"
+    event_id: EventId,
+    firm_id: IdPath,
+    engine: EngineDep,
+    key: AnyKey,
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """A participant's meetings, slot by slot (staff, analysts, and the firm's own key)."""
     ensure_own_firm(key, firm_id)

@@ -21,7 +21,13 @@ from pydantic import BaseModel, Field
 
 from ketnoi import programme
 from ketnoi.api.service._deps import DatasetDep, EngineDep, ReaderKey
-from ketnoi.api.service._files import FILE_RESPONSES, ReportFormat, json_or_file, records
+from ketnoi.api.service._files import (
+    FILE_RESPONSES,
+    FileOptions,
+    FileQuery,
+    json_or_file,
+    records,
+)
 from ketnoi.api.storage import match_list_rankings, scheduled_meetings
 
 __all__ = ["router"]
@@ -93,7 +99,7 @@ def conversion(
         Literal["match-lists", "backtest"],
         Query(description="Rankings credited: saved match lists, or a backtest."),
     ] = "match-lists",
-    format: ReportFormat = "json",
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """Per event and overall: pairs that met, negotiated and contracted, and the contracts from
     pairs ranked in the top ``k`` (staff, analyst)."""

@@ -8,18 +8,18 @@ pins, blocks) is :func:`ketnoi.matcher.build_match_list`, the same as ``ketnoi m
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, status
 
 from ketnoi import matcher
 from ketnoi.api.service._deps import EngineDep, PageQuery, ReaderKey, ServedDep, StaffKey
+from ketnoi.api.service._files import FileOptions, FileQuery, table_file
 from ketnoi.api.service._match_lists import (
     create_match_list,
     get_match_list,
     list_match_lists,
-    match_list_csv,
-    match_list_xlsx,
+    match_list_sheets_of,
     update_pairs,
 )
 from ketnoi.api.service._schemas import (
@@ -103,25 +103,17 @@ def list_lists(engine: EngineDep, key: ReaderKey, paging: PageQuery) -> dict[str
     summary="Get a match list (JSON, CSV or XLSX)",
 )
 def get_list(
-    list_id: ListId,
-    engine: EngineDep,
-    key: ReaderKey,
-    format: Annotated[
-        Literal["json", "csv", "xlsx"],
-        Query(description="json; csv (reasons joined by ' | '); xlsx (a sheet to print)."),
-    ] = "json",
+    list_id: ListId, engine: EngineDep, key: ReaderKey, format: FileQuery = FileOptions()
 ) -> Any:
-    """One match list with firm names and reasons in plain words (staff, analyst)."""
+    """One match list with firm names and reasons in plain words (staff, analyst).
+
+    csv: the list, reasons joined by ' | '; xlsx: the list and an "about" sheet. Files are in
+    the list's language unless ``lang`` says otherwise."""
     saved = get_match_list(engine, list_id)
-    if format == "json":
+    if format.format == "json":
         return saved
-    name = f"match-list-{list_id}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "csv":
-        return Response(
-            match_list_csv(saved), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    return Response(match_list_xlsx(saved), media_type=XLSX, headers=headers)
+    options = format.in_language(saved["params"].get("lang", "en"))
+    return table_file(match_list_sheets_of(saved, options.lang), options, f"match-list-{list_id}")
 
 
 def _change(

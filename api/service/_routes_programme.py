@@ -16,7 +16,13 @@ from fastapi import APIRouter, Query
 
 from ketnoi import programme
 from ketnoi.api.service._deps import DatasetDep, Filter, ReaderKey
-from ketnoi.api.service._files import FILE_RESPONSES, ReportFormat, json_or_file, records
+from ketnoi.api.service._files import (
+    FILE_RESPONSES,
+    FileOptions,
+    FileQuery,
+    json_or_file,
+    records,
+)
 from ketnoi.api.service._schemas_programme import (
     ConcentrationReport,
     Grouping,
@@ -67,7 +73,7 @@ def localisation(
     gaps_only: Annotated[
         bool, Query(description="Only groups with no qualified local supplier.")
     ] = False,
-    format: ReportFormat = "json",
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """Per group of demands: qualified and linked local suppliers, the localisation rate
     (covered by a linked or qualified local supplier), the linked rate (sourced locally today),
@@ -91,7 +97,10 @@ def localisation(
     summary="Near-miss suppliers grouped by what they lack",
 )
 def near_miss_targets(
-    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: ReportFormat = "json"
+    key: ReaderKey,
+    dataset: DatasetDep,
+    category: Category = None,
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """The support target list: each certification or process local suppliers are exactly one
     item short of, how many suppliers lack it, the demands and volume it would unlock, and the
@@ -118,7 +127,10 @@ def near_miss_targets(
     summary="Near-miss suppliers, one row per supplier and demand",
 )
 def near_miss_pairs(
-    key: ReaderKey, dataset: DatasetDep, category: Category = None, format: ReportFormat = "json"
+    key: ReaderKey,
+    dataset: DatasetDep,
+    category: Category = None,
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """Every local supplier with category fit exactly one certification or process short of a
     demand, with what it lacks (staff, analyst)."""
@@ -137,7 +149,7 @@ def near_miss_pairs(
     responses=FILE_RESPONSES,
     summary="Concentration of each category's suppliers",
 )
-def concentration(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
+def concentration(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Per category: active links, suppliers, buyers, the Herfindahl-Hirschman index over the
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
     table = programme.category_concentration(dataset)
@@ -152,7 +164,7 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "j
     responses=FILE_RESPONSES,
     summary="Buyers with a single supplier for a category",
 )
-def single_sourced(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
+def single_sourced(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
     table = programme.single_sourced(dataset)
     return json_or_file(
@@ -166,7 +178,7 @@ def single_sourced(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "
     responses=FILE_RESPONSES,
     summary="Suppliers that buyers depend on alone",
 )
-def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: ReportFormat = "json") -> Any:
+def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Suppliers by the number of (buyer, category) pairs they are the only source of
     (staff, analyst)."""
     table = programme.sole_suppliers(dataset)
@@ -186,7 +198,7 @@ def indicators(
     dataset: DatasetDep,
     start: Year = None,
     end: Year = None,
-    format: ReportFormat = "json",
+    format: FileQuery = FileOptions(),
 ) -> Any:
     """Year by year: local supporting-industry firms, the internationally certified share,
     local firms at each tier of FDI buyers' chains, new links, the localisation and linked
