@@ -12,8 +12,11 @@ import typer
 
 from ketnoi.api._cli_common import (
     DatasetArg,
+    FileLangOpt,
     JsonOpt,
     ModelOpt,
+    SepOpt,
+    check_out,
     console,
     err,
     fail,
@@ -91,6 +94,8 @@ def schedule(
         float, typer.Option("--time-limit", min=1, max=3600, help="Seconds the optimiser may take.")
     ] = 60.0,
     model: ModelOpt = None,
+    lang: FileLangOpt = "en",
+    sep: SepOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Schedule a matchmaking event: pick the meetings, place them in slots and at tables.
@@ -107,8 +112,7 @@ def schedule(
         raise fail(f"--interpreters must be 0 or more, not {interpreters}", 2)
     if table not in _TABLES:
         raise fail(f"--table must be one of {', '.join(_TABLES)}, not '{table}'", 2)
-    if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
-        raise fail(f"{out}: the output must end in .csv or .xlsx", 2)
+    check_out(out, lang, sep)
     labels = slot_labels(start, minutes, slots)
     held: list[programme.MeetingLock] = []
     for text in lock or []:
@@ -146,7 +150,8 @@ def schedule(
         raise fail("the event cannot be scheduled as given; nothing was written") from None
     sheets = result.sheets()
     if out is not None:
-        write_tables(out, sheets if out.suffix.lower() == ".xlsx" else {table: sheets[table]})
+        chosen = sheets if out.suffix.lower() == ".xlsx" else {table: sheets[table]}
+        write_tables(out, chosen, lang=lang, sep=sep)
     summary = result.summary()
     if as_json:
         print_json({**summary, "meetings_table": sheets["meetings"].to_dict("records")})
