@@ -12,6 +12,7 @@ from ketnoi.matcher._evaluate import (
     split_temporal,
 )
 from ketnoi.matcher._evaluate import default_methods as evaluation_methods
+from ketnoi.matcher._explain import PRIVATE_FEATURES, disclose_explanation
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._match_list import (
     MATCH_LIST_COLUMNS,
@@ -41,10 +42,16 @@ from ketnoi.matcher._plot import (
     plot_reliability,
     recall_curve,
 )
+from ketnoi.matcher._reasons import DISCLOSURES, Disclosure, disclose_reasons
 from ketnoi.matcher._scorer import PRIOR_WEIGHTS
-from ketnoi.matcher._settings import MatcherSettings
+from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
 __all__ = [
+    "DISCLOSURES",
+    "Disclosure",
+    "PRIVATE_FEATURES",
+    "disclose_explanation",
+    "disclose_reasons",
     "EvaluationResult",
     "FEATURES",
     "MATCH_LIST_COLUMNS",
@@ -52,6 +59,7 @@ __all__ = [
     "MatchListSpec",
     "Matcher",
     "MatcherSettings",
+    "RANKERS",
     "ModelFileError",
     "PRIOR_WEIGHTS",
     "RECOMMENDATION_COLUMNS",

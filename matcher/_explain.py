@@ -8,6 +8,7 @@ then says in plain words what keeps it out of the recommendations.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,11 +17,26 @@ import pandas as pd
 from ketnoi.graph._values import json_value
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._ranking import RankingPath
+from ketnoi.matcher._reasons import DISCLOSURES, Disclosure, disclose_reasons, distance_band
 
 if TYPE_CHECKING:
     from ketnoi.matcher._model import Matcher
 
-__all__ = ["explain_pair", "pair_blockers"]
+__all__ = ["PRIVATE_FEATURES", "disclose_explanation", "explain_pair", "pair_blockers"]
+
+#: Features that say a private field of one of the two firms, and the readers (besides staff)
+#: who may see them exactly: the supplier knows its own size, age and capacity (against a
+#: demand it can see), but nobody but staff knows where the other firm is.
+PRIVATE_FEATURES: dict[str, tuple[Disclosure, ...]] = {
+    "distance_km": (),
+    "capacity_ratio": ("supplier",),
+    "log_employees": ("supplier",),
+    "supplier_age": ("supplier",),
+}
+
+_CAPACITY_SHORT = "capacity short: {capacity:,.0f}/yr against {volume:,.0f}/yr demanded"
+_TOO_FAR = "{km:.0f} km away, beyond the {limit:g} km limit"
+_TOO_FAR_PATTERN = re.compile(r"^[\d,]+ km away, (beyond the .+ km limit)$")
 
 
 def _feature_value(value: Any) -> Any:
@@ -116,10 +132,66 @@ def pair_blockers(
         if not pd.isna(ratio) and ratio < 0:
             volume = float(dem["volume"])
             capacity = volume * 10**ratio
-            out.append(f"capacity short: {capacity:,.0f}/yr against {volume:,.0f}/yr demanded")
+            out.append(_CAPACITY_SHORT.format(capacity=capacity, volume=volume))
     limit = path.settings.max_distance_km
     if limit is not None and feats["distance_km"] > limit:
-        out.append(f"{feats['distance_km']:.0f} km away, beyond the {limit:g} km limit")
+        out.append(_TOO_FAR.format(km=feats["distance_km"], limit=limit))
     if feats["outcome_declined"] > 0:
         out.append("declined in an earlier outcome")
+    return out
+
+
+def _banded_value(feature: str, value: Any) -> str | None:
+    """What a reader who may not see ``feature`` exactly is told of its value."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if feature == "distance_km":
+        return distance_band(float(value))
+    if feature == "capacity_ratio":
+        return "covers the demand" if float(value) >= 0 else "short of it"
+    return None
+
+
+def _banded_blocker(blocker: str, disclosure: Disclosure) -> str:
+    if blocker.startswith("capacity short:") and disclosure != "supplier":
+        return "capacity short of the demand"
+    far = _TOO_FAR_PATTERN.match(blocker)
+    return far.group(1) if far else blocker
+
+
+def disclose_explanation(
+    explanation: dict[str, Any], *, disclosure: Disclosure = "exact", lang: str = "en"
+) -> dict[str, Any]:
+    """An explanation as ``disclosure`` may read it (see :func:`disclose_reasons`).
+
+    Reasons and blockers say capacity and distance in bands; a private feature's value is
+    banded (distance ``under 10 km``, capacity ratio ``covers the demand`` / ``short of it``)
+    or left out, and its contribution left out, since from a contribution and the model the
+    value can be worked back. The score is rounded to 3 places.
+
+    Examples
+    --------
+    >>> e = {"score": 0.1234567, "reasons": ["4 km away"], "blockers": [],
+    ...      "contributions": [{"feature": "distance_km", "value": 4.2, "contribution": 0.3}]}
+    >>> out = disclose_explanation(e, disclosure="public")
+    >>> out["score"], out["reasons"], out["contributions"]
+    (0.123, ['under 10 km away'], [{'feature': 'distance_km', 'value': 'under 10 km', \
+'contribution': None}])
+    """
+    if disclosure not in DISCLOSURES:
+        raise ValueError(f"disclosure must be one of {DISCLOSURES}, not {disclosure!r}")
+    if disclosure == "exact":
+        return dict(explanation)
+    out = dict(explanation)
+    out["score"] = round(float(out["score"]), 3)
+    out["reasons"] = disclose_reasons(out["reasons"], disclosure=disclosure, lang=lang)
+    out["blockers"] = [_banded_blocker(b, disclosure) for b in out["blockers"]]
+    contributions = []
+    for item in out["contributions"]:
+        readers = PRIVATE_FEATURES.get(item["feature"])
+        if readers is not None and disclosure not in readers:
+            value = _banded_value(item["feature"], item["value"])
+            item = {**item, "value": value, "contribution": None}
+        contributions.append(item)
+    out["contributions"] = contributions
     return out

@@ -7,7 +7,9 @@ are built from the same features the scorer sees, so they never claim what the d
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -15,9 +17,23 @@ import pandas as pd
 from ketnoi.graph import INTERNATIONAL_CERTIFICATIONS
 from ketnoi.matcher._index import FirmIndex
 
-__all__ = ["LANGUAGES", "pair_reasons", "country_adjective"]
+__all__ = [
+    "DISCLOSURES",
+    "LANGUAGES",
+    "Disclosure",
+    "country_adjective",
+    "disclose_reasons",
+    "distance_band",
+    "pair_reasons",
+]
 
 LANGUAGES = ("en", "vi")
+
+#: Who reads a reason: ``exact`` (programme staff: every value as it is), ``supplier`` (the
+#: pair's supplier: its own capacity exact, the distance to the buyer banded) or ``public``
+#: (anyone else, the buyer included: capacity and distance banded).
+Disclosure = Literal["exact", "supplier", "public"]
+DISCLOSURES: tuple[Disclosure, ...] = ("exact", "supplier", "public")
 
 _COUNTRY = {
     "JP": ("Japanese", "Nhật Bản"),
@@ -99,6 +115,96 @@ _TEMPLATES: Mapping[str, tuple[str, str]] = {
         "đang cung cấp cho {n} bên mua trong mạng lưới",
     ),
 }
+
+
+#: What a banded reason says in place of a private value.
+_BANDED: Mapping[str, tuple[str, str]] = {
+    "capacity": ("capacity covers the demand", "công suất đáp ứng nhu cầu"),
+    "distance": ("{km} away", "cách {km}"),
+    "distance_park": ("{km} away, same park ({park})", "cách {km}, cùng khu công nghiệp ({park})"),
+}
+
+#: Distance bands: (upper bound in km, English, Vietnamese); the last one has no bound.
+_DISTANCE_BANDS = (
+    (10.0, "under 10 km", "dưới 10 km"),
+    (30.0, "10 to 30 km", "10 đến 30 km"),
+    (60.0, "30 to 60 km", "30 đến 60 km"),
+    (math.inf, "over 60 km", "trên 60 km"),
+)
+
+
+def distance_band(km: float, lang: str = "en") -> str:
+    """A distance as a band that says roughly how far, never where the other firm is.
+
+    Examples
+    --------
+    >>> distance_band(3.2), distance_band(10.0), distance_band(75, "vi")
+    ('under 10 km', '10 to 30 km', 'trên 60 km')
+    """
+    for bound, en, vi in _DISTANCE_BANDS:
+        if km < bound:
+            return en if lang == "en" else vi
+    raise ValueError(f"not a distance: {km!r}")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+# Reasons are built once per ranking and cached in the matcher's answer frames, for every
+# reader; banding is applied to the finished text, so the patterns come from the templates
+# themselves and cannot drift from them.
+_PATTERNS = {
+    (code, lang): _pattern(_TEMPLATES[code][i])
+    for code in _BANDED
+    for i, lang in enumerate(LANGUAGES)
+}
+
+
+def _km(text: str) -> float:
+    return 0.5 if text == "<1" else float(text.replace(",", ""))
+
+
+def disclose_reasons(
+    reasons: list[str], *, disclosure: Disclosure = "exact", lang: str = "en"
+) -> list[str]:
+    """Reasons as ``disclosure`` may read them: private values of the other firm banded.
+
+    A supplier's capacity is its own business and the firms' locations are private fields, so
+    only programme staff (``exact``) read them as numbers; the supplier reads its own capacity
+    against the volume demanded, and everyone else reads that capacity covers the demand.
+    Distances are banded for every firm (``under 10 km`` ...).
+
+    Examples
+    --------
+    >>> r = ["12 km away", "capacity 50,000/yr covers the 10,000/yr demanded"]
+    >>> disclose_reasons(r, disclosure="public")
+    ['10 to 30 km away', 'capacity covers the demand']
+    >>> disclose_reasons(r, disclosure="supplier")[1]
+    'capacity 50,000/yr covers the 10,000/yr demanded'
+    """
+    if disclosure not in DISCLOSURES:
+        raise ValueError(f"disclosure must be one of {DISCLOSURES}, not {disclosure!r}")
+    if disclosure == "exact":
+        return list(reasons)
+    side = 0 if lang == "en" else 1
+    out = []
+    for reason in reasons:
+        for code, banded in _BANDED.items():
+            found = _PATTERNS[code, "en" if side == 0 else "vi"].match(reason)
+            if found is None or (code == "capacity" and disclosure == "supplier"):
+                continue
+            values = found.groupdict()
+            if "km" in values:
+                values["km"] = distance_band(_km(values["km"]), lang)
+            reason = banded[side].format(**values)
+            break
+        out.append(reason)
+    return out
 
 
 def country_adjective(code: str, lang: str = "en") -> str:

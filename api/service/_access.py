@@ -4,15 +4,29 @@ Staff may do anything; analysts may read anything and change nothing; a firm key
 own firm only. What a firm key sees of another firm is its public side: not its private fields,
 not its capacities, and its confidential demands only as "a buyer in sector S needs category C".
 Routes, exports and (later) pages all ask here, so that they can never disagree.
+
+The rule (docs/service.md, "What a firm key may learn"): nothing a firm key receives lets it
+tell whether another firm has a confidential demand, or learn another firm's private fields.
+Other firms' confidential demands are left out of what it lists and of what the model answers
+it (:mod:`._views`); what is hidden answers 404 as what is absent does; capacities and distances
+in reasons and explanations come in bands (:func:`disclosure_for`).
 """
 
 from __future__ import annotations
 
 from fastapi import HTTPException, status
 
+from ketnoi import matcher
 from ketnoi.api.storage import KeyInfo
 
-__all__ = ["ensure_own_firm", "is_reader", "masked_demand", "sees_private_data"]
+__all__ = [
+    "demands_visible_to",
+    "disclosure_for",
+    "ensure_own_firm",
+    "is_reader",
+    "masked_demand",
+    "sees_private_data",
+]
 
 
 def is_reader(key: KeyInfo) -> bool:
@@ -24,6 +38,20 @@ def sees_private_data(key: KeyInfo, firm_id: str | None) -> bool:
     """Whether ``key`` sees all of a firm's data: every field, its capacities and its
     confidential demands (staff, analysts and the firm itself)."""
     return is_reader(key) or (firm_id is not None and key.firm_id == firm_id)
+
+
+def disclosure_for(key: KeyInfo, supplier_id: str | None) -> matcher.Disclosure:
+    """How exactly ``key`` reads the reasons and explanation of a pair with this supplier:
+    staff and analysts exactly, the supplier its own capacity, any other firm in bands."""
+    if is_reader(key):
+        return "exact"
+    return "supplier" if supplier_id is not None and key.firm_id == supplier_id else "public"
+
+
+def demands_visible_to(key: KeyInfo) -> str | None:
+    """The firm whose view of the demands ``key`` has (None: every demand): a firm key sees
+    its own demands and other listed firms' demands that are not confidential."""
+    return None if is_reader(key) else (key.firm_id or "")
 
 
 def ensure_own_firm(key: KeyInfo, *firm_ids: str | None, write: bool = False) -> None:

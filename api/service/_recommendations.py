@@ -9,8 +9,12 @@ thing, so that they can never disagree. Each one
   :class:`~ketnoi.api.storage.Invalid`);
 - leaves out firms unlisted or deleted since the model was fitted (their set cached for
   :data:`HIDDEN_CACHE_SECONDS`), asking the model for a few spare rows so that ``k`` remain;
-- masks, for a firm key, every pair resting on another firm's confidential demand down to
-  "a buyer in sector S needs category C" (:func:`~._access.masked_demand`).
+- answers a firm key from the model without other firms' confidential demands
+  (:func:`~._views.matcher_for`), so that no score, rank or order it reads rests on one; the
+  pairs the full model finds on one are told to a supplier only as "a buyer in sector S needs
+  category C" (:func:`~._access.masked_demand`), without buyer, rank or score;
+- bands private values in reasons and explanations for firm keys
+  (:func:`~._access.disclosure_for`) and shows a firm key other firms' links not at all.
 """
 
 from __future__ import annotations
@@ -23,15 +27,24 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from ketnoi.api.service._access import ensure_own_firm, masked_demand, sees_private_data
+from ketnoi import matcher
+from ketnoi.api.service._access import (
+    disclosure_for,
+    ensure_own_firm,
+    is_reader,
+    masked_demand,
+    sees_private_data,
+)
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.service._schemas import MAX_K
+from ketnoi.api.service._views import matcher_for
 from ketnoi.api.storage import (
     Invalid,
     KeyInfo,
     NotFound,
     confidential_demands,
     hidden_firms,
+    missing_firms,
     write_generation,
 )
 from ketnoi.graph._values import json_column, json_value
@@ -103,24 +116,63 @@ def _mask_reason(served: ServedModel, buyer_id: str, category_id: str, lang: str
     return masked_demand(sector, category_id, name, lang)
 
 
-def _mask_confidential(
-    rows: list[Row], served: ServedModel, engine: Engine, key: KeyInfo, buyer_field: str, lang: str
+def _masked_suggestions(
+    served: ServedModel, engine: Engine, key: KeyInfo, supplier_id: str, k: int, lang: str
 ) -> list[Row]:
-    """For a firm key: pairs resting on another firm's confidential demand show only the mask."""
-
-    def other(buyer: str | None) -> bool:
-        return bool(buyer) and not sees_private_data(key, buyer)
-
-    buyers = [row[buyer_field] for row in rows if other(row[buyer_field])]
+    """For a firm key: the full model's top-``k`` buyers for the supplier that rest on another
+    firm's confidential demand, as "a buyer in sector S needs category C" without buyer, rank
+    or score, by sector and category (so that their order says nothing either)."""
+    frame = served.matcher.suggest_buyers(supplier_id, k=k, lang=lang)
+    buyers = [b for b in frame["buyer_id"] if not sees_private_data(key, b)]
     secret = confidential_demands(engine, buyers)
+    hidden = _hidden(engine, set(buyers))
+    masked = {
+        _mask_reason(served, b, c, lang): c
+        for b, c in zip(frame["buyer_id"], frame["category_id"], strict=True)
+        if (b, c) in secret and b not in hidden
+    }
+    return [
+        {
+            "buyer_id": None,
+            "buyer_name": None,
+            "supplier_id": supplier_id,
+            "category_id": category,
+            "tier": 1,
+            "rank": None,
+            "score": None,
+            "reasons": [reason],
+        }
+        for reason, category in sorted(masked.items())
+    ]
+
+
+def _banded(rows: list[Row], key: KeyInfo, lang: str) -> list[Row]:
+    """Each row's reasons as the key may read them (capacity and distance banded)."""
     for row in rows:
-        buyer = row[buyer_field]
-        if other(buyer) and (buyer, row["category_id"]) in secret:
-            row["reasons"] = [_mask_reason(served, buyer, row["category_id"], lang)]
-            if buyer_field == "buyer_id":
-                row["buyer_id"] = None
-                row["buyer_name"] = None
+        audience = disclosure_for(key, row.get("supplier_id"))
+        row["reasons"] = matcher.disclose_reasons(row["reasons"], disclosure=audience, lang=lang)
     return rows
+
+
+def _ensure_live_key(engine: Engine, key: KeyInfo) -> None:
+    """A firm key whose firm was deleted (since the model was fitted, too) gets nothing."""
+    if not is_reader(key) and missing_firms(engine, [key.firm_id or ""]):
+        raise NotFound(f"no firm '{key.firm_id}'")
+
+
+def _visible_chain(rows: list[Row], key: KeyInfo, root: str) -> list[Row]:
+    """For a firm key: its own existing suppliers and the recommendations under firms it can
+    see; other firms' existing links (which /v1/links refuses it) are left out."""
+    if is_reader(key):
+        return rows
+    shown, kept = {root}, set()
+    for i in sorted(range(len(rows)), key=lambda i: rows[i]["tier"]):
+        row = rows[i]
+        own_link = row["existing"] and row["parent_id"] == root
+        if row["parent_id"] in shown and (own_link or not row["existing"]):
+            kept.add(i)
+            shown.add(row["supplier_id"])
+    return [row for i, row in enumerate(rows) if i in kept]
 
 
 def suppliers_for_buyer(
@@ -138,12 +190,22 @@ def suppliers_for_buyer(
 ) -> dict[str, Any]:
     """The top-``k`` new suppliers for a buyer, best first, with reasons.
 
-    ``tier`` 2 and more: suppliers of the buyer's Tier-1 firms, masked where they rest on
-    another firm's confidential demand.
+    ``tier`` 2 and more: suppliers of the buyer's Tier-1 firms. A firm key is answered from
+    the model without other firms' confidential demands (:func:`~._views.matcher_for`).
     """
     ensure_own_firm(key, buyer_id)
+    _ensure_live_key(engine, key)
+    model = matcher_for(served, engine, key)
+    if tier > 1 and not is_reader(key):
+        # From the chain the key may see, so that a Tier-1 firm's links stay out of it.
+        chain = buyer_chain(served, engine, key, buyer_id, depth=tier, k=k, lang=lang)
+        rows = [r for r in chain["items"] if r["tier"] == tier and not r["existing"]]
+        rows = sorted(rows, key=lambda r: -r["score"])[:k]
+        for rank, row in enumerate(rows, start=1):
+            row.update(rank=rank, buyer_id=buyer_id)
+        return {"model_version": served.version, "items": rows}
     frame = _ask(
-        lambda: served.matcher.recommend(
+        lambda: model.recommend(
             buyer_id,
             k=min(k + SPARE_ROWS, MAX_K),
             category=category,
@@ -158,9 +220,7 @@ def suppliers_for_buyer(
     if "buyer_id" not in frame:
         for row in rows:
             row["buyer_id"] = buyer_id
-    if tier > 1:
-        rows = _mask_confidential(rows, served, engine, key, "parent_id", lang)
-    return {"model_version": served.version, "items": rows}
+    return {"model_version": served.version, "items": _banded(rows, key, lang)}
 
 
 def buyers_for_supplier(
@@ -172,15 +232,20 @@ def buyers_for_supplier(
     k: int = 10,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """The top-``k`` buyers for a supplier, with reasons; another buyer's confidential demand
-    shows a firm key only as "a buyer in sector S needs category C"."""
+    """The top-``k`` buyers for a supplier, with reasons.
+
+    A firm key is answered from the model without other firms' confidential demands; those
+    of the full model's top-``k`` that rest on one follow, as "a buyer in sector S needs
+    category C" with neither buyer nor rank nor score.
+    """
     ensure_own_firm(key, supplier_id)
-    frame = _ask(
-        lambda: served.matcher.suggest_buyers(supplier_id, k=min(k + SPARE_ROWS, MAX_K), lang=lang)
-    )
+    _ensure_live_key(engine, key)
+    model = matcher_for(served, engine, key)
+    frame = _ask(lambda: model.suggest_buyers(supplier_id, k=min(k + SPARE_ROWS, MAX_K), lang=lang))
     hidden = _hidden(engine, set(frame["buyer_id"]))
-    rows = _first_visible(_rows(frame), "buyer_id", hidden, k)
-    rows = _mask_confidential(rows, served, engine, key, "buyer_id", lang)
+    rows = _banded(_first_visible(_rows(frame), "buyer_id", hidden, k), key, lang)
+    if model is not served.matcher:
+        rows += _masked_suggestions(served, engine, key, supplier_id, k, lang)
     return {"model_version": served.version, "items": rows}
 
 
@@ -194,13 +259,17 @@ def buyer_chain(
     k: int = 5,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """Existing suppliers tier by tier, then ``k`` recommended ones for every buying firm in
-    the tree (recommended firms hidden since the fit left out; existing ones kept)."""
+    """Existing suppliers tier by tier, then recommended ones for every buying firm in the tree
+    (recommended firms hidden since the fit left out; existing ones kept). A firm key sees its
+    own existing suppliers only, and recommendations from the model without other firms'
+    confidential demands."""
     ensure_own_firm(key, buyer_id)
-    frame = _ask(lambda: served.matcher.chain(buyer_id, depth=depth, k=k, lang=lang))
+    _ensure_live_key(engine, key)
+    model = matcher_for(served, engine, key)
+    frame = _ask(lambda: model.chain(buyer_id, depth=depth, k=k, lang=lang))
     hidden = _hidden(engine, set(frame["supplier_id"]))
     frame = frame[frame["existing"].astype(bool) | ~frame["supplier_id"].isin(hidden)]
-    rows = _mask_confidential(_rows(frame), served, engine, key, "parent_id", lang)
+    rows = _banded(_visible_chain(_rows(frame), key, buyer_id), key, lang)
     return {"model_version": served.version, "buyer_id": buyer_id, "depth": depth, "items": rows}
 
 
@@ -214,15 +283,24 @@ def explain_pair(
     lang: str = "en",
 ) -> dict[str, Any]:
     """Score, each feature's contribution and what blocks a supplier-buyer pair (a firm key of
-    either firm; reasons and blockers masked where they rest on the buyer's confidential
-    demand and the key is the supplier's)."""
+    either firm, from the model without other firms' confidential demands; private values
+    banded, see :func:`ketnoi.matcher.disclose_explanation`). For a firm key, a pair whose
+    other firm is unlisted, deleted or unknown is one 404 alike."""
     ensure_own_firm(key, supplier_id, buyer_id)
-    explanation = _ask(lambda: served.matcher.explain(supplier_id, buyer_id, lang=lang))
+    _ensure_live_key(engine, key)
+    model = matcher_for(served, engine, key)
+    if is_reader(key):
+        explanation = _ask(lambda: model.explain(supplier_id, buyer_id, lang=lang))
+    else:
+        other = buyer_id if key.firm_id == supplier_id else supplier_id
+        absent = NotFound(f"no pair of supplier '{supplier_id}' and buyer '{buyer_id}'")
+        if _hidden(engine, {other}) or missing_firms(engine, [other]):
+            raise absent
+        try:
+            explanation = _ask(lambda: model.explain(supplier_id, buyer_id, lang=lang))
+        except NotFound:
+            raise absent from None
     out = {**explanation, "model_version": served.version}
     out["contributions"] = [{**c, "value": json_value(c["value"])} for c in out["contributions"]]
-    if not sees_private_data(key, buyer_id):
-        secret = confidential_demands(engine, [buyer_id])
-        if (buyer_id, out["category_id"]) in secret:
-            out["reasons"] = [_mask_reason(served, buyer_id, out["category_id"], lang)]
-            out["blockers"] = []
-    return out
+    audience = disclosure_for(key, supplier_id)
+    return matcher.disclose_explanation(out, disclosure=audience, lang=lang)

@@ -1,7 +1,9 @@
-"""Demands: what firms buy or want to buy, with confidential demands masked for other firms.
+"""Demands: what firms buy or want to buy.
 
-A confidential demand is shown in full to staff, analysts and its own firm only; any other
-firm key sees it as "a buyer in sector S needs category C", without the buyer.
+A confidential demand is shown to staff, analysts and its own firm only: to any other firm key
+it does not exist (left out of lists and their totals, 404 when asked for, as an absent
+demand is), and neither do the demands of unlisted or deleted firms. That "a buyer in sector
+S needs category C" is told to suppliers with their recommendations, never here.
 """
 
 from __future__ import annotations
@@ -11,19 +13,25 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response, status
 
 from ketnoi import graph
-from ketnoi.api.service._access import ensure_own_firm, masked_demand, sees_private_data
+from ketnoi.api.service._access import (
+    demands_visible_to,
+    ensure_own_firm,
+    masked_demand,
+    sees_private_data,
+)
 from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, PageQuery
 from ketnoi.api.service._schemas import UNPROCESSABLE, Page
 from ketnoi.api.service._schemas_demands import DemandCreate, DemandPublic, DemandUpdate
 from ketnoi.api.storage import (
     DEMANDS,
     KeyInfo,
+    NotFound,
+    all_rows,
     category_names,
     create_row,
     delete_row,
     demand_query,
     firm_sectors,
-    get_row,
     list_rows,
     update_row,
 )
@@ -76,15 +84,23 @@ def list_demands(
 ) -> dict[str, Any]:
     """Live demands, by firm then category (every role; confidential ones masked for other
     firms' keys)."""
-    query = demand_query(firm_id=firm_id, category_id=category_id)
+    query = demand_query(
+        firm_id=firm_id, category_id=category_id, visible_to=demands_visible_to(key)
+    )
     found = list_rows(engine, query, paging.page, paging.page_size)
     return paging.answer(_views(engine, found.rows, key), found.total)
 
 
 @router.get("/{firm_id}/{category_id}", response_model=DemandPublic, summary="Get a demand")
 def get_demand(firm_id: IdPath, category_id: IdPath, engine: EngineDep, key: AnyKey) -> Any:
-    """One demand (masked where it is another firm's confidential demand)."""
-    return _views(engine, [get_row(engine, DEMANDS, [firm_id, category_id])], key)[0]
+    """One demand (404 where it is another firm's confidential demand, as where there is none)."""
+    query = demand_query(
+        firm_id=firm_id, category_id=category_id, visible_to=demands_visible_to(key)
+    )
+    rows = all_rows(engine, query)
+    if not rows:
+        raise NotFound(f"no demands row '{firm_id}/{category_id}'")
+    return _views(engine, rows[:1], key)[0]
 
 
 @router.post(

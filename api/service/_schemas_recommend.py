@@ -17,7 +17,8 @@ __all__ = [
 
 
 class Recommendation(BaseModel):
-    """One recommended pair, with the reasons to read out."""
+    """One recommended pair, with the reasons to read out (for a firm key, a pair resting on
+    another firm's confidential demand has neither buyer nor rank nor score)."""
 
     buyer_id: str | None
     supplier_id: str
@@ -63,11 +64,12 @@ class Chain(BaseModel):
 
 
 class Contribution(BaseModel):
-    """One feature's value and its contribution to the pair's log-odds."""
+    """One feature's value and its contribution to the pair's log-odds (for a firm key, a
+    private feature's value is a band or null and its contribution null)."""
 
     feature: str
     value: Any
-    contribution: float
+    contribution: float | None
 
 
 class Explanation(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, literal, or_, select
+from sqlalchemy import Engine, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ketnoi import graph
@@ -127,13 +127,25 @@ def capability_query(
     return query
 
 
-def demand_query(*, firm_id: str | None = None, category_id: str | None = None) -> Select[Any]:
-    """Live demands matching every filter given, in load order."""
+def demand_query(
+    *, firm_id: str | None = None, category_id: str | None = None, visible_to: str | None = None
+) -> Select[Any]:
+    """Live demands matching every filter given, in load order.
+
+    ``visible_to`` (a firm key's firm) keeps out what that firm may not know exists: other
+    firms' confidential demands, and the demands of unlisted or deleted firms but its own.
+    """
     query = select(Demand).where(live(Demand)).order_by(Demand.id)
     if firm_id:
         query = query.where(Demand.firm_id == firm_id)
     if category_id:
         query = query.where(Demand.category_id == category_id)
+    if visible_to is not None:
+        own = Demand.firm_id == visible_to
+        query = query.join(Firm, Firm.firm_id == Demand.firm_id).where(
+            live(Firm),
+            or_(own, and_(Firm.listed.is_(True), Demand.confidential.is_not(True))),
+        )
     return query
 
 
@@ -178,13 +190,17 @@ def capabilities_of(engine: Engine, firm_ids: Sequence[str]) -> dict[str, list[s
     return out
 
 
-def confidential_demands(engine: Engine, firm_ids: Sequence[str]) -> set[tuple[str, str]]:
-    """(firm_id, category_id) of the live confidential demands of these firms."""
-    if not firm_ids:
+def confidential_demands(
+    engine: Engine, firm_ids: Sequence[str] | None = None
+) -> set[tuple[str, str]]:
+    """(firm_id, category_id) of the live confidential demands of these firms (None: of all)."""
+    if firm_ids is not None and not firm_ids:
         return set()
     query = select(Demand.firm_id, Demand.category_id).where(
-        live(Demand), Demand.confidential.is_(True), Demand.firm_id.in_(list(set(firm_ids)))
+        live(Demand), Demand.confidential.is_(True)
     )
+    if firm_ids is not None:
+        query = query.where(Demand.firm_id.in_(list(set(firm_ids))))
     with Session(engine) as session:
         return {(f, c) for f, c in session.execute(query)}
 
