@@ -105,11 +105,21 @@ def schedule(
     """
     from ketnoi import programme
 
-    for name, value in (("--slots", slots), ("--tables", tables), ("--max-meetings", max_meetings)):
+    # The HTTP route's limits (one place: programme.EVENT_LIMITS), checked before any work.
+    limits = programme.EVENT_LIMITS
+    for name, value, most in (
+        ("--slots", slots, limits.slots),
+        ("--tables", tables, limits.tables),
+        ("--max-meetings", max_meetings, limits.slots),
+    ):
         if value < 1:
             raise fail(f"{name} must be at least 1, not {value}", 2)
+        if value > most:
+            raise fail(f"{name} must be at most {most}, not {value}", 2)
     if interpreters < 0:
         raise fail(f"--interpreters must be 0 or more, not {interpreters}", 2)
+    if interpreters > limits.interpreters:
+        raise fail(f"--interpreters must be at most {limits.interpreters}, not {interpreters}", 2)
     if table not in _TABLES:
         raise fail(f"--table must be one of {', '.join(_TABLES)}, not '{table}'", 2)
     check_out(out, lang, sep)

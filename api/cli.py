@@ -469,6 +469,7 @@ def serve(
     import uvicorn
 
     from ketnoi.api import storage
+    from ketnoi.api._cli_serve import DEMO_KEY_DAYS, demo_key
     from ketnoi.api.service import ServiceSettings, create_app
 
     if data_dir is not None:
@@ -481,8 +482,9 @@ def serve(
         if storage.dataset_from_db(engine).firms.empty:
             storage.load_into(engine, load_or_exit(DEMO_DIR), actor="cli")
             console.print(f"loaded the demo world {DEMO_DIR}", highlight=False)
-        key = storage.create_key(engine, "staff", label="serve --demo")
-        console.print(f"staff key (shown once): {key}", highlight=False, soft_wrap=True)
+        key, kept = demo_key(engine, settings.data_dir)
+        when = "kept from an earlier start" if kept else f"expires in {DEMO_KEY_DAYS:g} days"
+        console.print(f"staff key ({when}): {key}", highlight=False, soft_wrap=True)
     console.print(
         f"OpenAPI docs: http://{host}:{port}/docs (the model trains first; allow a few seconds)",
         highlight=False,

@@ -9,12 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ketnoi.graph._problems import Problem
 
-__all__ = ["RawTable", "read_source"]
+__all__ = ["MAX_READ_SECONDS", "MAX_SHEET_CELLS", "RawTable", "read_source"]
+
+#: The most cells read from one sheet of a workbook (each row counted up to its last filled
+#: cell): room for a few hundred thousand rows of every contract file.
+MAX_SHEET_CELLS = 10_000_000
+#: The most seconds spent reading one workbook.
+MAX_READ_SECONDS = 120.0
 
 
 @dataclass
@@ -120,6 +128,45 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _sheet_rows(
+    sheet: Any, label: str, deadline: float
+) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+    """The sheet's non-blank rows as ``(line, cells)``, read by its real rows.
+
+    A sheet's ``<dimension>`` element is written by whatever saved the file and is not to be
+    trusted: one claiming A1:XFD1048576 made openpyxl pad every row to 16,384 cells (minutes of
+    CPU for a 5 KB file), and a stale one cut the rows past it without a word. So the dimension
+    is dropped and each row is as long as its last real cell; the cells read (and the time
+    taken) are bounded, and a sheet past either bound is a problem, never a silent cut.
+    """
+    sheet.reset_dimensions()
+    rows: list[tuple[int, list[str]]] = []
+    budget = MAX_SHEET_CELLS
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        budget -= max(len(values), 1)  # a blank row costs a step too (gaps are walked)
+        if budget < 0:
+            return rows, Problem(
+                label,
+                number,
+                None,
+                f"the sheet holds more than {MAX_SHEET_CELLS:,} cells (counting up to each"
+                " row's last filled cell); delete stray cells far to the right or below, or"
+                " split the dataset",
+            )
+        if number % 1000 == 0 and time.monotonic() > deadline:
+            return rows, Problem(
+                label,
+                number,
+                None,
+                f"reading the workbook took longer than {MAX_READ_SECONDS:g} s; split it"
+                " into smaller files",
+            )
+        cells = [_cell_text(v) for v in values]
+        if any(c.strip() for c in cells):
+            rows.append((number, cells))
+    return rows, None
+
+
 def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
     import openpyxl
 
@@ -128,29 +175,36 @@ def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return {}, [Problem(path.name, None, None, f"not a readable XLSX workbook: {exc}")]
     tables: dict[str, RawTable] = {}
-    for sheet in book.worksheets:
-        label = f"{path.name}[{sheet.title}]"
-        header: list[str] | None = None
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            if not any(c.strip() for c in cells):
+    problems: list[Problem] = []
+    deadline = time.monotonic() + MAX_READ_SECONDS
+    try:
+        for sheet in book.worksheets:
+            label = f"{path.name}[{sheet.title}]"
+            try:
+                read, problem = _sheet_rows(sheet, label, deadline)
+            except Exception as exc:  # a damaged member (bad CRC, broken XML) is found here
+                read, problem = [], Problem(label, None, None, f"the sheet cannot be read: {exc}")
+            if problem is not None:
+                problems.append(problem)
                 continue
-            if header is None:
-                header = cells
+            if not read:
                 continue
-            rows.append(cells)
-            lines.append(number)
-        if header is None:
-            continue
-        while header and header[-1] == "":
-            header.pop()
-        tables[sheet.title.strip().lower().removesuffix(".csv")] = RawTable(
-            label, header, [r[: len(header)] + [""] * (len(header) - len(r)) for r in rows], lines
-        )
-    book.close()
-    return tables, []
+            (_, header), body = read[0], read[1:]
+            while header and header[-1] == "":
+                header.pop()
+            width = len(header)
+            # Rows are padded to the header, never cut: cells past it are the validator's to
+            # report ("row has 9 cells, the header 7"), as in a CSV file.
+            tables[sheet.title.strip().lower().removesuffix(".csv")] = RawTable(
+                label,
+                header,
+                [cells + [""] * (width - len(cells)) for _, cells in body],
+                [line for line, _ in body],
+                header_line=read[0][0],
+            )
+    finally:
+        book.close()
+    return tables, problems
 
 
 def read_source(source: Path, names: tuple[str, ...]) -> tuple[dict[str, RawTable], list[Problem]]:

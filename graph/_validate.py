@@ -32,6 +32,7 @@ _FALSE = {"false", "no", "n", "0", "f", "không", "khong", ""}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _VIETNAM_LAT = (8.0, 24.0)
 _VIETNAM_LON = (102.0, 110.0)
+_NUL = "holds a NUL character (U+0000), which is not text; remove it (the file may be damaged)"
 
 
 def _dtype(column: Column) -> object:
@@ -147,6 +148,24 @@ def _parse_column(
     return numbers.astype("float64")
 
 
+def _check_nul(
+    raw: RawTable, header: list[str], data: dict[str, list[str]], problems: list[Problem]
+) -> None:
+    """Report every cell holding a NUL character (U+0000).
+
+    NUL is no text anyone means to type (a sign of a binary file or a broken export), and
+    PostgreSQL cannot store it: refused here, with its cell, rather than failing the load.
+    """
+    for index, name in enumerate(header):
+        if "\x00" in name:
+            shown = name.replace("\x00", "") or f"column {index + 1}"
+            problems.append(Problem(raw.label, raw.header_line, shown, _NUL))
+    for name, cells in data.items():
+        for position, cell in enumerate(cells):
+            if "\x00" in cell:
+                problems.append(Problem(raw.label, raw.lines[position], name, _NUL))
+
+
 def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
     header = _clean_header(raw.header)
     keep: list[int] = []
@@ -177,6 +196,7 @@ def _parse_table(spec: FileSpec, raw: RawTable, problems: list[Problem]) -> pd.D
                 Problem(raw.label, line, None, f"row has {len(cells)} cells, the header {width}")
             )
     data = {header[i]: [cells[i] if i < len(cells) else "" for cells in raw.rows] for i in keep}
+    _check_nul(raw, header, data, problems)
     frame = pd.DataFrame(data, dtype=object)
     lines = np.asarray(raw.lines, dtype=np.int64)
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]

@@ -9,7 +9,9 @@ from ketnoi.programme._concentration import category_concentration, single_sourc
 from ketnoi.programme._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
 from ketnoi.programme._event_participants import participants_from_frame, suggest_event_participants
 from ketnoi.programme._event_spec import (
+    EVENT_LIMITS,
     EventError,
+    EventLimits,
     EventSpec,
     MeetingLock,
     Participant,
@@ -51,7 +53,9 @@ from ketnoi.programme._schedule import (
 )
 
 __all__ = [
+    "EVENT_LIMITS",
     "EventError",
+    "EventLimits",
     "EventSchedule",
     "EventSpec",
     "FUNNEL",

@@ -27,7 +27,9 @@ from ketnoi import graph
 
 __all__ = [
     "COUNTRY_LANGUAGES",
+    "EVENT_LIMITS",
     "EventError",
+    "EventLimits",
     "EventSpec",
     "MeetingLock",
     "Participant",
@@ -39,6 +41,25 @@ __all__ = [
 ]
 
 SIDES = ("buyer", "supplier")
+
+
+@dataclass(frozen=True)
+class EventLimits:
+    """The largest event ketnoi schedules, whichever door asks (the CLI, the HTTP routes).
+
+    Past these the optimiser's model outgrows any machine (``--slots 100000 --tables 100000``
+    grew to 17 GB before the kernel killed it), so :func:`spec_problems` refuses them up front.
+    """
+
+    participants: int = 1000
+    slots: int = 48
+    tables: int = 1000
+    locks: int = 1000
+    interpreters: int = 1000
+
+
+#: The limits every event is held to.
+EVENT_LIMITS = EventLimits()
 
 #: The working language of a foreign firm's delegation, by country of origin (ISO 639-1).
 COUNTRY_LANGUAGES: dict[str, str] = {
@@ -234,16 +255,42 @@ class EventSpec:
 def spec_problems(spec: EventSpec, where: str) -> list[graph.Problem]:
     """What is wrong with the event's limits and slot labels, each problem in ``where``."""
     problems = []
-    for name in ("slots", "tables", "max_meetings"):
+    limits = EVENT_LIMITS
+    for name, most in (
+        ("slots", limits.slots),
+        ("tables", limits.tables),
+        ("max_meetings", limits.slots),
+    ):
         value = getattr(spec, name)
         if not isinstance(value, int) or value < 1:
             problems.append(graph.Problem(where, None, name, f"must be at least 1, not {value}"))
+        elif value > most:
+            problems.append(
+                graph.Problem(where, None, name, f"must be at most {most}, not {value}")
+            )
     if not isinstance(spec.interpreters, int) or spec.interpreters < 0:
         problems.append(
             graph.Problem(
                 where, None, "interpreters", f"must be 0 or more, not {spec.interpreters}"
             )
         )
+    elif spec.interpreters > limits.interpreters:
+        problems.append(
+            graph.Problem(
+                where,
+                None,
+                "interpreters",
+                f"must be at most {limits.interpreters}, not {spec.interpreters}",
+            )
+        )
+    for name, items, most in (
+        ("participants", spec.participants, limits.participants),
+        ("locks", spec.locks, limits.locks),
+    ):
+        if len(items) > most:
+            problems.append(
+                graph.Problem(where, None, name, f"at most {most} allowed, not {len(items)}")
+            )
     if spec.slot_labels and len(spec.slot_labels) != spec.slots:
         problems.append(
             graph.Problem(

@@ -3,7 +3,11 @@ service running on it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -107,3 +111,88 @@ def service(
     the tests of a module."""
     with _running_service(tmp_path_factory.mktemp("service"), **service_options) as running:
         yield running
+
+
+# -- the bad-input and nothing-lost suites: SQLite and PostgreSQL ------------------------------
+# A SQLite file, and a database of its own on the PostgreSQL server that
+# ``KETNOI_TEST_POSTGRES_URL`` names (``.ci/run`` always sets it; without it the PostgreSQL
+# cases skip, with the reason).
+
+POSTGRES_SERVER = os.environ.get("KETNOI_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=pytest.mark.skipif(
+                not POSTGRES_SERVER, reason="no PostgreSQL (set KETNOI_TEST_POSTGRES_URL)"
+            ),
+        ),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each database the service runs on: a test taking it runs once per backend."""
+    return str(request.param)
+
+
+@contextmanager
+def _database(backend: str, folder: Path) -> Iterator[Any]:
+    """A migrated, empty database on ``backend``, removed afterwards (the engine is made inside,
+    so ``KETNOI_*`` variables set before take effect)."""
+    from sqlalchemy import create_engine, make_url
+
+    from ketnoi.api import storage
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if backend == "sqlite":
+        engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
+        try:
+            storage.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    name = f"ketnoi_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    engine = storage.make_engine(url, data_dir=folder)
+    try:
+        storage.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def open_database() -> Callable[[str, Path], AbstractContextManager[Any]]:
+    """``with open_database(backend, folder) as engine``: a fresh, migrated database."""
+    return _database
+
+
+def _table_fingerprint(engine: Any) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from ketnoi.api import storage
+
+    out = {}
+    with engine.connect() as connection:
+        for table in storage.Base.metadata.sorted_tables:
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+            digest = hashlib.sha256()
+            for row in rows:
+                digest.update(json.dumps([str(v) for v in row], ensure_ascii=False).encode())
+            out[table.name] = f"{len(rows)}:{digest.hexdigest()[:16]}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def table_fingerprint() -> Callable[[Any], dict[str, str]]:
+    """Every row of every table, hashed per table: equal means exactly as it was."""
+    return _table_fingerprint

@@ -471,7 +471,7 @@ def test_transaction_retries_while_the_database_is_locked(engine: Engine) -> Non
 
     assert storage.transaction(engine, work, backoff=0.001) == "done"
     assert counts(engine)["audit_log"] == 1  # the failed tries were rolled back
-    with pytest.raises(OperationalError):
+    with pytest.raises(storage.Busy):
         storage.transaction(engine, work_always_locked, attempts=2, backoff=0.001)
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from ketnoi import graph, matcher
 from ketnoi.api.service import (
@@ -28,6 +29,7 @@ from ketnoi.api.service import (
     _routes_recommend,
     _routes_reference,
 )
+from ketnoi.api.service._boundary import RequestText
 from ketnoi.api.service._holder import (
     ModelHolder,
     ServedModel,
@@ -36,7 +38,15 @@ from ketnoi.api.service._holder import (
 )
 from ketnoi.api.service._schemas import UNPROCESSABLE
 from ketnoi.api.service._settings import ServiceSettings
-from ketnoi.api.storage import Conflict, Invalid, NotFound, make_engine, upgrade
+from ketnoi.api.storage import (
+    Busy,
+    Conflict,
+    Invalid,
+    NotFound,
+    is_locked,
+    make_engine,
+    upgrade,
+)
 from ketnoi.graph._version import ketnoi_version
 
 __all__ = ["create_app"]
@@ -86,6 +96,38 @@ def _handler(code: int) -> Any:
     return handle
 
 
+#: What a client is told of a failure inside the service: the cause is in the server's log.
+SERVER_ERROR = "the service failed on this request (the error is logged); try again later"
+
+
+def _busy_response(retry_after: int, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": detail},
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Busy)
+    return _busy_response(exc.retry_after, str(exc))
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # Lock errors outside a write transaction (a read behind a checkpoint, say) wait too.
+    if is_locked(exc):
+        return _busy_response(5, "the database is busy with another write; try again in 5 s")
+    # Handled here, so nobody else logs it.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return await _server_error(request, exc)
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    # The documented error shape holds for 500s too; no traceback or SQL reaches the client.
+    # (Starlette's outermost middleware sends this, then re-raises for the server to log.)
+    return JSONResponse({"detail": SERVER_ERROR}, status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -119,6 +161,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = given_engine or make_engine(settings.database_url, settings.data_dir)
         upgrade(engine)
+        _routes_imports.clean_stale_uploads()
         served = (
             served_from_matcher(given_matcher)
             if given_matcher is not None
@@ -147,6 +190,10 @@ def create_app(
     app.add_exception_handler(NotFound, _handler(status.HTTP_404_NOT_FOUND))
     app.add_exception_handler(Conflict, _handler(status.HTTP_409_CONFLICT))
     app.add_exception_handler(Invalid, _handler(UNPROCESSABLE))
+    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(Exception, _server_error)
+    app.add_middleware(RequestText)
     for module in (
         _routes_model,
         _routes_recommend,

@@ -15,12 +15,17 @@ extra dependency for uploads.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import logging
+import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
+import zlib
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path, PurePosixPath
@@ -37,7 +42,9 @@ from ketnoi.api.service._schemas import UNPROCESSABLE, Error
 from ketnoi.api.service._schemas_service import ImportRefused, ImportResult
 from ketnoi.api.storage import KeyInfo, load_into
 
-__all__ = ["MAX_UNPACKED_BYTES", "MAX_UPLOAD_BYTES", "router"]
+__all__ = ["MAX_UNPACKED_BYTES", "MAX_UPLOAD_BYTES", "clean_stale_uploads", "router"]
+
+log = logging.getLogger("ketnoi.service")
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -58,6 +65,12 @@ _RAW_TYPES = {
     XLSX,
 }
 _S_IFMT, _S_IFLNK = 0o170000, 0o120000
+#: Uploads are unpacked in ``<temp>/ketnoi-import-<pid>-<random>`` (the process that owns it).
+_UPLOAD_PREFIX = "ketnoi-import-"
+#: An upload folder older than this is stale whoever made it (a day, in seconds).
+_STALE_AFTER = 24 * 3600
+#: What reading a damaged zip member raises: a bad CRC, broken deflate data, a cut stream.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
 _TOO_LARGE = 413  # Content Too Large
 
 
@@ -170,15 +183,39 @@ def _check_sizes(archive: zipfile.ZipFile, label: str) -> None:
         raise _too_large("the unpacked upload", MAX_UNPACKED_BYTES)
 
 
-def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
-    """Unpack one member, counting the bytes really written (a zip can lie about sizes)."""
+def _damaged(label: str, info: zipfile.ZipInfo, exc: BaseException) -> Refused:
+    reason = str(exc) or type(exc).__name__
+    return Refused(
+        f"'{info.filename}' in {label} is damaged",
+        [
+            graph.Problem(
+                label,
+                None,
+                None,
+                f"'{info.filename}' is damaged ({reason}); make the file again and re-send it",
+            )
+        ],
+    )
+
+
+def _copy(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path | None, budget: int, label: str
+) -> int:
+    """Unpack one member (or only check it, where ``target`` is None), counting the bytes
+    really read (a zip can lie about sizes); a damaged member is refused by name."""
     written = 0
-    with archive.open(info) as source, target.open("wb") as sink:
-        while chunk := source.read(1 << 16):
-            written += len(chunk)
-            if written > budget:
-                raise _too_large("the unpacked upload", MAX_UNPACKED_BYTES)
-            sink.write(chunk)
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(target.open("wb")) if target is not None else None
+        try:
+            source = stack.enter_context(archive.open(info))
+            while chunk := source.read(1 << 16):
+                written += len(chunk)
+                if written > budget:
+                    raise _too_large("the unpacked upload", MAX_UNPACKED_BYTES)
+                if sink is not None:
+                    sink.write(chunk)
+        except _DAMAGED as exc:
+            raise _damaged(label, info, exc) from None
     return written
 
 
@@ -189,10 +226,22 @@ def _unpack(data: bytes, label: str, folder: Path) -> Path:
             "the upload is neither a zip file nor an .xlsx workbook",
             [graph.Problem(label, None, None, "expected a zip of CSV files or an .xlsx workbook")],
         )
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _DAMAGED as exc:
+        raise Refused(
+            "the upload is a damaged zip file",
+            [graph.Problem(label, None, None, f"a damaged zip file ({exc})")],
+        ) from None
+    with archive:
         _check_sizes(archive, label)
         names = set(archive.namelist())
         if "xl/workbook.xml" in names:  # an XLSX workbook is a zip too
+            # Every part is checked whole first (bounded by the sizes above): openpyxl reads
+            # them lazily and would fail midway on a bad CRC with no word of which part.
+            budget = MAX_UNPACKED_BYTES
+            for info in archive.infolist():
+                budget -= _copy(archive, info, None, budget, label)
             stem = label[:-5] if label.lower().endswith(".xlsx") else label
             workbook = folder / f"{stem}.xlsx"
             workbook.write_bytes(data)
@@ -223,8 +272,53 @@ def _unpack(data: bytes, label: str, folder: Path) -> Path:
         budget = MAX_UNPACKED_BYTES
         for info in members:
             target = folder / PurePosixPath(info.filename.replace("\\", "/")).name
-            budget -= _copy(archive, info, target, budget)
+            budget -= _copy(archive, info, target, budget, label)
     return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_stale_uploads(folder: Path | None = None, *, now: float | None = None) -> list[Path]:
+    """Remove upload folders that a killed import left behind; returns those removed.
+
+    An import unpacks the upload (confidential demands included) into a folder of its own and
+    removes it when done, but a process killed midway cannot. At start-up, a folder is stale
+    when the process named in it is gone (several workers share the temporary folder, so a
+    live one's import is never touched), or when it is older than a day whoever made it.
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Where uploads are unpacked; default the system's temporary folder.
+    now : float, optional
+        The time to compare ages against (``time.time()``).
+    """
+    base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for path in base.glob(f"{_UPLOAD_PREFIX}*"):
+        pid_text = path.name[len(_UPLOAD_PREFIX) :].split("-", 1)[0]
+        try:
+            if not path.is_dir() or path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+            old = now - path.stat().st_mtime > _STALE_AFTER
+        except OSError:
+            continue
+        pid = int(pid_text) if pid_text.isdigit() else None
+        if old or pid is None or (pid != os.getpid() and not _alive(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        log.warning("removed %d upload folder(s) left by killed imports", len(removed))
+    return removed
 
 
 # -- the import -----------------------------------------------------------------------------------
@@ -248,7 +342,8 @@ def import_upload(
     engine: Engine, data: bytes, label: str, *, replace: bool, actor: KeyInfo | str
 ) -> dict[str, Any] | JSONResponse:
     """Unpack, validate and load an upload; the 422 answer where it cannot be loaded."""
-    folder = Path(tempfile.mkdtemp(prefix="ketnoi-import-"))
+    # mkdtemp makes the folder 0700: the upload may hold confidential demands.
+    folder = Path(tempfile.mkdtemp(prefix=f"{_UPLOAD_PREFIX}{os.getpid()}-"))
     try:
         try:
             source = _unpack(data, label, folder)

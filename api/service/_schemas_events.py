@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from ketnoi import programme
 from ketnoi.api.service._schemas import Id, RequestBody, Text
 
 __all__ = [
@@ -28,11 +29,12 @@ __all__ = [
     "ScheduleSummary",
 ]
 
-MAX_PARTICIPANTS = 1000
-MAX_SLOTS = 48
-MAX_TABLES = 1000
-MAX_LOCKS = 1000
-MAX_INTERPRETERS = 1000
+# One place for the limits: the CLI's ``ketnoi schedule`` is held to the same.
+MAX_PARTICIPANTS = programme.EVENT_LIMITS.participants
+MAX_SLOTS = programme.EVENT_LIMITS.slots
+MAX_TABLES = programme.EVENT_LIMITS.tables
+MAX_LOCKS = programme.EVENT_LIMITS.locks
+MAX_INTERPRETERS = programme.EVENT_LIMITS.interpreters
 
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 SlotNumber = Annotated[int, Field(ge=1, le=MAX_SLOTS)]

@@ -42,6 +42,7 @@ from ketnoi.api.storage._crud import (
 )
 from ketnoi.api.storage._engine import (
     BUSY_TIMEOUT_MS,
+    Busy,
     StorageSettings,
     alembic_config,
     data_dir_of,
@@ -116,6 +117,7 @@ __all__ = [
     "AuditEntry",
     "BUSY_TIMEOUT_MS",
     "Base",
+    "Busy",
     "CAPABILITIES",
     "CATEGORIES",
     "Capability",

@@ -6,11 +6,17 @@ SQLite (a file in the data folder) is the embedded default; PostgreSQL is used w
 On SQLite every connection runs in WAL mode (readers never wait for the writer) with a busy
 timeout, and write transactions start with ``BEGIN IMMEDIATE``: a writer waits for the write lock
 up front instead of failing midway when another writer got there first. :func:`transaction`
-retries the few that still find the database locked.
+retries the few that still find the database locked, for at most ``KETNOI_WRITE_WAIT`` seconds
+in all (on PostgreSQL: its ``lock_timeout``), and then raises :class:`Busy` (the service answers
+503 with ``Retry-After``): a long import makes other writers wait, never fail with a lock error.
+
+A new SQLite database file is created readable by its owner only (0600; SQLite gives its WAL
+and shared-memory files the same mode), in a data folder made 0700.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,12 +26,13 @@ from alembic import command
 from alembic.config import Config
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "Busy",
     "MIGRATIONS_DIR",
     "StorageSettings",
     "alembic_config",
@@ -46,6 +53,21 @@ MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 
 _DATA_DIR_OPTION = "ketnoi_data_dir"
 _WRITE_OPTION = "ketnoi_write"
+_WAIT_OPTION = "ketnoi_write_wait"
+#: PostgreSQL's SQLSTATEs for a lock not had in time and a deadlock: worth waiting and retrying.
+_PG_BUSY = {"55P03", "40P01"}
+
+
+class Busy(RuntimeError):
+    """The database stayed locked by another writer (a long import, say) for longer than the
+    write may wait; ``retry_after`` is the seconds worth waiting before trying again."""
+
+    def __init__(self, waited: float, retry_after: int = 5):
+        super().__init__(
+            f"the database is busy with another write (waited {waited:.1f} s); try again in"
+            f" {retry_after} s"
+        )
+        self.retry_after = retry_after
 
 
 class StorageSettings(BaseSettings):
@@ -64,6 +86,9 @@ class StorageSettings(BaseSettings):
     secret : SecretStr or None
         ``KETNOI_SECRET``: the HMAC secret for API keys; without it a secret file is made in
         ``data_dir``.
+    write_wait : float
+        ``KETNOI_WRITE_WAIT``: the most seconds a write waits for another writer's lock before
+        it gives up with :class:`Busy` (the service: 503 with ``Retry-After``).
     """
 
     model_config = SettingsConfigDict(env_prefix="KETNOI_", extra="ignore")
@@ -71,6 +96,7 @@ class StorageSettings(BaseSettings):
     data_dir: Path = Path(".ketnoi")
     database_url: str | None = None
     secret: SecretStr | None = None
+    write_wait: float = 30.0
 
 
 def make_engine(url: str | None = None, data_dir: str | Path | None = None) -> Engine:
@@ -102,22 +128,37 @@ def make_engine(url: str | None = None, data_dir: str | Path | None = None) -> E
     if not url:
         url = f"sqlite:///{(folder / 'ketnoi.db').resolve()}"
     engine = create_engine(url)
+    wait = max(float(settings.write_wait), 0.0)
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        _configure_sqlite(engine)
-    return engine.execution_options(**{_DATA_DIR_OPTION: str(folder)})
+            _private_file(Path(database))
+        _configure_sqlite(engine, busy_ms=min(BUSY_TIMEOUT_MS, int(wait * 1000)))
+    return engine.execution_options(**{_DATA_DIR_OPTION: str(folder), _WAIT_OPTION: wait})
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (in a 0700 folder) before SQLite does, with the umask's
+    0644; an existing file of ours readable by others is made private too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        status = path.stat()
+        if status.st_mode & 0o077 and status.st_uid == os.getuid():
+            path.chmod(status.st_mode & 0o700)
+    else:
+        os.close(fd)
+
+
+def _configure_sqlite(engine: Engine, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy emits BEGIN itself (below), so pysqlite must not.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -134,9 +175,14 @@ def data_dir_of(engine: Engine) -> Path:
 
 
 def is_locked(exc: BaseException) -> bool:
-    """True for SQLite's "database is locked" (or busy): worth retrying, not a real failure."""
-    text = str(getattr(exc, "orig", exc)).lower()
-    return isinstance(exc, OperationalError) and ("locked" in text or "busy" in text)
+    """True for SQLite's "database is locked" (or busy) and PostgreSQL's lock timeout or
+    deadlock: worth retrying, not a real failure."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _PG_BUSY:
+        return True
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "locked" in message or "busy" in message
 
 
 _generation = 0
@@ -153,10 +199,11 @@ def transaction(
     engine: Engine,
     work: Callable[[Session], T],
     *,
-    attempts: int = 5,
+    wait: float | None = None,
+    attempts: int | None = None,
     backoff: float = 0.1,
 ) -> T:
-    """Run ``work(session)`` in one write transaction, retrying while SQLite is locked.
+    """Run ``work(session)`` in one write transaction, retrying while the database is locked.
 
     The transaction commits when ``work`` returns and rolls back when it raises, so ``work``
     may run more than once: it must do nothing outside the session.
@@ -167,24 +214,44 @@ def transaction(
         From :func:`make_engine`.
     work : callable
         Takes the session, returns the result.
-    attempts : int
-        Tries before the lock error is raised.
+    wait : float, optional
+        The most seconds to wait for other writers' locks, retries included. Default: the
+        engine's ``KETNOI_WRITE_WAIT`` (30 s).
+    attempts : int, optional
+        At most this many tries, within ``wait``. Default: as many as ``wait`` allows.
     backoff : float
-        Seconds before the second try; doubled after each further failure.
+        Seconds before the second try; doubled after each further failure (at most 1 s).
+
+    Raises
+    ------
+    Busy
+        The database stayed locked for ``wait`` seconds.
     """
+    if wait is None:
+        wait = float(engine.get_execution_options().get(_WAIT_OPTION, 30.0))
     bind = engine.execution_options(**{_WRITE_OPTION: True})
-    for attempt in range(attempts):
+    postgres = engine.dialect.name == "postgresql"
+    started = time.monotonic()
+    attempt = 0
+    while True:
         try:
             with Session(bind) as session, session.begin():
+                if postgres:  # a row lock held by a long import: wait for it, but not forever
+                    timeout = max(int(1000 * (wait - (time.monotonic() - started))), 1)
+                    session.execute(text(f"SET LOCAL lock_timeout = {timeout}"))
                 result = work(session)
             global _generation
             _generation += 1
             return result
         except OperationalError as exc:
-            if not is_locked(exc) or attempt == attempts - 1:
+            if not is_locked(exc):
                 raise
-            time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+            pause = min(backoff * 2**attempt, 1.0)
+            waited = time.monotonic() - started
+            if waited + pause > wait or (attempts is not None and attempt + 1 >= attempts):
+                raise Busy(waited) from exc
+            time.sleep(pause)
+            attempt += 1
 
 
 def alembic_config() -> Config:
