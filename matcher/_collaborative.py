@@ -21,7 +21,14 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["EaseSolution", "keep_top_per_row", "rp3beta_similarity", "solve_ease"]
+__all__ = [
+    "EaseSignal",
+    "EaseSolution",
+    "fit_ease_signal",
+    "keep_top_per_row",
+    "rp3beta_similarity",
+    "solve_ease",
+]
 
 # Dense work arrays are made in column blocks of about this many cells (64 MB of float64).
 _BLOCK_CELLS = 8_000_000
@@ -115,6 +122,82 @@ def solve_ease(
     # nearly every buyer.
     diagonal = np.maximum(diagonal, np.finfo(float).tiny)
     return EaseSolution(x, inverse, 1.0 / diagonal, side)
+
+
+@dataclass(frozen=True)
+class EaseSignal:
+    """EASE scores as a matcher signal: exact, or over the most-linked suppliers on large networks.
+
+    Where both sides of the link matrix exceed ``max_side`` (the smaller of them sets the size
+    of the matrix EASE inverts), the model is solved on the ``max_side`` most-linked suppliers
+    only; the others have no EASE score (their features are missing, and they can still be
+    candidates through the other signals).
+
+    Attributes
+    ----------
+    solution : EaseSolution
+    columns : numpy.ndarray
+        Supplier positions of the solution's columns (every supplier when exact).
+    column_of : numpy.ndarray
+        Per supplier, its column in the solution, -1 where it is not covered.
+    l2 : float
+    """
+
+    solution: EaseSolution
+    columns: np.ndarray
+    column_of: np.ndarray
+    l2: float
+
+    @property
+    def exact(self) -> bool:
+        return len(self.columns) == len(self.column_of)
+
+    def block(self, rows: np.ndarray) -> np.ndarray:
+        """Scores of the given buyer rows over the covered suppliers, as float32."""
+        return self.solution.scores(rows).astype(np.float32, copy=False)
+
+    def full_scores(self, rows: np.ndarray) -> np.ndarray:
+        """Scores over every supplier; uncovered suppliers below every covered one."""
+        block = self.solution.scores(rows)
+        if self.exact:
+            return block
+        out = np.full((len(rows), len(self.column_of)), block.min(initial=0.0) - 1.0)
+        out[:, self.columns] = block
+        return out
+
+
+def fit_ease_signal(links: sp.spmatrix, l2: float, max_side: int) -> EaseSignal:
+    """Solve EASE on ``links`` (buyers x suppliers), truncated to fit ``max_side``.
+
+    Parameters
+    ----------
+    links : scipy.sparse matrix
+    l2 : float
+        The ridge penalty.
+    max_side : int
+        The largest matrix side inverted: exact where buyers or suppliers number at most this
+        many, else over the ``max_side`` most-linked suppliers (ties to the lower position).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 1, 1, 1]]))
+    >>> fit_ease_signal(X, 1.0, max_side=10).exact
+    True
+    >>> fit_ease_signal(X, 1.0, max_side=2).columns
+    array([1, 0])
+    """
+    x = sp.csr_matrix(links, dtype=np.float64)
+    n_buyers, n_suppliers = x.shape
+    if min(n_buyers, n_suppliers) <= max_side:
+        columns = np.arange(n_suppliers)
+    else:
+        degree = np.asarray((x > 0).sum(axis=0)).ravel()
+        columns = np.argsort(-degree, kind="stable")[:max_side]
+        x = x[:, columns]
+    column_of = np.full(n_suppliers, -1, dtype=np.int64)
+    column_of[columns] = np.arange(len(columns))
+    return EaseSignal(solve_ease(x, l2), columns, column_of, float(l2))
 
 
 def _inverse_spd(matrix: np.ndarray) -> np.ndarray:

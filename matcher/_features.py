@@ -18,9 +18,19 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ketnoi.matcher._ease_features import ease_block, ease_pair_values
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot, haversine_km
 
-__all__ = ["FEATURES", "BatchSignals", "batch_size", "candidate_pairs", "pair_features"]
+__all__ = [
+    "COLLABORATIVE_CANDIDATES",
+    "FEATURES",
+    "GRAPH_FEATURES",
+    "PROFILE_FEATURES",
+    "BatchSignals",
+    "batch_size",
+    "candidate_pairs",
+    "pair_features",
+]
 
 #: Feature names in the order the scorer sees them, with what each means.
 FEATURES: dict[str, str] = {
@@ -48,9 +58,37 @@ FEATURES: dict[str, str] = {
     "similar_demand_buyers": "log(1 + buyers with a shared need that the supplier supplies)",
     "same_origin_buyers": "log(1 + buyers of the buyer's country of origin supplied)",
     "same_sector_buyers": "log(1 + buyers of the buyer's sector supplied)",
+    "ease_score": "EASE score: how strongly buyers that source like this one buy from it",
+    "ease_rank": "log(1 + the supplier's rank in the buyer's EASE list, 1 = first)",
     "outcome_good": "1 when an earlier outcome for the pair was met/negotiating/contracted",
     "outcome_declined": "1 when an earlier outcome for the pair was declined",
 }
+
+
+#: Features read from the firms' profiles, demands and outcomes, not from the link graph: what a
+#: ranker has for a firm without links.
+PROFILE_FEATURES: tuple[str, ...] = (
+    "fit_level",
+    "taxonomy_distance",
+    "demand_source",
+    "required_certs_met",
+    "required_processes_met",
+    "n_certifications",
+    "n_international_certs",
+    "distance_km",
+    "same_park",
+    "capacity_ratio",
+    "log_employees",
+    "supplier_age",
+    "text_similarity",
+    "outcome_good",
+    "outcome_declined",
+)
+#: Features read from the link graph (degrees, paths, collaborative scores).
+GRAPH_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in PROFILE_FEATURES)
+
+#: Each buyer's best suppliers by EASE that join its candidates whatever the pre-ranking says.
+COLLABORATIVE_CANDIDATES = 100
 
 
 def _log1p(x: np.ndarray) -> np.ndarray:
@@ -104,6 +142,11 @@ class BatchSignals:
     l3_total: np.ndarray  # per batch buyer: length-3 paths to all suppliers (not via itself)
     aa_total: np.ndarray  # per batch buyer: similar_buyers_aa summed over all suppliers
     demand_reach: sp.csr_matrix  # batch x suppliers: supplying buyers with shared needs
+    # EASE over the suppliers it covers (None where the snapshot has no EASE): raw scores,
+    # each row's eligible scores sorted ascending (for ranks), and the best per row.
+    ease_scores: np.ndarray | None = None
+    ease_sorted: np.ndarray | None = None
+    ease_top: list[np.ndarray] | None = None
 
     @classmethod
     def compute(cls, index: FirmIndex, snap: LinkSnapshot, buyers: np.ndarray) -> BatchSignals:
@@ -134,6 +177,9 @@ class BatchSignals:
         m = NEIGHBOUR_BUYERS if index.n_buyers > ALL_NEIGHBOURS_UP_TO else index.n_buyers
         graph_reach = (_top_per_row(others, m) @ a).tocsr()
         demand_reach = (_top_per_row(peers, m, binary=True) @ a).tocsr()
+        ease_scores, ease_sorted, ease_top = ease_block(
+            index, snap, buyers, COLLABORATIVE_CANDIDATES
+        )
         return cls(
             buyers,
             exact,
@@ -146,7 +192,16 @@ class BatchSignals:
             l3_total,
             aa_total,
             demand_reach,
+            ease_scores,
+            ease_sorted,
+            ease_top,
         )
+
+    def ease_features(
+        self, snap: LinkSnapshot, local: np.ndarray, ps: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair, the EASE score and log(1 + rank) (see :func:`ease_pair_values`)."""
+        return ease_pair_values(snap, self.buyers, self.ease_scores, self.ease_sorted, local, ps)
 
     def path_sums(
         self, snap: LinkSnapshot, local: np.ndarray, pb: np.ndarray, ps: np.ndarray
@@ -310,6 +365,8 @@ def pair_features(
         sector >= 0, _gather(snap.links_by_sector, np.maximum(sector, 0), ps) - own, 0.0
     )
 
+    ease_score, ease_rank = signals.ease_features(snap, local, ps)
+
     frame = pd.DataFrame(
         {
             "fit_level": fit,
@@ -336,6 +393,8 @@ def pair_features(
             "similar_demand_buyers": _log1p(paths["similar_demand"]),
             "same_origin_buyers": _log1p(same_origin),
             "same_sector_buyers": _log1p(same_sector),
+            "ease_score": ease_score,
+            "ease_rank": ease_rank,
             "outcome_good": _gather(snap.outcome_good, pb, ps),
             "outcome_declined": _gather(snap.outcome_declined, pb, ps),
         },
@@ -421,7 +480,8 @@ def candidate_pairs(
 
     A supplier is a candidate of a buyer when it makes, or is related in the category tree to,
     something the buyer needs (category fit, bill-of-material inputs included), when the link
-    graph reaches it (length-3 paths, suppliers of buyers with shared needs), or, for a buyer
+    graph reaches it (length-3 paths, suppliers of buyers with shared needs), when it is among
+    the buyer's :data:`COLLABORATIVE_CANDIDATES` best by EASE (these always stay), or, for a buyer
     with nothing of these, when it is among the most-linked suppliers. Unlisted suppliers, the
     buyer itself and (by default) its active suppliers are never candidates.
 
@@ -449,9 +509,19 @@ def candidate_pairs(
             active = snap.active.indices[snap.active.indptr[buyer] : snap.active.indptr[buyer + 1]]
             keep &= ~np.isin(sup, active)
         sup, pre = sup[keep], pre[keep]
-        if len(sup) > max_candidates:
-            top = np.lexsort((sup, -pre))[:max_candidates]
+        # EASE's best suppliers are candidates whatever the pre-ranking says (they are
+        # eligible by construction); the pre-ranking fills the remaining places.
+        extra = signals.ease_top[row] if signals.ease_top is not None else sup[:0]
+        extra = extra[:max_candidates]
+        if len(extra):
+            rest = ~np.isin(sup, extra)
+            sup, pre = sup[rest], pre[rest]
+        room = max_candidates - len(extra)
+        if len(sup) > room:
+            top = np.lexsort((sup, -pre))[:room]
             sup, pre = sup[top], pre[top]
+        if len(extra):
+            sup, pre = np.concatenate([extra, sup]), np.concatenate([np.zeros(len(extra)), pre])
         b_out.append(np.full(len(sup), buyer, dtype=np.int64))
         s_out.append(sup)
         p_out.append(pre)

@@ -10,6 +10,7 @@ as often as needed. Buyers and suppliers live in separate integer spaces: a firm
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ketnoi import graph
 from ketnoi.graph._taxonomy import ancestor_depths
+from ketnoi.matcher._collaborative import EaseSignal, fit_ease_signal
 
 __all__ = [
     "FirmIndex",
@@ -31,6 +33,7 @@ __all__ = [
     "buyer_rows",
     "firm_index",
     "haversine_km",
+    "with_ease",
 ]
 
 _EARTH_KM = 6371.0088
@@ -344,6 +347,8 @@ class LinkSnapshot:
     links_by_country: sp.csr_matrix  # countries x suppliers: buyers of that origin supplied
     links_by_sector: sp.csr_matrix
     links_by_supplier: sp.csc_matrix  # the links again, by column: each supplier's buyers
+    # EASE solved on ``links`` (see :func:`with_ease`); None where collaborative signals are off.
+    ease: EaseSignal | None = None
 
     @property
     def linked(self) -> sp.csr_matrix:
@@ -532,6 +537,17 @@ def build_snapshot(
         links_by_sector=by_sector,
         links_by_supplier=all_links.tocsc(),
     )
+
+
+def with_ease(snap: LinkSnapshot, l2: float | None, max_side: int) -> LinkSnapshot:
+    """``snap`` with EASE solved on its own links (``l2`` None: collaborative signals off).
+
+    EASE is solved per snapshot, like every graph signal: a training snapshot lacks the links
+    its positives are judged on, so their EASE scores never see their own link.
+    """
+    if l2 is None or snap.links.nnz == 0:
+        return snap
+    return dataclasses.replace(snap, ease=fit_ease_signal(snap.links, l2, max_side))
 
 
 def _group_links(links: sp.csr_matrix, group: np.ndarray, n_groups: int) -> sp.csr_matrix:

@@ -29,12 +29,14 @@ from ketnoi.graph._version import ketnoi_version
 from ketnoi.matcher._chain import supply_chain
 from ketnoi.matcher._explain import explain_pair
 from ketnoi.matcher._features import FEATURES
-from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease
+from ketnoi.matcher._peers import choose_ease_l2
 from ketnoi.matcher._ranking import RECOMMENDATION_COLUMNS, RankingPath
 from ketnoi.matcher._reasons import LANGUAGES
 from ketnoi.matcher._scorer import learned_score, logit, make_pipeline, prior_score, prior_terms
-from ketnoi.matcher._settings import MatcherSettings
-from ketnoi.matcher._training import training_set
+from ketnoi.matcher._selection import select_ranker
+from ketnoi.matcher._settings import RANKERS, MatcherSettings
+from ketnoi.matcher._training import TrainingSet, training_set
 
 __all__ = ["Matcher", "RECOMMENDATION_COLUMNS"]
 
@@ -85,10 +87,12 @@ class Matcher:
         """Learn the scorer from ``dataset``'s links and bind ``dataset`` for serving."""
         settings = self.settings_
         index = FirmIndex.from_dataset(dataset)
-        train = training_set(index, dataset, settings)
+        self.ease_l2_, self.ease_validation_ = self._choose_ease(index, dataset)
+        train = training_set(index, dataset, settings, self.ease_l2_)
         labels = train.labels
         if train.n_positives >= settings.min_positives and 0 < labels.mean() < 1:
-            pipeline = make_pipeline(settings, len(labels))
+            self.ranker_, self.selection_ = self._choose_ranker(train)
+            pipeline = make_pipeline(settings, len(labels), self.ranker_)
             # One OpenMP thread: on a shared 2-core machine (a service retraining while it
             # serves) busy-waiting threads cost far more than the second core gains.
             with threadpool_limits(limits=1, user_api="openmp"):
@@ -99,6 +103,7 @@ class Matcher:
             self.reference_ = train.features[labels == 0].median().fillna(0.0)
         else:
             self.pipeline_ = None
+            self.ranker_, self.selection_ = "prior", []
             self.mode_ = "prior"
             self.negative_rate_ = 1.0
             self.reference_ = pd.Series(0.0, index=list(FEATURES))
@@ -111,6 +116,37 @@ class Matcher:
         self.metrics_: dict[str, Any] = {}
         self._bind(dataset, index, self.training_fingerprint_)
         return self
+
+    def _choose_ease(
+        self, index: FirmIndex, dataset: graph.Dataset
+    ) -> tuple[float | None, list[dict[str, float]]]:
+        """EASE's ridge penalty (None where collaborative signals are off or cannot learn)."""
+        settings = self.settings_
+        if not settings.collaborative:
+            return None, []
+        if settings.ease_l2 is not None:
+            return float(settings.ease_l2), []
+        links = build_snapshot(index, dataset.links).links
+        if links.nnz < settings.min_positives:
+            return None, []
+        l2, table = choose_ease_l2(
+            links, settings.ease_max_side, max_buyers=500, seed=settings.random_state
+        )
+        return l2, table.to_dict("records")
+
+    def _choose_ranker(self, train: TrainingSet) -> tuple[str, list[dict[str, Any]]]:
+        """The ranker ``settings.model`` names, or the best by inner validation for ``auto``."""
+        settings = self.settings_
+        if settings.model != "auto":
+            return settings.model, []
+        if train.validation is None:
+            return RANKERS[0], []
+        candidates = (
+            RANKERS if self.ease_l2_ is not None else tuple(r for r in RANKERS if r != "ease")
+        )
+        return select_ranker(
+            train.features, train.labels, train.groups, train.validation, settings, candidates
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "mode_"):
@@ -143,7 +179,11 @@ class Matcher:
     def _bind(self, dataset: graph.Dataset, index: FirmIndex, fingerprint: str) -> None:
         self.dataset_ = dataset
         self.index_ = index
-        self.snapshot_: LinkSnapshot = build_snapshot(index, dataset.links, dataset.outcomes)
+        self.snapshot_: LinkSnapshot = with_ease(
+            build_snapshot(index, dataset.links, dataset.outcomes),
+            getattr(self, "ease_l2_", None),
+            self.settings_.ease_max_side,
+        )
         self.data_fingerprint_ = fingerprint
         self.rankings_: dict[int, dict[str, Any]] = {}
 

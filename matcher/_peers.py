@@ -19,10 +19,23 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from ketnoi import graph
-from ketnoi.matcher._collaborative import EaseSolution, rp3beta_similarity, solve_ease
+from ketnoi.matcher._collaborative import (
+    EaseSolution,
+    fit_ease_signal,
+    rp3beta_similarity,
+    solve_ease,
+)
 from ketnoi.matcher._index import build_snapshot, buyer_rows, firm_index
 
-__all__ = ["EASE", "RP3beta", "choose_setting", "inner_holdout", "inner_ndcg"]
+__all__ = [
+    "EASE",
+    "EASE_L2_GRID",
+    "RP3beta",
+    "choose_ease_l2",
+    "choose_setting",
+    "inner_holdout",
+    "inner_ndcg",
+]
 
 #: A scorer made from training links: buyer rows in, dense scores out.
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -126,6 +139,40 @@ def choose_setting(
     return grid[int(frame["inner_ndcg@10"].to_numpy().argmax())], frame
 
 
+#: The ridge penalties EASE chooses from (Steck 2019 found 50-800 good on most datasets; small
+#: link graphs want less).
+EASE_L2_GRID: tuple[float, ...] = (5.0, 20.0, 50.0, 200.0, 800.0)
+
+
+def choose_ease_l2(
+    links: sp.csr_matrix,
+    max_side: int,
+    *,
+    grid: Sequence[float] = EASE_L2_GRID,
+    max_buyers: int = 500,
+    seed: int = 0,
+) -> tuple[float, pd.DataFrame]:
+    """EASE's ridge penalty for the matcher's collaborative signal, by inner NDCG@10.
+
+    The signal is solved as the matcher will use it (truncated to ``max_side`` where the
+    network is larger), on ``links`` with a share of ``max_buyers`` buyers' links hidden.
+
+    Returns
+    -------
+    l2 : float
+    table : DataFrame
+        ``l2`` and ``inner_ndcg@10`` of every value tried.
+    """
+    best, table = choose_setting(
+        [{"l2": float(v)} for v in grid],
+        lambda train, s: fit_ease_signal(train, s["l2"], max_side).full_scores,
+        links,
+        max_buyers=max_buyers,
+        seed=seed,
+    )
+    return float(best["l2"]), table
+
+
 def _values(setting: Any) -> list[Any]:
     """A setting as the list of values to choose from (one value: a list of one)."""
     return [setting] if np.isscalar(setting) else list(setting)
@@ -203,7 +250,7 @@ class EASE(_TunedPeer):
 
     def __init__(
         self,
-        l2: float | Sequence[float] = (5.0, 20.0, 50.0, 200.0, 800.0),
+        l2: float | Sequence[float] = EASE_L2_GRID,
         *,
         max_tuning_buyers: int = 2000,
         seed: int = 0,

@@ -22,7 +22,8 @@ from ketnoi.matcher._settings import MatcherSettings
 __all__ = ["ModelFileError", "load_matcher", "save_matcher"]
 
 # 2: the packages moved under ``ketnoi`` and the scorer's classes into ``_scorer``.
-_FORMAT = "ketnoi-matcher/2"
+# 3: collaborative (EASE) features and the ranker chosen by inner validation.
+_FORMAT = "ketnoi-matcher/3"
 
 # Fitted attributes a model file carries, by their key in the file.
 _STATE = {
@@ -35,6 +36,10 @@ _STATE = {
     "n_training_pairs": "n_training_pairs_",
     "n_positives": "n_positives_",
     "metrics": "metrics_",
+    "ease_l2": "ease_l2_",
+    "ease_validation": "ease_validation_",
+    "ranker": "ranker_",
+    "selection": "selection_",
 }
 
 

@@ -20,12 +20,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ketnoi.matcher._features import FEATURES
-from ketnoi.matcher._settings import MatcherSettings
+from ketnoi.matcher._features import FEATURES, GRAPH_FEATURES, PROFILE_FEATURES
+from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
 __all__ = [
+    "RANKER_FEATURES",
     "PRIOR_INTERCEPT",
     "PRIOR_WEIGHTS",
+    "Columns",
     "FillAllMissing",
     "learned_score",
     "logit",
@@ -58,6 +60,8 @@ PRIOR_WEIGHTS: dict[str, float] = {
 # Directions the learned scorer may not contradict, whatever the sample says: meeting a
 # requirement or fitting a category never lowers a score; a refusal never raises it.
 _MONOTONIC = {
+    "ease_score": 1,
+    "ease_rank": -1,
     "fit_level": 1,
     "required_certs_met": 1,
     "required_processes_met": 1,
@@ -141,26 +145,69 @@ class FillAllMissing(TransformerMixin, BaseEstimator):
         return frame
 
 
-def make_pipeline(settings: MatcherSettings, n_samples: int) -> Pipeline:
-    """The unfitted scorer ``settings.model`` names, sized for ``n_samples`` training pairs."""
-    if settings.model == "logistic":
+#: The features each selectable ranker reads (see :data:`ketnoi.matcher.MatcherSettings.model`).
+#: ``ease`` orders by EASE alone, except that it weighs the buyer's required certifications
+#: (monotonic: meeting them never lowers a score); the buyer's activity only calibrates.
+RANKER_FEATURES: dict[str, tuple[str, ...]] = {
+    "hgb": tuple(FEATURES),
+    "logistic": tuple(FEATURES),
+    "hgb_profile": PROFILE_FEATURES,
+    "hgb_graph": GRAPH_FEATURES,
+    "ease": ("ease_score", "ease_rank", "required_certs_met", "buyer_activity"),
+}
+
+
+class Columns(TransformerMixin, BaseEstimator):
+    """Keep the named columns of a frame: a ranker that reads only some features."""
+
+    def __init__(self, names: tuple[str, ...] = ()):
+        self.names = names
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> Columns:
+        self.n_features_in_ = pd.DataFrame(X).shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(X)[list(self.names)]
+
+
+def make_pipeline(settings: MatcherSettings, n_samples: int, ranker: str | None = None) -> Pipeline:
+    """The unfitted scorer of ``ranker``, sized for ``n_samples`` training pairs.
+
+    ``ranker`` defaults to ``settings.model`` (which must then name one of :data:`RANKERS`).
+    The pipeline takes every feature of :data:`FEATURES` and reads those of
+    :data:`RANKER_FEATURES`.
+    """
+    ranker = ranker or settings.model
+    if ranker not in RANKERS:
+        raise ValueError(f"ranker must be one of {RANKERS}, not {ranker!r}")
+    names = RANKER_FEATURES[ranker]
+    select = ("columns", Columns(names))
+    if ranker == "logistic":
         return Pipeline(
             [
-                ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                select,
+                # keep_empty_features: a column with no values at all (links only) is
+                # kept as zeros, not dropped with a warning.
+                (
+                    "impute",
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                ),
                 ("scale", StandardScaler()),
                 ("model", LogisticRegression(C=1.0, max_iter=2000)),
             ]
         )
-    constraints = [_MONOTONIC.get(name, 0) for name in FEATURES]
+    constraints = [_MONOTONIC.get(name, 0) for name in names]
     return Pipeline(
         [
+            select,
             ("fill", FillAllMissing()),
             (
                 "model",
                 HistGradientBoostingClassifier(
                     learning_rate=0.06,
                     # Few pairs cannot support many trees; fewer also keep small fits quick.
-                    max_iter=250 if n_samples >= 5_000 else 60,
+                    max_iter=250 if n_samples >= 5_000 and len(names) > 4 else 60,
                     max_leaf_nodes=31,
                     min_samples_leaf=40,
                     l2_regularization=1.0,

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MatcherSettings"]
+__all__ = ["RANKERS", "MatcherSettings"]
+
+#: The rankers ``model`` may name: gradient boosting on every feature, on the profile features
+#: only, on the link-graph features only; a logistic regression on every feature; EASE's order
+#: weighing required certifications. ``auto`` chooses among them by inner validation.
+RANKERS: tuple[str, ...] = ("hgb", "logistic", "hgb_profile", "hgb_graph", "ease")
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,13 @@ class MatcherSettings:
         each link from the network without its fold, i.e. to recover *missing* links (the
         task of a random hold-out). ``auto``: temporal for links with a year, folds for the
         rest.
-    model : {"hgb", "logistic"}
-        The classifier inside the scikit-learn pipeline.
+    model : {"auto", "hgb", "logistic", "hgb_profile", "hgb_graph", "ease"}
+        The ranker inside the scikit-learn pipeline (see :data:`RANKERS`). ``auto`` fits each
+        on the training pairs of all but the latest period (or one fold), ranks the held-back
+        period's candidates with it, and keeps the best by NDCG@10 (the table is kept in
+        ``Matcher.selection_``); the chosen ranker is then fitted on every training pair.
+    max_selection_buyers : int
+        Buyers whose candidates ``auto`` ranks to compare the rankers (a seeded sample).
     min_positives : int
         Below this many training links the documented rule-based prior ranks instead.
     max_training_pairs : int
@@ -55,6 +65,14 @@ class MatcherSettings:
         outcome) is a positive like a link, a pair whose last outcome is *declined* an explicit
         negative (even if it met before). Contacted and negotiating pairs are not labels (still
         open), but stay as features.
+    collaborative : bool
+        Use EASE (Steck 2019) as a candidate source and as features, solved per training
+        snapshot so that a positive's own link never reaches its score.
+    ease_l2 : float or None
+        EASE's ridge penalty; None chooses it at fit time by inner validation on the links.
+    ease_max_side : int
+        EASE inverts a matrix the size of the smaller side of the network; above this many
+        buyers *and* suppliers it is solved over this many most-linked suppliers only.
     precompute_k : int
         Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
     random_state : int
@@ -70,12 +88,16 @@ class MatcherSettings:
     negatives_per_positive: int = 12
     folds: int = 10
     training: str = "auto"
-    model: str = "hgb"
+    model: str = "auto"
+    max_selection_buyers: int = 300
     min_positives: int = 20
     max_training_pairs: int = 60_000
     max_training_buyers: int = 2_000
     max_snapshots: int = 8
     outcome_labels: bool = True
+    collaborative: bool = True
+    ease_l2: float | None = None
+    ease_max_side: int = 3000
     precompute_k: int = 50
     random_state: int = 0
 
@@ -85,9 +107,17 @@ class MatcherSettings:
                 raise ValueError(f"{name} must be 'soft' or 'hard', not {getattr(self, name)!r}")
         if self.training not in {"auto", "temporal", "folds"}:
             raise ValueError(f"training must be auto, temporal or folds, not {self.training!r}")
-        if self.model not in {"hgb", "logistic"}:
-            raise ValueError(f"model must be 'hgb' or 'logistic', not {self.model!r}")
-        for name in ("max_candidates", "negatives_per_positive", "folds", "precompute_k"):
+        if self.model not in {"auto", *RANKERS}:
+            raise ValueError(f"model must be 'auto' or one of {RANKERS}, not {self.model!r}")
+        if self.ease_l2 is not None and not self.ease_l2 > 0:
+            raise ValueError(f"ease_l2 must be positive, not {self.ease_l2!r}")
+        for name in (
+            "max_candidates",
+            "negatives_per_positive",
+            "folds",
+            "precompute_k",
+            "ease_max_side",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

@@ -27,3 +27,19 @@ def test_model_route_reports_evaluation_figures(
     assert set(figures["methods"]) == {"model", "l3", "popular"}
     for values in figures["methods"].values():
         assert 0.0 <= values["ndcg_at_k"] <= 1.0
+
+
+def test_model_route_names_the_ranker_and_its_inner_validation(
+    tmp_path: Path, start_service: Callable[..., Any]
+) -> None:
+    with start_service(tmp_path, evaluate=False) as service:
+        headers = {"Authorization": f"Bearer {service['keys']['analyst']}"}
+        body = service["client"].get("/v1/model", headers=headers).json()
+        served = service["app"].state.holder.current.matcher
+    assert body["ranker"] == served.ranker_
+    assert body["ease_l2"] == served.ease_l2_
+    assert [row["ranker"] for row in body["selection"]] == [
+        row["ranker"] for row in served.selection_
+    ]
+    for row in body["selection"]:
+        assert 0.0 <= row["inner_ndcg_at_10"] <= 1.0

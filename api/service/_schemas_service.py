@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = [
     "AuditPublic",
@@ -25,12 +25,27 @@ class Health(BaseModel):
     model_version: str | None
 
 
+class RankerScore(BaseModel):
+    """One ranker's inner-validation score (training data only, never a test split)."""
+
+    ranker: str
+    inner_ndcg_at_10: float = Field(validation_alias="inner_ndcg@10")
+
+
 class ModelInfo(BaseModel):
     """The served model."""
 
     version: str | None
     trained_at: str | None
     mode: str | None
+    ranker: str | None = Field(
+        None, description="The ranker in use: chosen by inner validation when model is 'auto'"
+    )
+    selection: list[RankerScore] = Field(
+        default_factory=list,
+        description="Inner-validation NDCG@10 of every ranker compared at fit time",
+    )
+    ease_l2: float | None = Field(None, description="EASE's ridge penalty (None: EASE off)")
     training_fingerprint: str | None
     metrics: dict[str, Any]
     retraining: bool

@@ -1,0 +1,164 @@
+"""Choosing the ranker by inner validation, on the training data only.
+
+The training set is made of periods (dated links: each period's links with the links before it
+as their world) or folds (undated links: each fold's links with the others as their world).
+``model="auto"`` holds the latest period (or the last fold) back: every selectable ranker of
+:data:`ketnoi.matcher.RANKERS` is fitted on the pairs of the other periods, ranks the held-back
+period's *candidates* for a sample of its buyers exactly as a match list would rank them, and
+is judged by NDCG@10 against that period's links. The best ranker is then fitted on every
+training pair. A test split is never seen: it is not part of the dataset the matcher fits.
+
+NDCG counts every held-back link, including those the candidate step lost, so a ranker is
+judged on what a user would get; all rankers share the candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ketnoi.matcher._features import BatchSignals, batch_size, candidate_pairs, pair_features
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot
+from ketnoi.matcher._scorer import make_pipeline
+from ketnoi.matcher._settings import RANKERS, MatcherSettings
+
+__all__ = ["ValidationRows", "ranking_ndcg", "ranking_rows", "select_ranker"]
+
+# The rankers are compared on at most this many training pairs (a seeded sample), which bounds
+# the time inner validation adds to a fit; the chosen one is then fitted on all of them.
+_MAX_SELECTION_PAIRS = 150_000
+
+
+@dataclass(eq=False)
+class ValidationRows:
+    """Every candidate of the held-back buyers, with its features and whether it linked.
+
+    Attributes
+    ----------
+    features : DataFrame
+        :data:`FEATURES` of each candidate pair.
+    labels : numpy.ndarray
+        1 where the pair is a held-back link.
+    buyers, suppliers : numpy.ndarray
+        Positions of each row's pair.
+    relevant : pandas.Series
+        Per judged buyer (index: position), its held-back links, found by the candidates or not.
+    group : int
+        The training-set group (period or fold) held back.
+    """
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    buyers: np.ndarray
+    suppliers: np.ndarray
+    relevant: pd.Series
+    group: int
+
+
+def ranking_rows(
+    index: FirmIndex,
+    snap: LinkSnapshot,
+    positives: pd.DataFrame,
+    settings: MatcherSettings,
+    rng: np.random.Generator,
+    group: int,
+) -> ValidationRows | None:
+    """The candidates of (a sample of) the buyers of ``positives`` on ``snap``, labelled.
+
+    ``snap`` is the world the held-back period (or fold) is judged from: its own links are
+    not in it. None where no buyer is left to judge.
+    """
+    buyers = np.unique(positives["buyer"].to_numpy(np.int64))
+    if len(buyers) == 0:
+        return None
+    if len(buyers) > settings.max_selection_buyers:
+        buyers = np.sort(rng.choice(buyers, size=settings.max_selection_buyers, replace=False))
+    n_sup = index.n_suppliers
+    judged = positives[positives["buyer"].isin(buyers)]
+    wanted = np.sort(
+        judged["buyer"].to_numpy(np.int64) * n_sup + judged["supplier"].to_numpy(np.int64)
+    )
+    frames, labels, pb_parts, ps_parts = [], [], [], []
+    step = batch_size(index.n_buyers)
+    for start in range(0, len(buyers), step):
+        batch = buyers[start : start + step]
+        signals = BatchSignals.compute(index, snap, batch)
+        cb, cs, _ = candidate_pairs(
+            index, snap, signals, max_candidates=settings.max_candidates, exclude_existing=True
+        )
+        features, _ = pair_features(index, snap, signals, cb, cs)
+        frames.append(features)
+        keys = cb * n_sup + cs
+        at = np.minimum(np.searchsorted(wanted, keys), max(len(wanted) - 1, 0))
+        labels.append((wanted[at] == keys).astype(float) if len(wanted) else np.zeros(len(cb)))
+        pb_parts.append(cb)
+        ps_parts.append(cs)
+    return ValidationRows(
+        pd.concat(frames, ignore_index=True),
+        np.concatenate(labels),
+        np.concatenate(pb_parts),
+        np.concatenate(ps_parts),
+        judged.groupby("buyer").size(),
+        group,
+    )
+
+
+def ranking_ndcg(rows: ValidationRows, scores: np.ndarray, k: int = 10) -> float:
+    """Mean NDCG@k over the judged buyers of ranking their candidates by ``scores``.
+
+    Ties are broken by supplier position, as served lists break them by a fixed order.
+
+    Examples
+    --------
+    >>> rows = ValidationRows(pd.DataFrame(index=range(3)), np.array([0.0, 1.0, 0.0]),
+    ...     np.array([0, 0, 0]), np.array([5, 6, 7]), pd.Series({0: 2}), 0)
+    >>> round(ranking_ndcg(rows, np.array([0.9, 0.5, 0.1])), 4)  # found 1 of 2, at rank 2
+    0.3869
+    """
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    frame = pd.DataFrame(
+        {"buyer": rows.buyers, "supplier": rows.suppliers, "score": scores, "y": rows.labels}
+    ).sort_values(["buyer", "score", "supplier"], ascending=[True, False, True])
+    frame["rank"] = frame.groupby("buyer").cumcount()
+    top = frame[frame["rank"] < k]
+    dcg = (top["y"] * discount[top["rank"].to_numpy()]).groupby(top["buyer"]).sum()
+    dcg = dcg.reindex(rows.relevant.index, fill_value=0.0)
+    ideal = np.array([discount[: min(k, int(n))].sum() for n in rows.relevant.to_numpy()])
+    return float(np.mean(dcg.to_numpy() / ideal)) if len(ideal) else 0.0
+
+
+def select_ranker(
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    validation: ValidationRows,
+    settings: MatcherSettings,
+    candidates: tuple[str, ...] = RANKERS,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The ranker of ``candidates`` with the best NDCG@10 on ``validation``, and the table.
+
+    Each is fitted on the training pairs outside the held-back group. Ties go to the earlier
+    ranker of ``candidates``; where too few pairs are left to fit, the first one is returned
+    with an empty table.
+    """
+    keep = groups != validation.group
+    x, y = features[keep], labels[keep]
+    if y.sum() < settings.min_positives or y.min() == y.max():
+        return candidates[0], []
+    if len(y) > _MAX_SELECTION_PAIRS:
+        rng = np.random.default_rng(settings.random_state)
+        pick = np.sort(rng.choice(len(y), size=_MAX_SELECTION_PAIRS, replace=False))
+        x, y = x.iloc[pick], y[pick]
+    table = []
+    for name in candidates:
+        pipeline = make_pipeline(settings, len(y), name)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            pipeline.fit(x, y)
+            scores = pipeline.predict_proba(validation.features)[:, 1]
+        table.append({"ranker": name, "inner_ndcg@10": ranking_ndcg(validation, scores)})
+    best = max(range(len(table)), key=lambda i: (table[i]["inner_ndcg@10"], -i))
+    return candidates[best], table
