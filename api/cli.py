@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from ketnoi import graph
-from ketnoi.api import _cli_events, _cli_feedback, _cli_programme
+from ketnoi.api import _cli_events, _cli_feedback, _cli_model, _cli_programme
 from ketnoi.api._cli_common import (
     DEMO_DIR,
     DatabaseOpt,
@@ -176,21 +176,6 @@ def print_rows(frame: Any, as_json: bool) -> None:
 
 
 @app.command()
-def train(
-    source: DatasetArg,
-    out: Annotated[Path, typer.Option("--out", help="Model file to write (.joblib).")],
-) -> None:
-    """Fit the matcher on a dataset and write the model file."""
-    fitted = matcher_for(source, None)
-    fitted.save(out)
-    console.print(
-        f"wrote {out}: {fitted.mode_} scorer, {fitted.n_positives_} links and "
-        f"{fitted.n_training_pairs_} training pairs; model files are code: load only your own",
-        highlight=False,
-    )
-
-
-@app.command()
 def recommend(
     source: DatasetArg,
     buyer: Annotated[str, typer.Option("--buyer", help="The buyer's firm_id.")],
@@ -198,10 +183,17 @@ def recommend(
     model: ModelOpt = None,
     lang: LangOpt = "en",
     category: Annotated[str | None, typer.Option(help="Only suppliers of this category.")] = None,
-    park: Annotated[str | None, typer.Option(help="Only suppliers in this park.")] = None,
+    park: Annotated[
+        str | None, typer.Option(help="Only suppliers in this park (its id or name).")
+    ] = None,
     certification: Annotated[
         str | None, typer.Option(help="Only suppliers holding this certification.")
     ] = None,
+    ownership: Annotated[
+        str | None,
+        typer.Option(help="Only suppliers of this ownership: local (all but fdi), domestic, ..."),
+    ] = None,
+    sector: Annotated[str | None, typer.Option(help="Only suppliers of this sector.")] = None,
     tier: Annotated[int, typer.Option(min=1, max=6, help="1 = direct suppliers.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
@@ -216,6 +208,8 @@ def recommend(
         category=category,
         park=park,
         certification=certification,
+        ownership=ownership,
+        sector=sector,
         tier=tier,
     )
     print_rows(rows, as_json)
@@ -397,60 +391,6 @@ def match_list(
 
 
 @app.command()
-def evaluate(
-    source: DatasetArg,
-    holdout: Annotated[
-        str, typer.Option("--holdout", help="temporal (last two years) or random (a tenth).")
-    ] = "temporal",
-    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Cut-off for recall/NDCG.")] = 10,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Seeds to average.")] = 3,
-    methods: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated subset of: model, model_without_outcomes (with --outcomes), "
-            "logistic, random, popular, l3, itemknn, als, ease, rp3beta."
-        ),
-    ] = None,
-    outcomes: Annotated[
-        bool,
-        typer.Option(
-            "--outcomes",
-            help="Also fit the matcher as if no outcome had been recorded "
-            "(model_without_outcomes), to show what the feedback loop adds.",
-        ),
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Hide links, refit the matcher, every baseline and peer, and measure who finds them again.
-
-    Peers (als, ease, rp3beta) choose their settings by inner validation on the training links.
-    """
-    from ketnoi.matcher import evaluate as run_evaluation
-    from ketnoi.matcher import evaluation_methods
-
-    if holdout not in {"temporal", "random"}:
-        raise fail(f"--holdout must be temporal or random, not '{holdout}'", 2)
-    available = evaluation_methods(holdout=holdout, outcomes=outcomes)
-    chosen = available
-    if methods:
-        names = [m.strip() for m in methods.split(",") if m.strip()]
-        unknown = sorted(set(names) - set(available))
-        if unknown:
-            raise fail(f"unknown method(s): {', '.join(unknown)}", 2)
-        chosen = {name: available[name] for name in names}
-    dataset = load_or_exit(source)
-    with console.status(f"evaluating {len(chosen)} method(s) over {seeds} seed(s)..."):
-        try:
-            result = run_evaluation(dataset, holdout=holdout, k=k, seeds=seeds, methods=chosen)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        console.print(result.to_markdown(), highlight=False, markup=False)
-
-
-@app.command()
 def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the Hanoi demo world into an empty database.")
@@ -587,7 +527,7 @@ def dump(
 
 # Programme tools live in their own modules, one sub-application each; their commands join
 # the top level (``ketnoi schedule``, ``ketnoi localisation``...), not a group.
-for _module in (_cli_events, _cli_programme, _cli_feedback):
+for _module in (_cli_model, _cli_events, _cli_programme, _cli_feedback):
     app.registered_commands.extend(_module.app.registered_commands)
     for _group in _module.app.registered_groups:
         app.registered_groups.append(_group)

@@ -232,6 +232,8 @@ class Matcher:
         category: str | None = None,
         park: str | None = None,
         certification: str | None = None,
+        ownership: str | None = None,
+        sector: str | None = None,
         tier: int = 1,
         lang: str = "en",
     ) -> pd.DataFrame:
@@ -245,8 +247,13 @@ class Matcher:
         exclude_existing : bool
             Leave out suppliers with an active link to the buyer (in any category).
         category, park, certification : str, optional
-            Keep suppliers of that category (or a sub-category), in that park, holding that
-            certification.
+            Keep suppliers of that category (or a sub-category), in that park (its id or its
+            name), holding that certification.
+        ownership : str, optional
+            Keep suppliers of that ownership (``domestic``, ``soe``, ``jv``, ``fdi``, or
+            ``local`` for every kind but ``fdi``).
+        sector : str, optional
+            Keep suppliers of that sector (case and accents ignored).
         tier : int
             1 for direct suppliers; 2 and more for suppliers of the buyer's Tier-1 firms
             (existing or recommended), from :meth:`chain`.
@@ -271,15 +278,17 @@ class Matcher:
         b = path.buyer_position(buyer_id)
         cached = self.rankings_.get(b) if exclude_existing else None
         if cached is not None:
-            if not (category or park or certification):
+            if not (category or park or certification or ownership or sector):
                 if cached["complete"] or len(cached["ranked"]) >= k:
                     return self._cached_rows(cached, k, lang)
             else:
-                filtered = path.filtered(cached["ranked"], category, park, certification)
+                filtered = path.filtered(
+                    cached["ranked"], category, park, certification, ownership, sector
+                )
                 if cached["complete"] or len(filtered) >= k:
                     return path.to_frame(filtered.head(k), lang)
         ranked = path.ranked(np.array([b]), exclude_existing=exclude_existing)
-        ranked = path.filtered(ranked, category, park, certification)
+        ranked = path.filtered(ranked, category, park, certification, ownership, sector)
         return path.to_frame(ranked.head(k), lang)
 
     def _cached_rows(self, cached: dict[str, Any], k: int, lang: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ into the answer frame of :data:`RECOMMENDATION_COLUMNS`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -29,7 +30,17 @@ from ketnoi.matcher._index import FirmIndex, LinkSnapshot
 from ketnoi.matcher._reasons import pair_reasons
 from ketnoi.matcher._settings import MatcherSettings
 
-__all__ = ["RECOMMENDATION_COLUMNS", "RankingPath", "hard_rules_ok"]
+__all__ = ["OWNERSHIPS", "RECOMMENDATION_COLUMNS", "RankingPath", "hard_rules_ok"]
+
+#: Ownership kinds of the data contract; the filter also takes ``local`` (all but ``fdi``).
+OWNERSHIPS: tuple[str, ...] = ("domestic", "soe", "jv", "fdi")
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents (đ as d), for names typed without diacritics."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
 
 #: The first columns of every recommendation frame, in this order.
 RECOMMENDATION_COLUMNS = [
@@ -171,6 +182,9 @@ class RankingPath:
         if not parts:
             return self.rank_batch(np.zeros(0, dtype=np.int64))
         frame = pd.concat(parts, ignore_index=True)
+        # Rows below min_score are no suggestion anyone should act on: fewer rows than k,
+        # rather than filler (in the CLI, the API, exports and evaluations alike).
+        frame = frame[frame["score"].to_numpy() >= self.settings.min_score]
         # Equal scores fall back on the supplier id, whatever order the firms file has.
         frame["_order"] = self.index.supplier_order[frame["supplier"].to_numpy()]
         frame = frame.sort_values(["buyer", "score", "_order"], ascending=[True, False, True])
@@ -229,6 +243,7 @@ class RankingPath:
             if parts
             else self.ranked(np.zeros(0, dtype=np.int64))
         )
+        ranked = ranked[ranked["score"].to_numpy() >= self.settings.min_score]
         ranked["_id"] = self.index.buyer_ids.to_numpy()[ranked["buyer"].to_numpy()]
         ranked = ranked.sort_values(["score", "_id"], ascending=[False, True]).head(k)
         ranked = ranked.drop(columns="_id").reset_index(drop=True)
@@ -242,10 +257,19 @@ class RankingPath:
         category: str | None,
         park: str | None,
         certification: str | None,
+        ownership: str | None = None,
+        sector: str | None = None,
     ) -> pd.DataFrame:
-        """Ranked rows of suppliers of a category (or a sub-category), a park, a certification.
+        """Ranked rows of suppliers of a category (or a sub-category), a park, a certification,
+        an ownership (``local`` for every kind but ``fdi``) or a sector.
 
-        Ranks are counted again within each buyer's remaining rows.
+        A park may be named by its id or its name (case and accents ignored). Ranks are counted
+        again within each buyer's remaining rows.
+
+        Raises
+        ------
+        KeyError
+            An unknown category, park or ownership (an empty answer would hide a typo).
         """
         index = self.index
         mask = np.ones(len(ranked), dtype=bool)
@@ -266,14 +290,53 @@ class RankingPath:
                 dtype=bool,
             )
         if park:
-            mask &= index.supplier_park[sup] == park
+            mask &= index.supplier_park[sup] == self.park_id(park)
         if certification:
             wanted_cert = graph.normalise_certification(certification)
             certs = index.firms["certifications"].to_numpy()[index.supplier_firm[sup]]
             mask &= np.array([wanted_cert in c for c in certs], dtype=bool)
+        if ownership:
+            kinds = self._firm_column("ownership")[index.supplier_firm[sup]]
+            if ownership == "local":
+                mask &= kinds != "fdi"
+            elif ownership in OWNERSHIPS:
+                mask &= kinds == ownership
+            else:
+                raise KeyError(f"'{ownership}' is not an ownership: local, {', '.join(OWNERSHIPS)}")
+        if sector:
+            sectors = self._firm_column("sector")[index.supplier_firm[sup]]
+            mask &= np.array([_folded(v) == _folded(sector) for v in sectors], dtype=bool)
         out = ranked[mask].copy()
         out["rank"] = out.groupby("buyer").cumcount() + 1
         return out
+
+    def park_id(self, park: str) -> str:
+        """The id of a park named by its id or its name (case and accents ignored)."""
+        names = self.index.park_names
+        if park in names or park in set(self.index.supplier_park):
+            return park
+        wanted = _folded(park).replace("-", " ")
+        folded = {pid: _folded(str(name)) for pid, name in names.items()}
+        # The exact name or id first, then a name that starts with what was typed ("Thang Long"
+        # for "Thang Long Industrial Park (TLIP)"), then one that contains it; only a single
+        # match counts, so "Thang Long" never silently picks "Bac Thang Long".
+        for found in (
+            lambda pid, name: name == wanted or _folded(pid).replace("-", " ") == wanted,
+            lambda pid, name: name.startswith(wanted),
+            lambda pid, name: wanted in name,
+        ):
+            matches = [pid for pid, name in folded.items() if found(pid, name)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise KeyError(f"'{park}' names several parks: {', '.join(sorted(matches))}")
+        raise KeyError(f"'{park}' is not a park id or park name in the data")
+
+    def _firm_column(self, name: str) -> np.ndarray:
+        firms = self.index.firms
+        if name not in firms.columns:
+            return np.full(len(firms), "", dtype=object)
+        return firms[name].fillna("").astype(str).to_numpy()
 
     # -- answers ----------------------------------------------------------------------------------
     def category_of(self, demand_rows: np.ndarray, fit: np.ndarray) -> np.ndarray:

@@ -73,6 +73,9 @@ class MatcherSettings:
     ease_max_side : int
         EASE inverts a matrix the size of the smaller side of the network; above this many
         buyers *and* suppliers it is solved over this many most-linked suppliers only.
+    min_score : float
+        Candidates scoring below this are not suggested (a list may hold fewer than ``k``
+        rows rather than filler). 0 keeps every candidate.
     precompute_k : int
         Rows kept per buyer by :meth:`Matcher.precompute` for serving from memory.
     random_state : int
@@ -98,6 +101,7 @@ class MatcherSettings:
     collaborative: bool = True
     ease_l2: float | None = None
     ease_max_side: int = 3000
+    min_score: float = 0.001
     precompute_k: int = 50
     random_state: int = 0
 
@@ -109,6 +113,8 @@ class MatcherSettings:
             raise ValueError(f"training must be auto, temporal or folds, not {self.training!r}")
         if self.model not in {"auto", *RANKERS}:
             raise ValueError(f"model must be 'auto' or one of {RANKERS}, not {self.model!r}")
+        if not 0.0 <= self.min_score < 1.0:
+            raise ValueError(f"min_score must be in [0, 1), not {self.min_score!r}")
         if self.ease_l2 is not None and not self.ease_l2 > 0:
             raise ValueError(f"ease_l2 must be positive, not {self.ease_l2!r}")
         for name in (

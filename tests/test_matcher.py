@@ -348,3 +348,41 @@ def _block_world(
             for s in rng.choice(per, size=6, replace=False):
                 links.append({"supplier_id": f"s{c}-{s:02d}", "buyer_id": buyer})
     return graph.Dataset.from_frames(firms=pd.DataFrame(firms), links=pd.DataFrame(links))
+
+
+# -- filters and weak rows ---------------------------------------------------------------------
+
+
+def test_filters_by_ownership_sector_and_park_name(fitted: matcher.Matcher) -> None:
+    def ids(**filters: str) -> list[str]:
+        return sorted(fitted.recommend("B1", k=20, **filters)["supplier_id"])
+
+    everyone = ids()
+    assert len(everyone) >= 3
+    assert ids(ownership="jv") == [s for s in everyone if s == "S3"]
+    assert ids(ownership="local") == everyone  # no foreign-invested supplier among them
+    assert ids(ownership="fdi") == []
+    assert ids(sector="PRECISION engineering") == [s for s in everyone if s in {"S2", "S3", "S5"}]
+    # A park by its name typed without accents, or by the start of it, finds the same suppliers.
+    by_id = ids(park="thang-long")
+    assert by_id and ids(park="khu cong nghiep thang long") == by_id
+    assert ids(park="Thăng Long") == by_id
+    with pytest.raises(KeyError, match="several parks"):
+        fitted.recommend("B1", park="khu cong nghiep")
+    with pytest.raises(KeyError, match="not a park"):
+        fitted.recommend("B1", park="Noi Bai")
+    with pytest.raises(KeyError, match="not an ownership"):
+        fitted.recommend("B1", ownership="foreign")
+
+
+def test_weak_rows_are_left_out_rather_than_padding_the_list(tiny: graph.Dataset) -> None:
+    keep_all = matcher.Matcher(matcher.MatcherSettings(min_score=0.0)).fit(tiny)
+    rows = keep_all.recommend("B1", k=20)
+    cut = float(rows["score"].median())
+    strict = matcher.Matcher(matcher.MatcherSettings(min_score=cut)).fit(tiny)
+    kept = strict.recommend("B1", k=20)
+    assert 0 < len(kept) < len(rows)
+    assert (kept["score"] >= cut).all()
+    assert list(kept["rank"]) == list(range(1, len(kept) + 1))
+    listed = strict.match_list(["B1"], k=20)
+    assert list(listed["supplier_id"]) == list(kept["supplier_id"])

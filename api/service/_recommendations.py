@@ -186,6 +186,8 @@ def suppliers_for_buyer(
     category: str | None = None,
     park: str | None = None,
     certification: str | None = None,
+    ownership: str | None = None,
+    sector: str | None = None,
     lang: str = "en",
 ) -> dict[str, Any]:
     """The top-``k`` new suppliers for a buyer, best first, with reasons.
@@ -211,6 +213,8 @@ def suppliers_for_buyer(
             category=category,
             park=park,
             certification=certification,
+            ownership=ownership,
+            sector=sector,
             tier=tier,
             lang=lang,
         )

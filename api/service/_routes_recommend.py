@@ -9,7 +9,7 @@ what is served at once.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -40,10 +40,16 @@ def suppliers_for_buyer(
     category: Filter = None,
     park: Filter = None,
     certification: Filter = None,
+    ownership: Annotated[
+        Literal["local", "domestic", "soe", "jv", "fdi"] | None,
+        Query(description="Only suppliers of this ownership; local: every kind but fdi."),
+    ] = None,
+    sector: Filter = None,
     lang: Lang = "en",
 ) -> dict[str, Any]:
     """The top-``k`` new suppliers for a buyer, best first, with reasons (staff, analyst, or
-    the buyer's own firm key). ``tier`` 2 and more: suppliers of the buyer's Tier-1 firms."""
+    the buyer's own firm key). ``tier`` 2 and more: suppliers of the buyer's Tier-1 firms.
+    ``park`` takes a park id or name."""
     return _recommendations.suppliers_for_buyer(
         served,
         engine,
@@ -54,6 +60,8 @@ def suppliers_for_buyer(
         category=category,
         park=park,
         certification=certification,
+        ownership=ownership,
+        sector=sector,
         lang=lang,
     )
 
