@@ -34,7 +34,7 @@ from ketnoi.matcher._peers import choose_ease_l2
 from ketnoi.matcher._ranking import RECOMMENDATION_COLUMNS, RankingPath
 from ketnoi.matcher._reasons import LANGUAGES
 from ketnoi.matcher._scorer import learned_score, logit, make_pipeline, prior_score, prior_terms
-from ketnoi.matcher._selection import select_ranker
+from ketnoi.matcher._selection import platt_scaling, select_ranker
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 from ketnoi.matcher._training import TrainingSet, training_set
 
@@ -91,7 +91,7 @@ class Matcher:
         train = training_set(index, dataset, settings, self.ease_l2_)
         labels = train.labels
         if train.n_positives >= settings.min_positives and 0 < labels.mean() < 1:
-            self.ranker_, self.selection_ = self._choose_ranker(train)
+            self.ranker_, self.selection_, self.calibration_ = self._choose_ranker(train)
             pipeline = make_pipeline(settings, len(labels), self.ranker_)
             # One OpenMP thread: on a shared 2-core machine (a service retraining while it
             # serves) busy-waiting threads cost far more than the second core gains.
@@ -103,7 +103,7 @@ class Matcher:
             self.reference_ = train.features[labels == 0].median().fillna(0.0)
         else:
             self.pipeline_ = None
-            self.ranker_, self.selection_ = "prior", []
+            self.ranker_, self.selection_, self.calibration_ = "prior", [], None
             self.mode_ = "prior"
             self.negative_rate_ = 1.0
             self.reference_ = pd.Series(0.0, index=list(FEATURES))
@@ -134,19 +134,29 @@ class Matcher:
         )
         return l2, table.to_dict("records")
 
-    def _choose_ranker(self, train: TrainingSet) -> tuple[str, list[dict[str, Any]]]:
-        """The ranker ``settings.model`` names, or the best by inner validation for ``auto``."""
+    def _choose_ranker(
+        self, train: TrainingSet
+    ) -> tuple[str, list[dict[str, Any]], tuple[float, float] | None]:
+        """The ranker (``settings.model``, or the best by inner validation for ``auto``), the
+        inner-validation table, and the ranker's calibration on the held-back candidates."""
         settings = self.settings_
         if settings.model != "auto":
-            return settings.model, []
+            candidates: tuple[str, ...] = (settings.model,)
+        elif self.ease_l2_ is None:
+            candidates = tuple(r for r in RANKERS if r != "ease")
+        else:
+            candidates = RANKERS
         if train.validation is None:
-            return RANKERS[0], []
-        candidates = (
-            RANKERS if self.ease_l2_ is not None else tuple(r for r in RANKERS if r != "ease")
-        )
-        return select_ranker(
+            return candidates[0] if settings.model != "auto" else RANKERS[0], [], None
+        chosen, table, probabilities = select_ranker(
             train.features, train.labels, train.groups, train.validation, settings, candidates
         )
+        calibration = (
+            platt_scaling(probabilities, train.validation.labels)
+            if probabilities is not None
+            else None
+        )
+        return chosen, table if settings.model == "auto" else [], calibration
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "mode_"):
@@ -203,7 +213,12 @@ class Matcher:
             return np.zeros(0)
         if self.pipeline_ is None:
             return prior_score(features)
-        return learned_score(self.pipeline_, features[self.feature_names_], self.negative_rate_)
+        return learned_score(
+            self.pipeline_,
+            features[self.feature_names_],
+            self.negative_rate_,
+            getattr(self, "calibration_", None),
+        )
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Each feature's contribution to each pair's log-odds.

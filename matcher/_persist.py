@@ -40,6 +40,7 @@ _STATE = {
     "ease_validation": "ease_validation_",
     "ranker": "ranker_",
     "selection": "selection_",
+    "calibration": "calibration_",
 }
 
 

@@ -102,7 +102,12 @@ def prior_score(features: pd.DataFrame) -> np.ndarray:
     return sigmoid(PRIOR_INTERCEPT + prior_terms(features).sum(axis=1).to_numpy())
 
 
-def learned_score(pipeline: Pipeline, features: pd.DataFrame, negative_rate: float) -> np.ndarray:
+def learned_score(
+    pipeline: Pipeline,
+    features: pd.DataFrame,
+    negative_rate: float,
+    calibration: tuple[float, float] | None = None,
+) -> np.ndarray:
     """Scores in [0, 1] of a fitted pipeline, as chances among all candidates.
 
     Parameters
@@ -113,6 +118,10 @@ def learned_score(pipeline: Pipeline, features: pd.DataFrame, negative_rate: flo
         The pipeline's feature columns, in its order.
     negative_rate : float
         Sampled negatives over candidate negatives.
+    calibration : (slope, intercept), optional
+        Platt scaling of the classifier's log-odds, fitted on inner-validation candidates
+        (:func:`ketnoi.matcher._selection.platt_scaling`); where given it replaces the
+        sampling-rate shift.
     """
     if len(features) < 20_000:
         # Small batches: OpenMP start-up and contention cost more than the trees themselves.
@@ -120,6 +129,9 @@ def learned_score(pipeline: Pipeline, features: pd.DataFrame, negative_rate: flo
             proba = pipeline.predict_proba(features)[:, 1]
     else:
         proba = pipeline.predict_proba(features)[:, 1]
+    if calibration is not None:
+        slope, intercept = calibration
+        return sigmoid(slope * logit(proba) + intercept)
     # Negatives were subsampled; shifting the log-odds by log(rate) gives the odds among
     # all candidates, so a score reads as "how likely among the candidates".
     return sigmoid(logit(proba) + np.log(negative_rate))
@@ -146,8 +158,8 @@ class FillAllMissing(TransformerMixin, BaseEstimator):
 
 
 #: The features each selectable ranker reads (see :data:`ketnoi.matcher.MatcherSettings.model`).
-#: ``ease`` orders by EASE alone, except that it weighs the buyer's required certifications
-#: (monotonic: meeting them never lowers a score); the buyer's activity only calibrates.
+#: ``ease`` orders by EASE, weighing the buyer's required certifications; the buyer's activity
+#: only calibrates (it is the same for all of one buyer's candidates).
 RANKER_FEATURES: dict[str, tuple[str, ...]] = {
     "hgb": tuple(FEATURES),
     "logistic": tuple(FEATURES),
@@ -183,7 +195,9 @@ def make_pipeline(settings: MatcherSettings, n_samples: int, ranker: str | None 
         raise ValueError(f"ranker must be one of {RANKERS}, not {ranker!r}")
     names = RANKER_FEATURES[ranker]
     select = ("columns", Columns(names))
-    if ranker == "logistic":
+    # ``ease`` is a logistic regression too: smooth in EASE's score, so EASE's order is not
+    # cut into the ties of tree leaves (inner NDCG@10 0.1144 against 0.1138 with trees).
+    if ranker in {"logistic", "ease"}:
         return Pipeline(
             [
                 select,

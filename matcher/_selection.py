@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from ketnoi.matcher._features import BatchSignals, batch_size, candidate_pairs, pair_features
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot
-from ketnoi.matcher._scorer import make_pipeline
+from ketnoi.matcher._scorer import logit, make_pipeline
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
-__all__ = ["ValidationRows", "ranking_ndcg", "ranking_rows", "select_ranker"]
+__all__ = ["ValidationRows", "platt_scaling", "ranking_ndcg", "ranking_rows", "select_ranker"]
 
 # The rankers are compared on at most this many training pairs (a seeded sample), which bounds
 # the time inner validation adds to a fit; the chosen one is then fitted on all of them.
@@ -138,27 +139,54 @@ def select_ranker(
     validation: ValidationRows,
     settings: MatcherSettings,
     candidates: tuple[str, ...] = RANKERS,
-) -> tuple[str, list[dict[str, Any]]]:
+) -> tuple[str, list[dict[str, Any]], np.ndarray | None]:
     """The ranker of ``candidates`` with the best NDCG@10 on ``validation``, and the table.
 
     Each is fitted on the training pairs outside the held-back group. Ties go to the earlier
     ranker of ``candidates``; where too few pairs are left to fit, the first one is returned
-    with an empty table.
+    with an empty table. The third value is the chosen ranker's probabilities on the
+    validation rows (None without a table), for :func:`platt_scaling`.
     """
     keep = groups != validation.group
     x, y = features[keep], labels[keep]
     if y.sum() < settings.min_positives or y.min() == y.max():
-        return candidates[0], []
+        return candidates[0], [], None
     if len(y) > _MAX_SELECTION_PAIRS:
         rng = np.random.default_rng(settings.random_state)
         pick = np.sort(rng.choice(len(y), size=_MAX_SELECTION_PAIRS, replace=False))
         x, y = x.iloc[pick], y[pick]
-    table = []
+    table, probabilities = [], []
     for name in candidates:
         pipeline = make_pipeline(settings, len(y), name)
         with threadpool_limits(limits=1, user_api="openmp"):
             pipeline.fit(x, y)
             scores = pipeline.predict_proba(validation.features)[:, 1]
         table.append({"ranker": name, "inner_ndcg@10": ranking_ndcg(validation, scores)})
+        probabilities.append(scores)
     best = max(range(len(table)), key=lambda i: (table[i]["inner_ndcg@10"], -i))
-    return candidates[best], table
+    return candidates[best], table, probabilities[best]
+
+
+def platt_scaling(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
+    """Slope and intercept mapping a classifier's log-odds to observed rates (Platt 1999).
+
+    Fitted on the held-back candidates, which the classifier never saw, so a served score
+    reads as the chance that a candidate links within one period (or fold). None where the
+    rows hold one class only. Monotonic (the slope is kept positive): orders never change.
+
+    Examples
+    --------
+    >>> p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9] * 20)
+    >>> y = np.array([0, 0, 1, 0, 1, 1] * 20)
+    >>> slope, intercept = platt_scaling(p, y)
+    >>> slope > 0
+    True
+    """
+    if len(labels) == 0 or labels.min() == labels.max():
+        return None
+    z = logit(probabilities).reshape(-1, 1)
+    fitted = LogisticRegression(C=1e4, max_iter=1000).fit(z, labels)
+    slope, intercept = float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+    if not slope > 0:
+        return None
+    return slope, intercept

@@ -332,8 +332,9 @@ def training_set(
 
     features, labels, groups, pair_rows = [], [], [], []
     n_neg = n_pool = 0
-    # model="auto" judges the rankers on the latest period (or the last fold), held back.
-    held_back = len(jobs) - 1 if settings.model == "auto" and len(jobs) >= 2 else -1
+    # The latest period (or the last fold) is held back: model="auto" judges the rankers on
+    # it, and whichever ranker is used is calibrated on it.
+    held_back = len(jobs) - 1 if len(jobs) >= 2 else -1
     validation = None
     for job_id, (group, cut, taken, told) in enumerate(jobs):
         snap = with_ease(

@@ -127,7 +127,7 @@ def test_inner_validation_prefers_link_rankers_on_a_link_only_world() -> None:
     settings = matcher.MatcherSettings(outcome_labels=False, min_positives=5)
     train = training_set(index, world, settings, ease_l2=5.0)
     assert train.validation is not None
-    chosen, table = select_ranker(
+    chosen, table, _ = select_ranker(
         train.features, train.labels, train.groups, train.validation, settings
     )
     scores = {row["ranker"]: row["inner_ndcg@10"] for row in table}
@@ -145,4 +145,7 @@ def test_fit_records_the_choice_and_the_model_file_keeps_it(tmp_path) -> None:
     assert fitted.ease_l2_ in {5.0, 20.0, 50.0, 200.0, 800.0}
     loaded = matcher.load_matcher(fitted.save(tmp_path / "m.joblib"), world)
     assert loaded.ranker_ == fitted.ranker_ and loaded.selection_ == fitted.selection_
+    # Calibrated on the held-back candidates: a positive slope, kept in the model file.
+    assert fitted.calibration_ is not None and fitted.calibration_[0] > 0
+    assert loaded.calibration_ == fitted.calibration_
     pd.testing.assert_frame_equal(loaded.recommend("b0-0"), fitted.recommend("b0-0"))
