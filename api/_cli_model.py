@@ -53,7 +53,12 @@ def train(
 def evaluate(
     source: DatasetArg,
     holdout: Annotated[
-        str, typer.Option("--holdout", help="temporal (last two years) or random (a tenth).")
+        str,
+        typer.Option(
+            "--holdout",
+            help="temporal (last two years), random (a tenth of each buyer's suppliers) or "
+            "cold (every link of a tenth of the buyers: new firms).",
+        ),
     ] = "temporal",
     k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Cut-off for recall/NDCG.")] = 10,
     seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="Seeds to average.")] = 3,
@@ -81,8 +86,8 @@ def evaluate(
     from ketnoi.matcher import evaluate as run_evaluation
     from ketnoi.matcher import evaluation_methods
 
-    if holdout not in {"temporal", "random"}:
-        raise fail(f"--holdout must be temporal or random, not '{holdout}'", 2)
+    if holdout not in {"temporal", "random", "cold"}:
+        raise fail(f"--holdout must be temporal, random or cold, not '{holdout}'", 2)
     available = evaluation_methods(holdout=holdout, outcomes=outcomes)
     chosen = available
     if methods:

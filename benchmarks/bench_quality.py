@@ -1,4 +1,4 @@
-"""Ranking quality of the matcher, the baselines and the peers on eleven worlds.
+"""Ranking quality of the matcher, the baselines and the peers on thirteen scenarios.
 
 Scenarios:
 
@@ -11,7 +11,10 @@ Scenarios:
     degrees), random holdout: the world issue 12 pins, where EASE beat the matcher;
 (f)-(k) the three families of ``fixtures/worlds.py`` (3,000 suppliers, 400 buyers, 15,000
     links, world seed 1): ``quality`` (f, g), ``attachment`` (h, i), ``tiers`` (j, k); with
-    profiles and temporal holdout (f, h, j), link-only with random holdout (g, i, k).
+    profiles and temporal holdout (f, h, j), link-only with random holdout (g, i, k);
+(l), (m) cold-start buyers: every link of a seeded tenth of the buyers with five or more
+    suppliers is hidden (:func:`matcher._splits.split_cold`), on ``fixtures/hanoi`` (l) and on
+    the ``quality`` world with profiles (m): the 0-links column of NDCG by degree.
 
 The random holdout (:func:`matcher._evaluate.split_random`) hides, for every buyer with at
 least five distinct suppliers, a tenth of them (rounded half up, at least one) chosen at random
@@ -27,7 +30,7 @@ matcher fails to fit on a world, the error is printed and the others are reporte
 
 Usage::
 
-    python benchmarks/bench_quality.py [--k 10] [--seeds 3] [--only a,b,...,k] [--json-out FILE]
+    python benchmarks/bench_quality.py [--k 10] [--seeds 3] [--only a,b,...,m] [--json-out FILE]
 """
 
 from __future__ import annotations
@@ -143,6 +146,21 @@ def scenarios(only: set[str]) -> list[tuple[str, str, Callable[[], graph.Dataset
             ),
             (keys[1], f"worlds {name} links only ({size}), random", family(name, False), "random"),
         ]
+    all_scenarios += [
+        (
+            "l",
+            "fixtures/hanoi, cold-start buyers (every link of a tenth of the buyers hidden)",
+            lambda: graph.load_dataset(HANOI),
+            "cold",
+        ),
+        (
+            "m",
+            "worlds quality with profiles (3,000 suppliers, 400 buyers, 15,000 links, seed 1), "
+            "cold-start buyers",
+            family("quality", True),
+            "cold",
+        ),
+    ]
     return [s for s in all_scenarios if s[0] in only]
 
 
@@ -190,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument(
-        "--only", default="a,b,c,d,e,f,g,h,i,j,k", help="comma-separated scenario keys"
+        "--only", default="a,b,c,d,e,f,g,h,i,j,k,l,m", help="comma-separated scenario keys"
     )
     parser.add_argument("--json-out", type=Path, help="also write every result as JSON here")
     args = parser.parse_args(argv)

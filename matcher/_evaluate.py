@@ -1,8 +1,9 @@
 """Offline evaluation: hide some links, fit every method on the rest, see who finds them again.
 
-Two ways to hide links: :func:`split_temporal` (the links of the last two years, as a
-programme would see them a posteriori) and :func:`split_random` (a tenth of the suppliers of
-each well-linked buyer, for link-only data without years). :func:`evaluate` then judges the
+Three ways to hide links (:mod:`matcher._splits`): :func:`split_temporal` (the links of the last
+two years, as a programme would see them a posteriori), :func:`split_random` (a tenth of the
+suppliers of each well-linked buyer, for link-only data without years) and :func:`split_cold`
+(every link of a tenth of the buyers: new firms). :func:`evaluate` then judges the
 matcher and the baselines alike: the same training data, the same buyers, the same universe
 of suppliers for each buyer, the same tie-breaking, and the same metrics from
 :mod:`matcher._metrics`.
@@ -31,6 +32,7 @@ from ketnoi.matcher._baselines import (
 from ketnoi.matcher._judge import judge_rankings
 from ketnoi.matcher._metrics import reliability_curve
 from ketnoi.matcher._peers import EASE, RP3beta
+from ketnoi.matcher._splits import HOLDOUTS, pairs_of, split_cold, split_random, split_temporal
 
 __all__ = [
     "EvaluationResult",
@@ -57,110 +59,6 @@ _PAIR = ["buyer_id", "supplier_id"]
 
 #: Lower ends of the buyer-degree bands of :meth:`EvaluationResult.ndcg_by_degree`.
 DEGREE_EDGES: tuple[int, ...] = (0, 1, 3, 10)
-
-
-# -- splits -----------------------------------------------------------------------------------
-def _pairs_of(links: pd.DataFrame) -> pd.DataFrame:
-    return links[_PAIR].drop_duplicates().reset_index(drop=True)
-
-
-def _new_pairs(hidden: pd.DataFrame, train_links: pd.DataFrame) -> pd.DataFrame:
-    """Hidden pairs minus those the training links still hold (in another category row)."""
-    pairs = _pairs_of(hidden)
-    known = pd.MultiIndex.from_frame(_pairs_of(train_links))
-    still = pd.MultiIndex.from_frame(pairs).isin(known)
-    return pairs[~still].reset_index(drop=True)
-
-
-def split_temporal(dataset: graph.Dataset) -> tuple[graph.Dataset, pd.DataFrame]:
-    """Hide the links that started in the last two distinct years present.
-
-    Links without a year stay in training: nothing says they are recent. Outcomes dated in
-    or after the first hidden year are dropped from training too, since an outcome recorded
-    then may be the very link being predicted.
-
-    Returns
-    -------
-    train : Dataset
-        ``dataset`` with the remaining links and outcomes (not re-validated).
-    heldout : DataFrame
-        Columns ``buyer_id, supplier_id``: hidden pairs that are new, i.e. not linked in
-        training through another category row.
-
-    Raises
-    ------
-    ValueError
-        Where fewer than three distinct years are present (nothing would be left to learn
-        from, or nothing to hide).
-    """
-    since = dataset.links["since"].to_numpy(dtype=float, na_value=np.nan)
-    years = np.unique(since[~np.isnan(since)])
-    if len(years) < 3:
-        raise ValueError(
-            f"temporal holdout needs links from at least three distinct years, found {len(years)}"
-        )
-    first_hidden = years[-2]
-    hide = since >= first_hidden  # NaN compares False: undated links stay
-    train_links = dataset.links[~hide].reset_index(drop=True)
-    outcomes = dataset.outcomes
-    if not outcomes.empty:
-        dates = pd.to_datetime(outcomes["date"].replace("", None), errors="coerce")
-        late = (dates.dt.year >= first_hidden).fillna(False).to_numpy(dtype=bool)
-        outcomes = outcomes[~late].reset_index(drop=True)
-    train = dataclasses.replace(dataset, links=train_links, outcomes=outcomes)
-    return train, _new_pairs(dataset.links[hide], train_links)
-
-
-def _n_hidden(n_suppliers: int) -> int:
-    # A tenth, rounded half up (Python's round() would send 2.5 to 2), and at least one.
-    return max(1, math.floor(n_suppliers / 10 + 0.5))
-
-
-def split_random(
-    dataset: graph.Dataset, seed: int = 0, *, min_links: int = 5
-) -> tuple[graph.Dataset, pd.DataFrame]:
-    """Hide a tenth (at least one) of the suppliers of each buyer with ``min_links`` or more.
-
-    Hiding is by (buyer, supplier) pair: every link row of a hidden pair goes, whatever its
-    category, so the pair is truly new to training. A buyer's count is of distinct suppliers.
-    Outcomes of hidden pairs are dropped from training as well.
-
-    Parameters
-    ----------
-    dataset : Dataset
-    seed : int
-        Same seed, same split.
-    min_links : int
-        Buyers with fewer distinct suppliers keep all their links.
-
-    Returns
-    -------
-    train : Dataset
-    heldout : DataFrame
-        Columns ``buyer_id, supplier_id``.
-    """
-    rng = np.random.default_rng(seed)
-    pairs = _pairs_of(dataset.links).sort_values(_PAIR, kind="stable").reset_index(drop=True)
-    chosen = []
-    for _, group in pairs.groupby("buyer_id", sort=True):
-        if len(group) < min_links:
-            continue
-        take = rng.choice(len(group), size=_n_hidden(len(group)), replace=False)
-        chosen.append(group.iloc[np.sort(take)])
-    heldout = (
-        pd.concat(chosen, ignore_index=True)
-        if chosen
-        else pd.DataFrame(columns=_PAIR, dtype=object)
-    )
-    hidden = pd.MultiIndex.from_frame(heldout[_PAIR])
-    link_hidden = pd.MultiIndex.from_frame(dataset.links[_PAIR]).isin(hidden)
-    outcomes = dataset.outcomes
-    if not outcomes.empty:
-        outcomes = outcomes[~pd.MultiIndex.from_frame(outcomes[_PAIR]).isin(hidden)]
-        outcomes = outcomes.reset_index(drop=True)
-    train_links = dataset.links[~link_hidden].reset_index(drop=True)
-    train = dataclasses.replace(dataset, links=train_links, outcomes=outcomes)
-    return train, heldout[_PAIR].reset_index(drop=True)
 
 
 # -- methods ----------------------------------------------------------------------------------
@@ -233,7 +131,7 @@ def default_methods(
         except ImportError:
             pass
         else:
-            training = "folds" if holdout == "random" else "auto"
+            training = "folds" if holdout in ("random", "cold") else "auto"
 
             def model(seed: int) -> Ranker:
                 # The seed reaches the model's own random state where its settings have one,
@@ -466,9 +364,9 @@ def evaluate(
     Parameters
     ----------
     dataset : Dataset
-    holdout : {"temporal", "random"}
-        :func:`split_temporal` (one split; seeds vary only the methods' random state) or
-        :func:`split_random` (a new split per seed).
+    holdout : {"temporal", "random", "cold"}
+        :func:`split_temporal` (one split; seeds vary only the methods' random state),
+        :func:`split_random` or :func:`split_cold` (a new split per seed).
     k : int
         Cut-off for recall and NDCG.
     seeds : int
@@ -501,8 +399,8 @@ def evaluate(
     ``candidate_threshold`` (baselines: capable suppliers, suppliers with a path or a
     similar supplier); NaN for a method without candidates (ALS ranks everyone).
     """
-    if holdout not in ("temporal", "random"):
-        raise ValueError(f"holdout must be 'temporal' or 'random', got {holdout!r}")
+    if holdout not in HOLDOUTS:
+        raise ValueError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     if k < 1:
@@ -517,8 +415,13 @@ def evaluate(
     cal_labels: list[np.ndarray] = []
     split = split_temporal(dataset) if holdout == "temporal" else None
     for seed in range(seeds):
-        train, heldout = split if split is not None else split_random(dataset, seed)
-        degree = _pairs_of(train.links)["buyer_id"].value_counts()
+        if split is not None:
+            train, heldout = split
+        elif holdout == "cold":
+            train, heldout = split_cold(dataset, seed)
+        else:
+            train, heldout = split_random(dataset, seed)
+        degree = pairs_of(train.links)["buyer_id"].value_counts()
         for name, factory in methods.items():
             t0 = time.perf_counter()
             ranker = factory(seed).fit(train)

@@ -16,6 +16,7 @@ from ketnoi.matcher._evaluate import (
     EvaluationResult,
     default_methods,
     evaluate,
+    split_cold,
     split_random,
     split_temporal,
 )
@@ -123,6 +124,31 @@ def test_random_same_seed_same_split(wide):
     pd.testing.assert_frame_equal(a, b)
     others = [_pairs(split_random(wide, seed=s)[1]) for s in range(8, 12)]
     assert any(o != _pairs(a) for o in others)
+
+
+def test_cold_hides_every_link_of_a_share_of_the_well_linked_buyers(wide):
+    train, heldout = split_cold(wide, seed=0, share=0.5)
+    chosen = set(heldout["buyer_id"])
+    # Four buyers have five or more suppliers (R4 has four): half of them, rounded half up.
+    assert len(chosen) == 2 and "R4" not in chosen
+    # Every pair of a chosen buyer is held out, and none of its links or outcomes is left.
+    for buyer in chosen:
+        assert _pairs(heldout[heldout["buyer_id"] == buyer]) == _pairs(
+            wide.links[wide.links["buyer_id"] == buyer]
+        )
+    assert not train.links["buyer_id"].isin(chosen).any()
+    assert not train.outcomes["buyer_id"].isin(chosen).any()
+    # The other buyers keep all theirs; seeds draw other buyers.
+    assert len(train.links) == (~wide.links["buyer_id"].isin(chosen)).sum()
+    draws = {frozenset(split_cold(wide, seed=s, share=0.5)[1]["buyer_id"]) for s in range(6)}
+    assert len(draws) > 1
+
+
+def test_cold_start_buyers_are_judged_with_no_training_link(wide):
+    methods = {"popular": lambda seed: PopularCapable()}
+    result = evaluate(wide, holdout="cold", k=5, seeds=1, methods=methods)
+    assert result.per_buyer is not None
+    assert (result.per_buyer["training_links"] == 0).all()
 
 
 # -- judging ----------------------------------------------------------------------------------
