@@ -151,6 +151,19 @@ CONTRACT: dict[str, FileSpec] = {
             Column("languages", "list", default=(), doc="`;`-separated ISO 639-1 codes."),
             Column("listed", "bool", default=True, doc="false = never recommended to others."),
             Column("description", "text", doc="Free text about what the firm makes."),
+            # Contact fields are private: staff and the firm itself read them, another firm's
+            # key only where the firm opted in with contact_public (docs/service.md).
+            Column("address", "text", doc="Postal address (private)."),
+            Column("phone", "text", doc="Telephone (private)."),
+            Column("email", "text", doc="E-mail address (private)."),
+            Column("website", "text", doc="Website (private)."),
+            Column("contact_person", "text", doc="Person to contact (private)."),
+            Column(
+                "contact_public",
+                "bool",
+                default=False,
+                doc="true = other firms may read the contact fields.",
+            ),
         ),
         key=("firm_id",),
         required=True,

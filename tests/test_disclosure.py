@@ -8,7 +8,8 @@ confidential demands and one without them; as several firm keys, every answer of
 
 - names no other firm's confidential (buyer, category) pair in one record (a JSON object, a
   CSV row, an XLSX row), and no other firm's private value (employees, founding year,
-  location, capacity, a confidential volume, an exact distance or capacity ratio);
+  location, capacity, a confidential volume, an exact distance or capacity ratio, the contact
+  fields of a firm that did not opt in to show them);
 - has the status code and ``total`` the second has for the same request;
 - is never a 200 about a firm that ``GET /v1/firms/{firm_id}`` answers 404 for.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import itertools
 import json
@@ -81,6 +83,8 @@ def _make_world(folder: Path, *, with_confidential: bool) -> World:
     can only come from the confidential demand.
     """
     rng = random.Random(SEED)
+    # Contacts come from their own stream so that the rest of the world stays as it was.
+    contact_rng = random.Random(SEED + 1)
     folder.mkdir(parents=True, exist_ok=True)
     world = World()
     used: set[int] = set()
@@ -123,8 +127,21 @@ def _make_world(folder: Path, *, with_confidential: bool) -> World:
             + [rng.choice(PARKS), employees, founded, "ISO 9001", "", "en", str(listed).lower()]
             + [f"{firm_id} makes things"]
         )
+        serial = contact_rng.randint(10_000_000, 99_999_999)
+        contacts = [
+            f"Số {serial % 997} ngõ {serial} Đường Láng",
+            f"09{serial}",
+            f"{firm_id.lower()}.{serial}@mail.example.vn",
+            f"https://{firm_id.lower()}-{serial}.example.vn",
+            f"Nguyễn Văn {serial}",
+        ]
+        # Every third firm opts in: its contacts are then public, the others' private.
+        shows_contacts = len(world.firms) % 3 == 0
+        firms[-1] += [*contacts, str(shows_contacts).lower()]
         world.firms.append(firm_id)
         world.private[firm_id] = {str(employees), f"{lat:.6f}", f"{lon:.6f}", str(founded)}
+        if not shows_contacts:
+            world.private[firm_id] |= set(contacts)
         if not listed:
             world.unlisted.add(firm_id)
         if role != "buyer":
@@ -159,6 +176,7 @@ def _make_world(folder: Path, *, with_confidential: bool) -> World:
     firm_header = ["firm_id", "name", "role", "name_en", "tax_code", "ownership"]
     firm_header += ["country_of_origin", "sector", "lat", "lon", "park", "employees", "founded"]
     firm_header += ["certifications", "processes", "languages", "listed", "description"]
+    firm_header += ["address", "phone", "email", "website", "contact_person", "contact_public"]
     _write(folder, "firms", firm_header, firms)
     _write(folder, "capabilities", ["firm_id", "category_id", "capacity"], capabilities)
     demand_header = ["firm_id", "category_id", "volume", "required_certifications"]
@@ -279,6 +297,14 @@ def _records(response: Any) -> tuple[str, list[list[Any]]]:
         return "\n".join(",".join(str(v) for v in row) for row in rows), rows
     if "text/csv" in kind:
         return response.text, [list(r) for r in csv.reader(io.StringIO(response.text))]
+    if "text/html" in kind:
+        # A printed agenda: each table row a record, its partner's id and every word it says
+        # (a category id such as "pcb" shows in its name, "pcb parts").
+        records = [[]]
+        for row in re.findall(r"<tr\b.*?</tr>", response.text, flags=re.S):
+            words = re.findall(r"[\w-]+", html.unescape(re.sub(r"<[^>]+>", " ", row)))
+            records.append([*re.findall(r'data-partner="([^"]*)"', row), *words])
+        return response.text, records
     if not response.content:
         return "", []
     body = response.json()

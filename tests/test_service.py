@@ -231,6 +231,12 @@ PUBLIC_FIELDS = {
     "capabilities",
     "country_of_origin",
     "ownership",
+    # contact fields: null unless the firm opted in (contact_public)
+    "address",
+    "phone",
+    "email",
+    "website",
+    "contact_person",
 }
 
 

@@ -161,13 +161,13 @@ def test_load_dump_load_gives_the_same_dataset(engine: Engine, tmp_path: Path) -
 def test_extra_columns_and_link_only_datasets_survive_the_round_trip(
     tiny_copy: Path, tmp_path: Path, engine: Engine
 ) -> None:
-    edit_csv(tiny_copy / "firms.csv", lambda rows: [{**r, "website": r["firm_id"]} for r in rows])
+    edit_csv(tiny_copy / "firms.csv", lambda rows: [{**r, "linkedin": r["firm_id"]} for r in rows])
     edit_csv(tiny_copy / "outcomes.csv", lambda rows: [{**r, "officer": "Lan"} for r in rows])
     dataset = graph.load_dataset(tiny_copy)
     storage.load_into(engine, dataset)
     storage.dump(engine, tmp_path / "dump")
     header = (tmp_path / "dump" / "firms.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",website")
+    assert header.endswith(",linkedin")
     assert graph.load_dataset(tmp_path / "dump").fingerprint() == dataset.fingerprint()
 
     links_only = tmp_path / "links-only"

@@ -111,7 +111,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 def test_load_dump_load_gives_the_same_dataset(
     engine: Engine, fresh: Engine, tiny_copy: Path, tmp_path: Path
 ) -> None:
-    edit_csv(tiny_copy / "firms.csv", lambda rows: [{**r, "website": r["firm_id"]} for r in rows])
+    edit_csv(tiny_copy / "firms.csv", lambda rows: [{**r, "linkedin": r["firm_id"]} for r in rows])
     dataset = graph.load_dataset(tiny_copy)
     storage.load_into(engine, dataset)
     storage.dump(engine, tmp_path / "dump")

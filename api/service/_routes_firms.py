@@ -36,8 +36,10 @@ router = APIRouter(prefix="/v1/firms", tags=["firms"])
 FirmIdPath = IdPath
 Row = dict[str, Any]
 
-_REQUIRED = ("name", "role", "listed")
+_REQUIRED = ("name", "role", "listed", "contact_public")
 _NULLABLE = ("lat", "lon", "employees", "founded")
+#: Private unless the firm opted in (``contact_public``): docs/service.md.
+CONTACT_FIELDS = ("address", "phone", "email", "website", "contact_person")
 
 
 def _db_values(fields: dict[str, Any]) -> Row:
@@ -57,7 +59,7 @@ def _db_values(fields: dict[str, Any]) -> Row:
     for name in ("processes", "languages"):
         if name in out:
             out[name] = ";".join(graph.split_list(list(out[name])))
-    for name in ("name_en", "sector", "description", "tax_code"):
+    for name in ("name_en", "sector", "description", "tax_code", *CONTACT_FIELDS):
         if name in out:
             out[name] = graph.nfc(out[name])
     return out
@@ -67,6 +69,8 @@ def _view(row: Row, key: KeyInfo, capabilities: list[str]) -> FirmPublic | FirmS
     data = {**row, "capabilities": capabilities}
     if sees_private_data(key, row["firm_id"]):
         return FirmPublic.model_validate(data)
+    if not row["contact_public"]:
+        data = {k: v for k, v in data.items() if k not in CONTACT_FIELDS}
     return FirmSummary.model_validate(data)
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "ParkUpdate",
 ]
 
+#: A telephone number, e-mail address or website: one short line.
+Contact = Annotated[str, StringConstraints(max_length=200)]
 HsCode = Annotated[str, StringConstraints(max_length=20, pattern=r"^[0-9.]*$")]
 
 
@@ -55,6 +57,12 @@ class _FirmFields(RequestBody):
     languages: Items = []
     listed: bool = True
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    address: Text = ""
+    phone: Contact = ""
+    email: Contact = ""
+    website: Contact = ""
+    contact_person: Text = ""
+    contact_public: bool = False
 
 
 class FirmCreate(_FirmFields):
@@ -85,10 +93,17 @@ class FirmUpdate(RequestBody):
     languages: Items | None = None
     listed: bool | None = None
     description: Annotated[str | None, StringConstraints(max_length=5000)] = None
+    address: Text | None = None
+    phone: Contact | None = None
+    email: Contact | None = None
+    website: Contact | None = None
+    contact_person: Text | None = None
+    contact_public: bool | None = None
 
 
 class FirmSummary(BaseModel):
-    """What any key holder may see of a firm: its public fields."""
+    """What any key holder may see of a firm: its public fields, and its contact fields
+    where the firm opted in (``contact_public``; else null)."""
 
     firm_id: str
     name: str
@@ -101,6 +116,11 @@ class FirmSummary(BaseModel):
     capabilities: list[str]
     country_of_origin: str
     ownership: str
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    contact_person: str | None = None
 
     _split_lists = field_validator("certifications", "processes", mode="before")(split_items)
 
@@ -116,6 +136,7 @@ class FirmPublic(FirmSummary):
     languages: list[str]
     listed: bool
     description: str
+    contact_public: bool
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -185,6 +185,12 @@ class Firm(_Row, Base):
     languages: Mapped[str] = mapped_column(String, default="")
     listed: Mapped[bool] = mapped_column(default=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String, default="")
+    phone: Mapped[str] = mapped_column(String, default="")
+    email: Mapped[str] = mapped_column(String, default="")
+    website: Mapped[str] = mapped_column(String, default="")
+    contact_person: Mapped[str] = mapped_column(String, default="")
+    contact_public: Mapped[bool] = mapped_column(default=False)
 
 
 class Capability(_Row, Base):
