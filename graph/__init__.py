@@ -52,10 +52,14 @@ from ketnoi.graph._plot import (
 )
 from ketnoi.graph._problems import DatasetError, Problem
 from ketnoi.graph._stats import graph_summary
+from ketnoi.graph._taxcode import TaxCode, parse_tax_code, valid_tax_code
 from ketnoi.graph._taxonomy import category_ancestors
 from ketnoi.graph._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
+    "TaxCode",
+    "parse_tax_code",
+    "valid_tax_code",
     "BUYER_ROLES",
     "CONTRACT",
     "Column",

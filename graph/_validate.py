@@ -23,6 +23,7 @@ from ketnoi.graph._contract import (
 from ketnoi.graph._normalise import nfc, normalise_certification, split_list
 from ketnoi.graph._problems import Problem
 from ketnoi.graph._read import RawTable
+from ketnoi.graph._taxcode import parse_tax_code
 from ketnoi.graph._taxonomy import TaxonomyCycle, walk_up
 
 __all__ = ["parse_tables", "check_dataset", "empty_frame"]
@@ -414,6 +415,45 @@ def _check_locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -
             )
 
 
+def _check_tax_codes(frame: pd.DataFrame, problems: list[Problem]) -> None:
+    # Warnings, not errors: a mistyped code is common in officers' lists and the firm is
+    # still the firm; but said row by row, never a silent mismatch when firms are resolved.
+    if frame.empty:
+        return
+    first: dict[str, tuple[int, str]] = {}
+    firm_ids = frame["firm_id"].tolist()
+    for pos, text in enumerate(frame["tax_code"].tolist()):
+        if not text:
+            continue
+        code = parse_tax_code(text)
+        line = _line(frame, pos)
+        if code.problem:
+            problems.append(
+                Problem(
+                    frame.attrs["label"],
+                    line,
+                    "tax_code",
+                    f"tax code {text!r} {code.problem}",
+                    severity="warning",
+                )
+            )
+        elif code.digits in first:
+            if first[code.digits][1] == firm_ids[pos]:
+                continue  # the same firm_id twice: the duplicate key says it already
+            problems.append(
+                Problem(
+                    frame.attrs["label"],
+                    line,
+                    "tax_code",
+                    f"tax code {code.formatted} is also on line {first[code.digits][0]}: the same"
+                    " firm twice? (ketnoi duplicates)",
+                    severity="warning",
+                )
+            )
+        else:
+            first[code.digits] = (line, firm_ids[pos])
+
+
 def check_dataset(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
     """Cross-row and cross-file checks: keys, references, roles, taxonomy, locations."""
     for name in FILE_ORDER:
@@ -422,3 +462,4 @@ def check_dataset(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> N
     _check_roles(frames, problems)
     _check_taxonomy(frames, problems)
     _check_locations(frames, problems)
+    _check_tax_codes(frames["firms"], problems)
