@@ -3,6 +3,14 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
+from ketnoi.matcher._distributed import (
+    MatchListPlan,
+    dask_client,
+    iter_match_list,
+    match_list_part,
+    parted_match_list,
+    plan_match_list,
+)
 from ketnoi.matcher._evaluate import (
     METRICS,
     EvaluationResult,
@@ -12,7 +20,7 @@ from ketnoi.matcher._evaluate import (
     split_temporal,
 )
 from ketnoi.matcher._evaluate import default_methods as evaluation_methods
-from ketnoi.matcher._explain import PRIVATE_FEATURES, disclose_explanation
+from ketnoi.matcher._explain import PRIVATE_FEATURES, disclose_explanation, reasons_for_pairs
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._match_list import (
     MATCH_LIST_COLUMNS,
@@ -42,7 +50,14 @@ from ketnoi.matcher._plot import (
     plot_reliability,
     recall_curve,
 )
-from ketnoi.matcher._reasons import DISCLOSURES, Disclosure, disclose_reasons
+from ketnoi.matcher._reasons import (
+    DISCLOSURES,
+    Disclosure,
+    country_adjective,
+    disclose_reasons,
+    number,
+    running_text,
+)
 from ketnoi.matcher._scorer import PRIOR_WEIGHTS
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
@@ -52,10 +67,15 @@ __all__ = [
     "PRIVATE_FEATURES",
     "disclose_explanation",
     "disclose_reasons",
+    "country_adjective",
+    "number",
+    "reasons_for_pairs",
+    "running_text",
     "EvaluationResult",
     "FEATURES",
     "MATCH_LIST_COLUMNS",
     "METRICS",
+    "MatchListPlan",
     "MatchListSpec",
     "Matcher",
     "MatcherSettings",
@@ -66,6 +86,11 @@ __all__ = [
     "WithoutOutcomes",
     "auc",
     "build_match_list",
+    "dask_client",
+    "iter_match_list",
+    "match_list_part",
+    "parted_match_list",
+    "plan_match_list",
     "catalogue_coverage",
     "declined_pairs",
     "evaluate",

@@ -9,6 +9,7 @@ then says in plain words what keeps it out of the recommendations.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,12 +18,24 @@ import pandas as pd
 from ketnoi.graph._values import json_value
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._ranking import RankingPath
-from ketnoi.matcher._reasons import DISCLOSURES, Disclosure, disclose_reasons, distance_band
+from ketnoi.matcher._reasons import (
+    DISCLOSURES,
+    Disclosure,
+    disclose_reasons,
+    distance_band,
+    number,
+)
 
 if TYPE_CHECKING:
     from ketnoi.matcher._model import Matcher
 
-__all__ = ["PRIVATE_FEATURES", "disclose_explanation", "explain_pair", "pair_blockers"]
+__all__ = [
+    "PRIVATE_FEATURES",
+    "disclose_explanation",
+    "explain_pair",
+    "pair_blockers",
+    "reasons_for_pairs",
+]
 
 #: Features that say a private field of one of the two firms, and the readers (besides staff)
 #: who may see them exactly: the supplier knows its own size, age and capacity (against a
@@ -34,9 +47,46 @@ PRIVATE_FEATURES: dict[str, tuple[Disclosure, ...]] = {
     "supplier_age": ("supplier",),
 }
 
-_CAPACITY_SHORT = "capacity short: {capacity:,.0f}/yr against {volume:,.0f}/yr demanded"
-_TOO_FAR = "{km:.0f} km away, beyond the {limit:g} km limit"
-_TOO_FAR_PATTERN = re.compile(r"^[\d,]+ km away, (beyond the .+ km limit)$")
+#: What keeps a pair out of the recommendations, in English and Vietnamese.
+_BLOCKERS: dict[str, tuple[str, str]] = {
+    "unlisted": (
+        "the supplier is unlisted (listed=false): it is never recommended",
+        "nhà cung cấp không công khai (listed=false): không bao giờ được đề xuất",
+    ),
+    "linked": ("already an active supplier of this buyer", "đang là nhà cung cấp của bên mua này"),
+    "self": ("a firm cannot supply itself", "doanh nghiệp không thể tự cung cấp cho mình"),
+    "no_fit": (
+        "no category fit: makes nothing the buyer demands or needs",
+        "không phù hợp ngành hàng: không sản xuất mặt hàng nào bên mua cần",
+    ),
+    "lacks_certs": (
+        "lacks {items}, which the buyer requires",
+        "chưa có chứng nhận {items} mà bên mua yêu cầu",
+    ),
+    "lacks_processes": (
+        "lacks the process(es) {items}, which the buyer requires",
+        "chưa có năng lực {items} mà bên mua yêu cầu",
+    ),
+    "capacity_short": (
+        "capacity short: {capacity} units/yr against {volume} units/yr demanded",
+        "công suất thiếu: {capacity} đơn vị/năm so với nhu cầu {volume} đơn vị/năm",
+    ),
+    "capacity_short_banded": (
+        "capacity short of the demand",
+        "công suất chưa đáp ứng nhu cầu",
+    ),
+    "too_far": (
+        "{km} km away, beyond the {limit} km limit",
+        "cách {km} km, xa hơn giới hạn {limit} km",
+    ),
+    "declined": ("declined in an earlier outcome", "đã từ chối ở lần kết nối trước"),
+}
+_TOO_FAR_PATTERN = re.compile(r"^[\d,.]+ km away, (beyond the .+ km limit)$")
+_TOO_FAR_PATTERN_VI = re.compile(r"^cách [\d,.]+ km, (xa hơn giới hạn .+ km)$")
+
+
+def _blocker(code: str, lang: str, **values: object) -> str:
+    return _BLOCKERS[code][0 if lang == "en" else 1].format(**values)
 
 
 def _feature_value(value: Any) -> Any:
@@ -79,7 +129,7 @@ def explain_pair(
         "existing_link": bool(snap.active[b, s] > 0),
         "candidate": bool((cs == s).any()),
         "reasons": path.reasons(ranked, lang)[0],
-        "blockers": pair_blockers(path, b, s, feats, int(demand_row[0])),
+        "blockers": pair_blockers(path, b, s, feats, int(demand_row[0]), lang=lang),
         "contributions": [
             {
                 "feature": name,
@@ -92,7 +142,7 @@ def explain_pair(
 
 
 def pair_blockers(
-    path: RankingPath, b: int, s: int, feats: pd.Series, demand_row: int
+    path: RankingPath, b: int, s: int, feats: pd.Series, demand_row: int, *, lang: str = "en"
 ) -> list[str]:
     """What keeps supplier ``s`` from being recommended to buyer ``b``, in plain words.
 
@@ -106,56 +156,116 @@ def pair_blockers(
         The pair's features.
     demand_row : int
         The matched demand row, -1 where none.
+    lang : {"en", "vi"}
     """
     index, snap = path.index, path.snapshot
     out = []
     firm = index.firms.iloc[index.supplier_firm[s]]
     if not bool(firm["listed"]):
-        out.append("the supplier is unlisted (listed=false): it is never recommended")
+        out.append(_blocker("unlisted", lang))
     if snap.active[b, s] > 0:
-        out.append("already an active supplier of this buyer")
+        out.append(_blocker("linked", lang))
     if index.buyer_ids[b] == index.supplier_ids[s]:
-        out.append("a firm cannot supply itself")
+        out.append(_blocker("self", lang))
     if index.has_profiles and feats["fit_level"] <= 0:
-        out.append("no category fit: makes nothing the buyer demands or needs")
+        out.append(_blocker("no_fit", lang))
     if demand_row >= 0 and feats["fit_level"] > 0:
         dem = index.demand_rows.iloc[demand_row]
         missing_c = [
             c for c in dem["required_certifications"] if c not in set(firm["certifications"])
         ]
         if missing_c:
-            out.append(f"lacks {', '.join(missing_c)}, which the buyer requires")
+            out.append(_blocker("lacks_certs", lang, items=", ".join(missing_c)))
         missing_p = [p for p in dem["required_processes"] if p not in set(firm["processes"])]
         if missing_p:
-            out.append(f"lacks the process(es) {', '.join(missing_p)}, which the buyer requires")
+            out.append(_blocker("lacks_processes", lang, items=", ".join(missing_p)))
         ratio = feats["capacity_ratio"]
         if not pd.isna(ratio) and ratio < 0:
             volume = float(dem["volume"])
             capacity = volume * 10**ratio
-            out.append(_CAPACITY_SHORT.format(capacity=capacity, volume=volume))
+            out.append(
+                _blocker(
+                    "capacity_short",
+                    lang,
+                    capacity=number(capacity, lang),
+                    volume=number(volume, lang),
+                )
+            )
     limit = path.settings.max_distance_km
     if limit is not None and feats["distance_km"] > limit:
-        out.append(_TOO_FAR.format(km=feats["distance_km"], limit=limit))
+        out.append(
+            _blocker("too_far", lang, km=number(feats["distance_km"], lang), limit=f"{limit:g}")
+        )
     if feats["outcome_declined"] > 0:
-        out.append("declined in an earlier outcome")
+        out.append(_blocker("declined", lang))
     return out
 
 
-def _banded_value(feature: str, value: Any) -> str | None:
+def reasons_for_pairs(
+    matcher: Matcher,
+    buyer_ids: Sequence[str],
+    supplier_ids: Sequence[str],
+    *,
+    lang: str = "en",
+    hide_confidential: bool = False,
+) -> list[list[str]]:
+    """The reasons of given (buyer, supplier) pairs, as a recommendation would give them.
+
+    For pairs the ranking did not choose (an event's meetings, a locked pair): the features
+    are computed with the hard rules off. A pair with a firm the bound data do not know gets
+    no reasons.
+
+    Parameters
+    ----------
+    matcher : Matcher
+        Fitted and bound.
+    buyer_ids, supplier_ids : sequence of str
+        The pairs, aligned.
+    lang : {"en", "vi"}
+    hide_confidential : bool
+        Say nothing of a confidential demand of the buyer (the reader is not the buyer): the
+        reasons that come from the demand (what it demands, requires, its volume) are left
+        out; the others stay.
+    """
+    path = matcher.ranking_
+    index = path.index
+    out: list[list[str]] = [[] for _ in buyer_ids]
+    b_pos = index.buyer_ids.get_indexer(list(buyer_ids))
+    s_pos = index.supplier_ids.get_indexer(list(supplier_ids))
+    known = np.flatnonzero((b_pos >= 0) & (s_pos >= 0))
+    if not len(known):
+        return out
+    bs, ss = b_pos[known].astype(np.int64), s_pos[known].astype(np.int64)
+    ranked = path.scored(path.signals(np.unique(bs)), bs, ss, hard_rules=False)
+    if hide_confidential and len(index.demand_rows):
+        rows = ranked["demand_row"].to_numpy()
+        secret = index.demand_rows["confidential"].fillna(False).to_numpy(dtype=bool)
+        hidden = (rows >= 0) & secret[np.clip(rows, 0, None)]
+        ranked.loc[hidden, "demand_row"] = -1
+    for k, reasons in zip(known.tolist(), path.reasons(ranked, lang), strict=True):
+        out[k] = reasons
+    return out
+
+
+def _banded_value(feature: str, value: Any, lang: str = "en") -> str | None:
     """What a reader who may not see ``feature`` exactly is told of its value."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if feature == "distance_km":
-        return distance_band(float(value))
+        return distance_band(float(value), lang)
     if feature == "capacity_ratio":
-        return "covers the demand" if float(value) >= 0 else "short of it"
+        covers = ("covers the demand", "đáp ứng nhu cầu")
+        short = ("short of it", "chưa đáp ứng")
+        return (covers if float(value) >= 0 else short)[0 if lang == "en" else 1]
     return None
 
 
 def _banded_blocker(blocker: str, disclosure: Disclosure) -> str:
-    if blocker.startswith("capacity short:") and disclosure != "supplier":
-        return "capacity short of the demand"
-    far = _TOO_FAR_PATTERN.match(blocker)
+    if disclosure != "supplier":
+        for side, prefix in enumerate(("capacity short:", "công suất thiếu:")):
+            if blocker.startswith(prefix):
+                return _BLOCKERS["capacity_short_banded"][side]
+    far = _TOO_FAR_PATTERN.match(blocker) or _TOO_FAR_PATTERN_VI.match(blocker)
     return far.group(1) if far else blocker
 
 
@@ -190,7 +300,7 @@ def disclose_explanation(
     for item in out["contributions"]:
         readers = PRIVATE_FEATURES.get(item["feature"])
         if readers is not None and disclosure not in readers:
-            value = _banded_value(item["feature"], item["value"])
+            value = _banded_value(item["feature"], item["value"], lang)
             item = {**item, "value": value, "contribution": None}
         contributions.append(item)
     out["contributions"] = contributions

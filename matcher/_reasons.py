@@ -24,7 +24,9 @@ __all__ = [
     "country_adjective",
     "disclose_reasons",
     "distance_band",
+    "number",
     "pair_reasons",
+    "running_text",
 ]
 
 LANGUAGES = ("en", "vi")
@@ -73,6 +75,14 @@ _TEMPLATES: Mapping[str, tuple[str, str]] = {
         "holds {certs}, which the buyer requires",
         "có chứng nhận {certs} mà bên mua yêu cầu",
     ),
+    "lacks_required": (
+        "lacks {certs}, which the buyer requires",
+        "chưa có chứng nhận {certs} mà bên mua yêu cầu",
+    ),
+    "lacks_processes": (
+        "lacks {processes}, which the buyer requires",
+        "chưa có năng lực {processes} mà bên mua yêu cầu",
+    ),
     "holds_international": (
         "holds {certs}",
         "có chứng nhận {certs}",
@@ -87,8 +97,8 @@ _TEMPLATES: Mapping[str, tuple[str, str]] = {
     ),
     "distance": ("{km} km away", "cách {km} km"),
     "capacity": (
-        "capacity {capacity}/yr covers the {volume}/yr demanded",
-        "công suất {capacity}/năm đáp ứng nhu cầu {volume}/năm",
+        "capacity {capacity} units/yr covers the {volume} units/yr demanded",
+        "công suất {capacity} đơn vị/năm đáp ứng nhu cầu {volume} đơn vị/năm",
     ),
     "same_origin": (
         "already supplies {n} {country} buyer{s}",
@@ -109,6 +119,10 @@ _TEMPLATES: Mapping[str, tuple[str, str]] = {
     "past_link": (
         "supplied this buyer before (the link has ended)",
         "đã từng cung cấp cho bên mua này (liên kết đã kết thúc)",
+    ),
+    "sources_alike": (
+        "buyers that source like this buyer also buy from this supplier",
+        "các bên mua có nguồn cung giống bên mua này cũng mua của nhà cung cấp này",
     ),
     "popular": (
         "supplies {n} buyer{s} in the network",
@@ -181,11 +195,11 @@ def disclose_reasons(
 
     Examples
     --------
-    >>> r = ["12 km away", "capacity 50,000/yr covers the 10,000/yr demanded"]
+    >>> r = ["12 km away", "capacity 50,000 units/yr covers the 10,000 units/yr demanded"]
     >>> disclose_reasons(r, disclosure="public")
     ['10 to 30 km away', 'capacity covers the demand']
     >>> disclose_reasons(r, disclosure="supplier")[1]
-    'capacity 50,000/yr covers the 10,000/yr demanded'
+    'capacity 50,000 units/yr covers the 10,000 units/yr demanded'
     """
     if disclosure not in DISCLOSURES:
         raise ValueError(f"disclosure must be one of {DISCLOSURES}, not {disclosure!r}")
@@ -228,8 +242,16 @@ def _plural(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _number(x: float) -> str:
-    return f"{x:,.0f}"
+def number(x: float, lang: str = "en") -> str:
+    """A whole number grouped as a reader of ``lang`` writes it: 254,400 or 254.400.
+
+    Examples
+    --------
+    >>> number(254400), number(254400, "vi"), number(12.6, "vi")
+    ('254,400', '254.400', '13')
+    """
+    text = f"{x:,.0f}"
+    return text.replace(",", ".") if lang == "vi" else text
 
 
 def _category_label(index: FirmIndex, position: int, lang: str) -> tuple[str, str]:
@@ -238,16 +260,30 @@ def _category_label(index: FirmIndex, position: int, lang: str) -> tuple[str, st
     if lang == "vi" and row["name_vi"]:
         name = row["name_vi"]
     hs = f" (HS {row['hs_code']})" if row["hs_code"] else ""
-    text = str(name)
-    # Lower-case a leading capital for running text, but keep acronyms such as "PCB".
-    if lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
-        text = text[0].lower() + text[1:]
-    return text, hs
+    return running_text(str(name)), hs
+
+
+def running_text(name: str) -> str:
+    """A name as it reads mid-sentence: a leading capital lowered, acronyms kept.
+
+    Examples
+    --------
+    >>> running_text("Mô-đun camera"), running_text("PCB assembly"), running_text("Linh kiện")
+    ('mô-đun camera', 'PCB assembly', 'linh kiện')
+    """
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+#: ``ease_rank`` is log(1 + the supplier's place in the buyer's EASE list): at most log(11)
+#: means among the ten suppliers that buyers sourcing alike buy from most.
+_ALIKE_RANK = math.log(11.0)
 
 
 def pair_reasons(
     index: FirmIndex,
-    features: pd.Series,
+    features: Mapping[str, float],
     *,
     buyer: int,
     supplier: int,
@@ -257,18 +293,23 @@ def pair_reasons(
     past_link: bool = False,
     lang: str = "en",
     limit: int = 5,
+    terms: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Reasons for one (buyer, supplier) pair, most telling first, at most ``limit``.
+
+    The order is what a buyer weighs first: what the supplier makes for it, the required
+    certifications it holds and those it lacks, having supplied or met this buyer before,
+    the required processes, capacity, then the weaker signals (distance, buyers alike).
 
     Parameters
     ----------
     index : FirmIndex
-    features : Series
+    features : mapping
         The pair's features (:data:`matcher._features.FEATURES`).
     buyer, supplier : int
         Positions in the buyer and supplier spaces.
     demand_row : int
-        The matched demand row, -1 where none.
+        The matched demand row, -1 where none (or where the reader may not see it).
     shared_buyers : float
         Buyers sharing a supplier with this buyer that the supplier supplies.
     offers : array of int
@@ -276,68 +317,95 @@ def pair_reasons(
     past_link : bool
         The pair had a link that has ended.
     lang : {"en", "vi"}
+    terms : mapping, optional
+        Vietnamese names of processes and parks (``{term: name_vi}``), used when ``lang`` is
+        ``vi``.
     """
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
-    out: list[str] = []
+    vi = dict(terms or {}) if lang == "vi" else {}
+
+    def term(text: str) -> str:
+        return str(vi.get(text, text))
+
+    first: list[str] = []  # what the supplier makes and the buyer's requirements
+    history: list[str] = []  # the pair's own past
+    then: list[str] = []  # capacity and the weaker signals
     demands = index.demand_rows
     fit = features["fit_level"]
+    firm = index.firms.iloc[index.supplier_firm[supplier]]
+    held = set(firm["certifications"])
     if demand_row >= 0 and fit > 0:
         dem = demands.iloc[demand_row]
         category, hs = _category_label(index, int(dem["category"]), lang)
         if fit >= 2:
             code = "makes_demanded" if dem["source"] == "demand" else "makes_input"
-            out.append(_say(code, lang, category=category, hs=hs))
+            first.append(_say(code, lang, category=category, hs=hs))
         else:
             near = [int(c) for c in offers if index.related[int(dem["category"]), int(c)] > 0]
             offered, _ = _category_label(index, near[0] if near else int(offers[0]), lang)
-            out.append(_say("makes_related", lang, offered=offered, category=category))
-        held = set(index.firms.iloc[index.supplier_firm[supplier]]["certifications"])
-        required = [c for c in dem["required_certifications"] if c in held]
-        if required:
-            out.append(_say("holds_required", lang, certs=", ".join(required)))
-        processes = set(index.firms.iloc[index.supplier_firm[supplier]]["processes"])
-        done = [p for p in dem["required_processes"] if p in processes]
+            first.append(_say("makes_related", lang, offered=offered, category=category))
+        required = list(dem["required_certifications"])
+        met = [c for c in required if c in held]
+        lacking = [c for c in required if c not in held]
+        if met:
+            first.append(_say("holds_required", lang, certs=", ".join(met)))
+        if lacking:
+            first.append(_say("lacks_required", lang, certs=", ".join(lacking)))
+        processes = set(firm["processes"])
+        wanted = list(dem["required_processes"])
+        done = [term(p) for p in wanted if p in processes]
+        missing = [term(p) for p in wanted if p not in processes]
+        if missing:
+            then.append(_say("lacks_processes", lang, processes=", ".join(missing)))
         if done:
-            out.append(_say("does_required", lang, processes=", ".join(done)))
+            then.append(_say("does_required", lang, processes=", ".join(done)))
         volume = dem["volume"]
         ratio = features["capacity_ratio"]
         if not pd.isna(ratio) and ratio >= 0 and not pd.isna(volume):
             capacity = volume * 10**ratio
-            out.append(_say("capacity", lang, capacity=_number(capacity), volume=_number(volume)))
-    if (
-        not any("holds" in r or "chứng nhận" in r for r in out)
-        and features["n_international_certs"] > 0
+            then.append(
+                _say(
+                    "capacity",
+                    lang,
+                    capacity=number(capacity, lang),
+                    volume=number(volume, lang),
+                )
+            )
+    if past_link:
+        history.append(_say("past_link", lang))
+    if features["outcome_good"] > 0:
+        history.append(_say("met_before", lang, outcome="met" if lang == "en" else "đã gặp"))
+    if not any(r.startswith(("holds", "có chứng nhận")) for r in first) and (
+        features["n_international_certs"] > 0
     ):
-        certs = index.firms.iloc[index.supplier_firm[supplier]]["certifications"]
-        shown = [c for c in certs if c in INTERNATIONAL_CERTIFICATIONS][:2]
-        out.append(_say("holds_international", lang, certs=", ".join(shown)))
+        shown = [c for c in firm["certifications"] if c in INTERNATIONAL_CERTIFICATIONS][:2]
+        then.append(_say("holds_international", lang, certs=", ".join(shown)))
+    ease_rank = features.get("ease_rank", math.nan)
+    if not pd.isna(ease_rank) and 0 < ease_rank <= _ALIKE_RANK:
+        then.append(_say("sources_alike", lang))
     km = features["distance_km"]
     if not pd.isna(km):
         shown_km = f"{km:.0f}" if km >= 1 else "<1"
         if features["same_park"] > 0:
-            park_id = index.supplier_park[supplier]
-            park = _park_name(index, park_id)
-            out.append(_say("distance_park", lang, km=shown_km, park=park))
+            park = term(_park_name(index, index.supplier_park[supplier]))
+            then.append(_say("distance_park", lang, km=shown_km, park=park))
         elif km <= 60:
-            out.append(_say("distance", lang, km=shown_km))
+            then.append(_say("distance", lang, km=shown_km))
     n_origin = _count(features["same_origin_buyers"])
     country = index.buyer_country[buyer]
     if n_origin > 0 and country >= 0:
         adjective = country_adjective(str(index.countries[country]), lang)
-        out.append(_say("same_origin", lang, n=n_origin, country=adjective, s=_plural(n_origin)))
+        then.append(_say("same_origin", lang, n=n_origin, country=adjective, s=_plural(n_origin)))
     n_similar = _count(features["similar_demand_buyers"])
     if n_similar > 0:
         phrase = "firm that buys" if n_similar == 1 else "firms that buy"
-        out.append(_say("similar_demand", lang, n=n_similar, firms_that_buy=phrase))
+        then.append(_say("similar_demand", lang, n=n_similar, firms_that_buy=phrase))
     n_shared = int(shared_buyers)
     if n_shared > 0:
         phrase = "buyer that shares" if n_shared == 1 else "buyers that share"
-        out.append(_say("shared_suppliers", lang, n=n_shared, buyers_that_share=phrase))
-    if past_link:
-        out.append(_say("past_link", lang))
-    if features["outcome_good"] > 0:
-        out.append(_say("met_before", lang, outcome="met" if lang == "en" else "đã gặp"))
+        then.append(_say("shared_suppliers", lang, n=n_shared, buyers_that_share=phrase))
+    out = first + history + then
     if not out:
         n = _count(features["supplier_popularity"])
         if n > 0:

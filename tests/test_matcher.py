@@ -114,13 +114,13 @@ def test_reasons_name_the_category_and_the_requirement(fitted: matcher.Matcher) 
     assert any("same park (Khu công nghiệp Thăng Long)" in r for r in s1)
     s3 = rows.loc["S3", "reasons"]
     assert s3[0] == "makes screws and bolts (HS 7318), which the buyer demands"
-    assert "capacity 1,000,000/yr covers the 500,000/yr demanded" in s3
+    assert "capacity 1,000,000 units/yr covers the 500,000 units/yr demanded" in s3
 
 
 def test_reasons_in_vietnamese(fitted: matcher.Matcher) -> None:
     rows = fitted.recommend("B1", k=10, lang="vi").set_index("supplier_id")
     assert rows.loc["S3", "reasons"][0] == (
-        "sản xuất Vít và bu lông (HS 7318), mặt hàng bên mua có nhu cầu"
+        "sản xuất vít và bu lông (HS 7318), mặt hàng bên mua có nhu cầu"
     )
     with pytest.raises(ValueError, match="lang"):
         fitted.recommend("B1", lang="fr")
@@ -131,7 +131,7 @@ def test_explain_reports_what_blocks_a_pair(fitted: matcher.Matcher) -> None:
     assert report["category_id"] == "stamp"
     assert report["blockers"] == [
         "lacks IATF 16949, which the buyer requires",
-        "capacity short: 5,000/yr against 8,000/yr demanded",
+        "capacity short: 5,000 units/yr against 8,000 units/yr demanded",
     ]
     assert "supplied this buyer before (the link has ended)" in report["reasons"]
     assert {c["feature"] for c in report["contributions"]} == set(matcher.FEATURES)
