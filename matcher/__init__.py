@@ -3,14 +3,6 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
-from ketnoi.matcher._distributed import (
-    MatchListPlan,
-    dask_client,
-    iter_match_list,
-    match_list_part,
-    parted_match_list,
-    plan_match_list,
-)
 from ketnoi.matcher._evaluate import (
     METRICS,
     EvaluationResult,
@@ -75,7 +67,6 @@ __all__ = [
     "FEATURES",
     "MATCH_LIST_COLUMNS",
     "METRICS",
-    "MatchListPlan",
     "MatchListSpec",
     "Matcher",
     "MatcherSettings",
@@ -86,11 +77,6 @@ __all__ = [
     "WithoutOutcomes",
     "auc",
     "build_match_list",
-    "dask_client",
-    "iter_match_list",
-    "match_list_part",
-    "parted_match_list",
-    "plan_match_list",
     "catalogue_coverage",
     "declined_pairs",
     "evaluate",
