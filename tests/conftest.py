@@ -96,6 +96,32 @@ def start_service() -> Callable[..., AbstractContextManager[dict[str, Any]]]:
     return _running_service
 
 
+def _follow_job(
+    client: Any, started: Any, headers: dict[str, str] | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    """Follow a ``202 Accepted`` answer's ``Location`` until its job ends; returns the job."""
+    import time
+
+    assert started.status_code == 202, started.text
+    url = started.headers["Location"]
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        if job["state"] in {"finished", "failed"}:
+            return job
+        if time.monotonic() > deadline:
+            pytest.fail(f"job {url} did not end in {timeout} s: {job}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def follow_job() -> Callable[..., dict[str, Any]]:
+    """``follow_job(client, response, headers)``: wait for the job a 202 answer started."""
+    return _follow_job
+
+
 @pytest.fixture(scope="module")
 def service_options() -> dict[str, Any]:
     """How the module's ``service`` is made (arguments of :func:`_running_service`): a test

@@ -244,7 +244,7 @@ def test_firm_key_sees_public_fields_of_others_only(service: dict[str, Any]) -> 
     other = get(service, "firm_b1", "/v1/firms/S1").json()
     assert set(other) == PUBLIC_FIELDS and other["capabilities"] == ["pcb"]
     own = get(service, "firm_b1", "/v1/firms/B1").json()
-    assert own["tax_code"] == "0100000010" and own["employees"] == 2500
+    assert own["tax_code"] == "0100000001" and own["employees"] == 2500
     listed = get(service, "firm_b1", "/v1/firms", page_size=200).json()["items"]
     assert "S4" not in {r["firm_id"] for r in listed}  # unlisted: hidden from other firms
     assert all(set(r) == PUBLIC_FIELDS for r in listed if r["firm_id"] != "B1")
@@ -448,7 +448,9 @@ def test_retrain_swaps_the_model_while_requests_are_answered(
 
     monkeypatch.setattr(matcher.Matcher, "fit", slow_fit)
     started = client.post("/v1/model/retrain", headers=staff)
-    assert started.status_code == 202 and started.json()["retraining"]
+    assert started.status_code == 202 and started.json()["kind"] == "retrain", started.text
+    assert started.headers["Location"] == f"/v1/jobs/{started.json()['id']}"
+    assert get(service, "staff", "/v1/model").json()["retraining"]
     assert client.post("/v1/model/retrain", headers=staff).status_code == 409
     for _ in range(3):  # the old model serves while the new one is fitted
         response = get(service, "firm_b1", "/v1/buyers/B1/suppliers")
@@ -456,6 +458,8 @@ def test_retrain_swaps_the_model_while_requests_are_answered(
         assert response.json()["model_version"] == before
     release.set()
     assert holder.wait(30)
+    job = client.get(started.headers["Location"], headers=staff).json()
+    assert job["state"] == "finished" and job["result_url"], job
     info = get(service, "staff", "/v1/model").json()
     assert info["version"] != before and not info["retraining"] and info["last_error"] is None
     response = get(service, "staff", "/v1/buyers/B1/suppliers")

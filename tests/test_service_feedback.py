@@ -108,8 +108,14 @@ def test_meetings_scheduled_at_a_saved_event_are_credited(service: dict[str, Any
     assert after["scheduled_met"] >= 1
 
 
-def test_backtest_source(service: dict[str, Any]) -> None:
-    body = call(service, "staff", "GET", URL, params={"source": "backtest"}).json()
+def test_backtest_source(service: dict[str, Any], follow_job: Any) -> None:
+    # A backtest refits the matcher once per year: a job, its report fetched when done.
+    started = call(service, "staff", "GET", URL, params={"source": "backtest"})
+    staff = {"Authorization": f"Bearer {service['keys']['staff']}"}
+    job = follow_job(service["client"], started, staff)
+    assert job["kind"] == "backtest" and job["state"] == "finished", job
+    assert job["progress"] == 1.0 and job["total"] and job["done"] == job["total"], job
+    body = call(service, "staff", "GET", job["result_url"]).json()
     assert body["source"] == "backtest"
     events = {e["event_id"]: e for e in body["events"]}
     # The 2024 pairs of B1 were both candidates when refitted on the links before 2024.

@@ -21,6 +21,7 @@ from ketnoi.api.service import (
     _routes_feedback,
     _routes_firms,
     _routes_imports,
+    _routes_jobs,
     _routes_links,
     _routes_match_lists,
     _routes_model,
@@ -36,6 +37,7 @@ from ketnoi.api.service._holder import (
     fit_served_model,
     served_from_matcher,
 )
+from ketnoi.api.service._jobs import JobRunner
 from ketnoi.api.service._schemas import UNPROCESSABLE
 from ketnoi.api.service._settings import ServiceSettings
 from ketnoi.api.storage import (
@@ -170,9 +172,12 @@ def create_app(
         app.state.settings = settings
         app.state.engine = engine
         app.state.holder = ModelHolder(served)
+        app.state.jobs = JobRunner(engine)
+        app.state.jobs.start()
         try:
             yield
         finally:
+            app.state.jobs.stop()
             app.state.holder.wait(timeout=60)
             if given_engine is None:
                 engine.dispose()
@@ -210,4 +215,5 @@ def create_app(
     app.include_router(_routes_events.router)
     app.include_router(_routes_programme.router)
     app.include_router(_routes_feedback.router)
+    app.include_router(_routes_jobs.router)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,13 @@ from sqlalchemy import Engine
 from ketnoi import graph, matcher
 from ketnoi.api.storage import KeyInfo, dataset_from_db, register_model
 
-__all__ = ["ModelHolder", "ServedModel", "fit_served_model", "served_from_matcher"]
+__all__ = [
+    "RETRAIN_STEPS",
+    "ModelHolder",
+    "ServedModel",
+    "fit_served_model",
+    "served_from_matcher",
+]
 
 
 @dataclass(frozen=True)
@@ -78,19 +85,37 @@ def evaluation_figures(dataset: graph.Dataset) -> dict[str, Any]:
     }
 
 
+#: The steps of a retraining, in order (a job's ``step``).
+RETRAIN_STEPS = (
+    "reading the database",
+    "fitting the matcher",
+    "measuring it on a hold-out",
+    "ranking every buyer",
+)
+
+
 def fit_served_model(
     engine: Engine,
     *,
     precompute: bool = True,
     evaluate: bool = False,
     actor: KeyInfo | str = "service",
+    progress: Callable[[str], None] | None = None,
 ) -> ServedModel:
-    """Fit a matcher on the database's live rows and record it in the models table."""
+    """Fit a matcher on the database's live rows and record it in the models table.
+
+    ``progress`` is told each step's name (:data:`RETRAIN_STEPS`) as it starts.
+    """
+    step = progress or (lambda name: None)
+    step(RETRAIN_STEPS[0])
     dataset = dataset_from_db(engine)
+    step(RETRAIN_STEPS[1])
     m = matcher.Matcher().fit(dataset)
     if evaluate and not dataset.links.empty:
+        step(RETRAIN_STEPS[2])
         m.metrics_ = {"evaluation": evaluation_figures(dataset)}
     if precompute:
+        step(RETRAIN_STEPS[3])
         m.precompute()
     served = served_from_matcher(m)
     register_model(
@@ -120,6 +145,7 @@ class ModelHolder:
             gc.freeze()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._claimed = False
         self.last_error: str | None = None
         self.retrain_started_at: dt.datetime | None = None
         self.retrain_finished_at: dt.datetime | None = None
@@ -134,7 +160,7 @@ class ModelHolder:
     def retraining(self) -> bool:
         """True while a retraining runs."""
         with self._lock:
-            return self._thread is not None and self._thread.is_alive()
+            return self._claimed or (self._thread is not None and self._thread.is_alive())
 
     def swap(self, served: ServedModel) -> None:
         """Serve ``served`` from now on (atomically: a request sees the old or the new one)."""
@@ -173,9 +199,46 @@ class ModelHolder:
         finally:
             self.retrain_finished_at = dt.datetime.now(dt.UTC)
 
+    def claim_retrain(self) -> bool:
+        """Reserve the one retraining for a job that runs it later (:meth:`retrain`); False
+        if one is running or reserved."""
+        with self._lock:
+            if self._claimed or (self._thread is not None and self._thread.is_alive()):
+                return False
+            self._claimed = True
+            self.retrain_started_at = dt.datetime.now(dt.UTC)
+            self.retrain_finished_at = None
+            return True
+
+    def release_retrain(self) -> None:
+        """Give a reservation back without retraining (the job could not be started)."""
+        with self._lock:
+            self._claimed = False
+
+    def retrain(self, fit: Callable[[], ServedModel]) -> ServedModel:
+        """Run a reserved retraining in this thread (a job's) and swap its result in.
+
+        A failed fit keeps the old model, leaves its message in :attr:`last_error` and raises.
+        """
+        try:
+            served = fit()
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            raise
+        else:
+            self.last_error = None
+            self.swap(served)
+            return served
+        finally:
+            self.retrain_finished_at = dt.datetime.now(dt.UTC)
+            self.release_retrain()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a running retraining to end; True when none is running afterwards."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.retraining and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.02)
         return not self.retraining

@@ -12,7 +12,7 @@ then, whose version and fingerprint replace the old ones).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,7 @@ from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.storage import Conflict, Invalid, KeyInfo, NotFound, PageOfRows
 
 __all__ = [
+    "MATCH_LIST_STEP",
     "create_match_list",
     "get_match_list",
     "list_match_lists",
@@ -36,7 +37,16 @@ __all__ = [
 Row = dict[str, Any]
 
 
-def _derive(engine: Engine, served: ServedModel, spec: matcher.MatchListSpec) -> pd.DataFrame:
+#: What making a match list says it is doing (``ketnoi match-list`` shows the same words).
+MATCH_LIST_STEP = "ranking buyers"
+
+
+def _derive(
+    engine: Engine,
+    served: ServedModel,
+    spec: matcher.MatchListSpec,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
     """The list's rows, from the served model and the database's outcomes and firms."""
     try:
         spec.check()
@@ -51,7 +61,11 @@ def _derive(engine: Engine, served: ServedModel, spec: matcher.MatchListSpec) ->
     declined = storage.declined_pairs(engine, buyers, spec.supplier_ids)
     try:
         return matcher.build_match_list(
-            served.matcher, spec, declined=declined, hidden=storage.hidden_firms(engine)
+            served.matcher,
+            spec,
+            declined=declined,
+            hidden=storage.hidden_firms(engine),
+            progress=progress,
         )
     except (KeyError, ValueError) as exc:
         raise Invalid(str(exc.args[0]) if exc.args else "not a firm the model knows") from None
@@ -69,9 +83,11 @@ def create_match_list(
     *,
     label: str = "",
     actor: KeyInfo | str = "service",
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Derive, save and audit a match list; returns its id."""
-    rows = _derive(engine, served, spec)
+    """Derive, save and audit a match list; returns its id (``progress`` is told buyers
+    ranked of buyers)."""
+    rows = _derive(engine, served, spec, progress)
     return storage.save_match_list(
         engine,
         rows,

@@ -28,6 +28,8 @@ from ketnoi.api.service._files import (
     json_or_file,
     records,
 )
+from ketnoi.api.service._jobs import JobResult, Progress, RunnerDep, accepted
+from ketnoi.api.service._routes_jobs import ACCEPTED
 from ketnoi.api.storage import match_list_rankings, scheduled_meetings
 
 __all__ = ["router"]
@@ -72,40 +74,66 @@ class ConversionReport(BaseModel):
     events: list[ConversionRow]
 
 
-def _backtest(dataset: Any) -> pd.DataFrame:
+#: What a backtest job says it is doing (the command line shows the same words).
+BACKTEST_STEP = "refitting the matcher for each year of outcomes"
+
+
+def _backtest(dataset: Any, progress: Any = None) -> pd.DataFrame:
     key = (dataset.fingerprint(), _BACKTEST_K)
     with _BACKTESTS_LOCK:
         if key in _BACKTESTS:
             return _BACKTESTS[key]
-        rankings = programme.backtest_rankings(dataset, k=_BACKTEST_K)
+        rankings = programme.backtest_rankings(dataset, k=_BACKTEST_K, progress=progress)
         _BACKTESTS[key] = rankings
         while len(_BACKTESTS) > 4:
             _BACKTESTS.popitem(last=False)
         return rankings
 
 
+def _report(engine: Any, dataset: Any, rankings: pd.DataFrame, k: int) -> pd.DataFrame:
+    meetings = scheduled_meetings(engine).drop(columns="event")
+    return programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
+
+
 @router.get(
     "/conversion",
     response_model=ConversionReport,
-    responses=FILE_RESPONSES,
+    responses={**FILE_RESPONSES, **ACCEPTED},
     summary="Conversion report: what came of the recommended pairs",
 )
 def conversion(
     dataset: DatasetDep,
     engine: EngineDep,
+    runner: RunnerDep,
     key: ReaderKey,
     k: Annotated[int, Query(ge=1, le=_BACKTEST_K, description="Top-k cut-off.")] = 10,
     source: Annotated[
         Literal["match-lists", "backtest"],
-        Query(description="Rankings credited: saved match lists, or a backtest."),
+        Query(description="Rankings credited: saved match lists, or a backtest (a job: 202)."),
     ] = "match-lists",
     format: FileQuery = FileOptions(),
 ) -> Any:
     """Per event and overall: pairs that met, negotiated and contracted, and the contracts from
-    pairs ranked in the top ``k`` (staff, analyst)."""
-    rankings = match_list_rankings(engine) if source == "match-lists" else _backtest(dataset)
-    meetings = scheduled_meetings(engine).drop(columns="event")
-    report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=meetings)
+    pairs ranked in the top ``k`` (staff, analyst).
+
+    ``source=backtest`` refits the matcher once per year of outcomes: it is a job (``202``
+    with ``Location: /v1/jobs/{id}``; the report, in any ``format``, at the job's
+    ``result_url`` once finished)."""
+    if source == "backtest":
+
+        def work(progress: Progress) -> JobResult:
+            progress.step(BACKTEST_STEP)
+            report = _report(engine, dataset, _backtest(dataset, progress), k)
+            body = {"k": k, "source": source, "events": records(report)}
+            return JobResult(body=body, tables={"conversion": records(report)})
+
+        params = {"k": k, "source": source}
+        fingerprint = dataset.fingerprint()
+        job = runner.submit(
+            "backtest", key, work, params=params, dedup_key=f"backtest:{fingerprint}:{k}"
+        )
+        return accepted(job, runner)
+    report = _report(engine, dataset, match_list_rankings(engine), k)
     return json_or_file(
         format,
         "conversion",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path, PurePosixPath
@@ -37,7 +39,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from ketnoi import graph
-from ketnoi.api.service._deps import EngineDep, StaffKey
+from ketnoi.api.service._deps import EngineDep, SettingsDep, StaffKey
+from ketnoi.api.service._jobs import JobFailed, JobResult, Progress, RunnerDep, accepted
+from ketnoi.api.service._routes_jobs import ACCEPTED
 from ketnoi.api.service._schemas import UNPROCESSABLE, Error
 from ketnoi.api.service._schemas_service import ImportRefused, ImportResult
 from ketnoi.api.storage import KeyInfo, load_into
@@ -338,22 +342,39 @@ def _refusal(detail: str, problems: list[graph.Problem]) -> JSONResponse:
     return JSONResponse(body, status_code=UNPROCESSABLE)
 
 
+#: The steps of an import, in order (a job's ``step``).
+IMPORT_STEPS = ("unpacking the upload", "validating the dataset", "loading it")
+
+
 def import_upload(
-    engine: Engine, data: bytes, label: str, *, replace: bool, actor: KeyInfo | str
+    engine: Engine,
+    data: bytes,
+    label: str,
+    *,
+    replace: bool,
+    actor: KeyInfo | str,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any] | JSONResponse:
-    """Unpack, validate and load an upload; the 422 answer where it cannot be loaded."""
+    """Unpack, validate and load an upload; the 422 answer where it cannot be loaded.
+
+    ``progress`` is told each step's name (:data:`IMPORT_STEPS`) as it starts.
+    """
+    step = progress or (lambda name: None)
     # mkdtemp makes the folder 0700: the upload may hold confidential demands.
     folder = Path(tempfile.mkdtemp(prefix=f"{_UPLOAD_PREFIX}{os.getpid()}-"))
     try:
+        step(IMPORT_STEPS[0])
         try:
             source = _unpack(data, label, folder)
         except Refused as exc:
             return _refusal(f"{exc.detail}; nothing was loaded", exc.problems)
+        step(IMPORT_STEPS[1])
         report = graph.validate_dataset(source)
         if report.dataset is None:
             n = len(report.errors)
             return _refusal(f"{n} problem(s) in {label}; nothing was loaded", list(report.problems))
         dataset = dataclasses.replace(report.dataset, source=f"upload:{label}")
+        step(IMPORT_STEPS[2])
         try:
             counts = load_into(engine, dataset, replace=replace, actor=actor)
         except graph.DatasetError as exc:
@@ -373,10 +394,25 @@ def import_upload(
     }
 
 
+def _import_job(
+    engine: Engine, data: bytes, label: str, replace: bool, key: KeyInfo
+) -> Callable[[Progress], JobResult]:
+    def work(progress: Progress) -> JobResult:
+        step = progress.step
+        done = import_upload(engine, data, label, replace=replace, actor=key, progress=step)
+        if isinstance(done, JSONResponse):  # refused: the job fails with the 422's problems
+            body = json.loads(bytes(done.body))
+            raise JobFailed(str(body["detail"]), body)
+        return JobResult(body=done)
+
+    return work
+
+
 @router.post(
     "/imports",
     response_model=ImportResult,
     responses={
+        **ACCEPTED,
         401: {"model": Error},
         403: {"model": Error},
         413: {"model": Error},
@@ -405,6 +441,8 @@ async def import_dataset(
     request: Request,
     key: StaffKey,
     engine: EngineDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
     replace: Annotated[
         bool, Query(description="Soft-delete rows the dataset lacks (outcomes are kept).")
     ] = False,
@@ -418,9 +456,20 @@ async def import_dataset(
     per file, at most 20 MB. Every problem is reported at once (422, as ``ketnoi validate
     --json``); nothing is loaded unless everything is. Answers the rows inserted, updated,
     unchanged and deleted per file.
+
+    An upload larger than ``KETNOI_IMPORT_JOB_BYTES`` (1 MiB) is imported as a job: ``202``
+    with ``Location: /v1/jobs/{id}``; its result (or its problems, 422) at the job's
+    ``result_url`` once it ends.
     """
     body = await _read_body(request, MAX_UPLOAD_BYTES + _ENVELOPE)
     data, label = _upload(body, request.headers.get("content-type", ""), filename)
     if len(data) > MAX_UPLOAD_BYTES:
         raise _too_large("the upload", MAX_UPLOAD_BYTES)
+    if len(data) > settings.import_job_bytes:
+        params = {"source": label, "replace": replace, "bytes": len(data)}
+        work = _import_job(engine, data, label, replace, key)
+        job = await run_in_threadpool(
+            runner.submit, "import", key, work, params=params, step=IMPORT_STEPS[0]
+        )
+        return accepted(job, runner)
     return await run_in_threadpool(import_upload, engine, data, label, replace=replace, actor=key)

@@ -13,15 +13,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 
 from ketnoi import matcher
-from ketnoi.api.service._deps import EngineDep, PageQuery, ReaderKey, ServedDep, StaffKey
+from ketnoi.api.service._deps import (
+    EngineDep,
+    PageQuery,
+    ReaderKey,
+    ServedDep,
+    SettingsDep,
+    StaffKey,
+)
 from ketnoi.api.service._files import FileOptions, FileQuery, table_file
+from ketnoi.api.service._jobs import JobResult, Progress, RunnerDep, accepted
 from ketnoi.api.service._match_lists import (
+    MATCH_LIST_STEP,
     create_match_list,
     get_match_list,
     list_match_lists,
     match_list_sheets_of,
     update_pairs,
 )
+from ketnoi.api.service._routes_jobs import ACCEPTED
 from ketnoi.api.service._schemas import (
     MAX_ROW_ID,
     Error,
@@ -65,10 +75,17 @@ def _spec(body: MatchListCreate) -> matcher.MatchListSpec:
     "",
     response_model=MatchListPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**_ERRORS, 503: {"model": Error}},
+    responses={**_ERRORS, **ACCEPTED, 503: {"model": Error}},
     summary="Create a match list",
 )
-def create(body: MatchListCreate, key: StaffKey, served: ServedDep, engine: EngineDep) -> Any:
+def create(
+    body: MatchListCreate,
+    key: StaffKey,
+    served: ServedDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+) -> Any:
     """Derive a match list with the served model and save it (staff).
 
     Each of ``buyer_ids`` gets its top-``k`` new suppliers (with the filters; no supplier on
@@ -76,7 +93,21 @@ def create(body: MatchListCreate, key: StaffKey, served: ServedDep, engine: Engi
     ``supplier_ids`` its top-``k`` buyers. Pairs declined in an outcome and ``blocks`` are left
     out; ``pins`` come first, marked pinned. The list records the model version and the data
     fingerprint that made it.
+
+    A list for more than ``KETNOI_MATCH_LIST_JOB_FIRMS`` (50) firms is made as a job: ``202``
+    with ``Location: /v1/jobs/{id}``; the job's ``result_url`` is the saved list.
     """
+    if len(body.buyer_ids) + len(body.supplier_ids) > settings.match_list_job_firms:
+        spec = _spec(body)
+
+        def work(progress: Progress) -> JobResult:
+            progress.step(MATCH_LIST_STEP)
+            made = create_match_list(
+                engine, served, spec, label=body.label, actor=key, progress=progress
+            )
+            return JobResult(body={"id": made}, url=f"/v1/match-lists/{made}")
+
+        return accepted(runner.submit("match-list", key, work, params=spec.params()), runner)
     list_id = create_match_list(engine, served, _spec(body), label=body.label, actor=key)
     return get_match_list(engine, list_id)
 

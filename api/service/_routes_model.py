@@ -14,8 +14,11 @@ from ketnoi.api.service._deps import (
     SettingsDep,
     StaffKey,
 )
-from ketnoi.api.service._holder import ServedModel, fit_served_model
-from ketnoi.api.service._schemas import MAX_ID, Page
+from ketnoi.api.service._holder import RETRAIN_STEPS, ServedModel, fit_served_model
+from ketnoi.api.service._jobs import JobResult, Progress, RunnerDep, accepted
+from ketnoi.api.service._routes_jobs import ACCEPTED
+from ketnoi.api.service._schemas import MAX_ID, Error, Page
+from ketnoi.api.service._schemas_jobs import JobPublic
 from ketnoi.api.service._schemas_service import AuditPublic, Health, ModelInfo
 from ketnoi.api.storage import audit_entries
 
@@ -59,28 +62,44 @@ def model_info(holder: HolderDep, key: ReaderKey) -> dict[str, Any]:
 
 @router.post(
     "/model/retrain",
-    response_model=ModelInfo,
+    response_model=JobPublic,
     status_code=status.HTTP_202_ACCEPTED,
+    responses={**ACCEPTED, 409: {"model": Error}},
     tags=["model"],
-    summary="Retrain in the background",
+    summary="Retrain as a job",
 )
 def retrain(
-    holder: HolderDep, engine: EngineDep, settings: SettingsDep, key: StaffKey
-) -> dict[str, Any]:
-    """Fit a new model on the database's current rows in the background (staff).
+    holder: HolderDep, engine: EngineDep, settings: SettingsDep, runner: RunnerDep, key: StaffKey
+) -> Any:
+    """Fit a new model on the database's current rows, as a job (staff): ``202`` with the job
+    and ``Location: /v1/jobs/{id}``.
 
     The old model keeps serving; the new one replaces it whole when it is ready (a new
     ``version`` in ``GET /v1/model``). 409 while a retraining already runs.
     """
-
-    def fit() -> ServedModel:
-        return fit_served_model(
-            engine, precompute=settings.precompute, evaluate=settings.evaluate, actor=key
-        )
-
-    if not holder.start_retrain(fit):
+    if not holder.claim_retrain():
         raise HTTPException(status.HTTP_409_CONFLICT, "a retraining is already running")
-    return _model_info(holder)
+
+    def work(progress: Progress) -> JobResult:
+        def fit() -> ServedModel:
+            return fit_served_model(
+                engine,
+                precompute=settings.precompute,
+                evaluate=settings.evaluate,
+                actor=key,
+                progress=progress.step,
+            )
+
+        served = holder.retrain(fit)
+        body = {"version": served.version, "trained_at": served.trained_at}
+        return JobResult(body={**body, "fingerprint": served.fingerprint})
+
+    try:
+        job = runner.submit("retrain", key, work, step=RETRAIN_STEPS[0])
+    except BaseException:
+        holder.release_retrain()
+        raise
+    return accepted(job, runner)
 
 
 @router.get("/audit", response_model=Page[AuditPublic], tags=["audit"], summary="The audit log")

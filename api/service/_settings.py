@@ -24,7 +24,15 @@ class ServiceSettings(StorageSettings):
     evaluate : bool
         ``KETNOI_EVALUATE``: after each fit, hold out links, refit and measure the model against
         two baselines (``ketnoi evaluate`` with one seed); the figures show on ``/v1/model``.
+    import_job_bytes : int
+        ``KETNOI_IMPORT_JOB_BYTES``: an upload larger than this is imported as a job (``202``);
+        a smaller one within the request.
+    match_list_job_firms : int
+        ``KETNOI_MATCH_LIST_JOB_FIRMS``: a match list for more firms than this (or for every
+        buyer) is made as a job (``202``); a smaller one within the request.
     """
 
     precompute: bool = True
     evaluate: bool = True
+    import_job_bytes: int = 1024 * 1024
+    match_list_job_firms: int = 50
