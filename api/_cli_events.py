@@ -6,7 +6,7 @@ Registered on the top-level ``ketnoi`` application by :mod:`ketnoi.api.cli`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,21 +25,53 @@ from ketnoi.api._cli_common import (
     write_tables,
 )
 
+if TYPE_CHECKING:
+    from ketnoi import programme
+
 app = typer.Typer()
 
 _TABLES = ("meetings", "agendas", "grid")
 
 
-def slot_labels(start: str | None, minutes: int, slots: int) -> tuple[str, ...]:
-    """``HH:MM`` labels every ``minutes`` from ``start`` (none without a start)."""
-    if start is None:
-        return ()
-    hours, sep, mins = start.partition(":")
+def _minutes_of(text: str, option: str) -> int:
+    hours, sep, mins = text.partition(":")
     if not sep or not hours.isdigit() or not mins.isdigit() or int(hours) > 23 or int(mins) > 59:
-        raise fail(f"--start must be a time such as 09:00, not '{start}'", 2)
-    first = int(hours) * 60 + int(mins)
+        raise fail(f"{option} must be a time such as 09:00, not '{text}'", 2)
+    return int(hours) * 60 + int(mins)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
+def slot_labels(
+    start: str | None,
+    minutes: int,
+    slots: int,
+    lunch: str | None = None,
+    lunch_minutes: int = 60,
+) -> tuple[tuple[str, ...], int | None, str]:
+    """``HH:MM`` labels every ``minutes`` from ``start`` (none without a start), the slots
+    before the lunch break and the break's label (no break without ``lunch``).
+
+    A slot that would run into the break starts after it.
+    """
+    if start is None:
+        if lunch is not None:
+            raise fail("--lunch needs --start (the time of the first slot)", 2)
+        return (), None, ""
+    first = _minutes_of(start, "--start")
     times = [first + i * minutes for i in range(slots)]
-    return tuple(f"{t // 60 % 24:02d}:{t % 60:02d}" for t in times)
+    if lunch is None:
+        return tuple(_clock(t) for t in times), None, ""
+    noon = _minutes_of(lunch, "--lunch")
+    before = sum(t + minutes <= noon for t in times)
+    if not 0 < before < slots:
+        raise fail(f"--lunch {lunch} does not fall between the first and the last slot", 2)
+    resume = noon + lunch_minutes
+    shifted = times[:before] + [resume + i * minutes for i in range(slots - before)]
+    label = f"{_clock(noon)}–{_clock(resume)}"
+    return tuple(_clock(t) for t in shifted), before, label
 
 
 @app.command("schedule")
@@ -81,12 +113,30 @@ def schedule(
     minutes: Annotated[
         int, typer.Option("--minutes", min=1, max=240, help="Minutes per slot.")
     ] = 30,
+    lunch: Annotated[
+        str | None,
+        typer.Option("--lunch", help="Start of the lunch break (HH:MM); needs --start."),
+    ] = None,
+    lunch_minutes: Annotated[
+        int, typer.Option("--lunch-minutes", min=1, max=240, help="Minutes of the lunch break.")
+    ] = 60,
+    agendas: Annotated[
+        Path | None,
+        typer.Option(
+            "--agendas",
+            help="FILE.html: each firm's agenda on an A4 page (in its language), then the grid.",
+        ),
+    ] = None,
     include_linked: Annotated[
         bool, typer.Option("--include-linked", help="Also propose firms already linked.")
     ] = False,
     include_declined: Annotated[
         bool, typer.Option("--include-declined", help="Also propose pairs that declined.")
     ] = False,
+    min_score: Annotated[
+        float,
+        typer.Option("--min-score", min=0, max=1, help="Propose no pair scoring below this."),
+    ] = 0.0,
     greedy: Annotated[
         bool, typer.Option("--greedy", help="First come, first served instead of the optimiser.")
     ] = False,
@@ -123,7 +173,9 @@ def schedule(
     if table not in _TABLES:
         raise fail(f"--table must be one of {', '.join(_TABLES)}, not '{table}'", 2)
     check_out(out, lang, sep)
-    labels = slot_labels(start, minutes, slots)
+    labels, lunch_after, lunch_label = slot_labels(start, minutes, slots, lunch, lunch_minutes)
+    if agendas is not None and agendas.suffix.lower() not in {".html", ".htm"}:
+        raise fail(f"--agendas writes an .html file, not '{agendas.name}'", 2)
     held: list[programme.MeetingLock] = []
     for text in lock or []:
         try:
@@ -146,6 +198,9 @@ def schedule(
             include_linked=include_linked,
             include_declined=include_declined,
             name=participants.stem,
+            lunch_after=lunch_after,
+            lunch_label=lunch_label,
+            min_score=min_score,
         )
         with console.status("scheduling...", spinner="dots"):
             result = programme.schedule_event(
@@ -162,9 +217,17 @@ def schedule(
     if out is not None:
         chosen = sheets if out.suffix.lower() == ".xlsx" else {table: sheets[table]}
         write_tables(out, chosen, lang=lang, sep=sep)
+    if agendas is not None:
+        write_agendas(agendas, result, fitted, lang)
     summary = result.summary()
     if as_json:
-        print_json({**summary, "meetings_table": sheets["meetings"].to_dict("records")})
+        print_json(
+            {
+                **summary,
+                "meetings_table": sheets["meetings"].to_dict("records"),
+                "unmet": result.unmet.to_dict("records"),
+            }
+        )
         return
     for note in result.notes:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
@@ -174,3 +237,32 @@ def schedule(
         f" {result.seconds:.2f} s)" + (f"; wrote {out}" if out is not None else ""),
         highlight=False,
     )
+    _print_unmet(result)
+
+
+def write_agendas(path: Path, result: programme.EventSchedule, fitted: Any, lang: str) -> None:
+    """Write the printable agendas and the organisers' grid, and say so."""
+    from ketnoi import programme
+    from ketnoi.api._agendas import render_agendas
+
+    pages = programme.firm_agendas(result.spec, result.meetings, fitted, fitted.dataset_)
+    html = render_agendas(pages, grid=result.grid(lang), lang=lang)
+    path.write_text(html, encoding="utf-8")
+    console.print(f"wrote {path}: {len(pages)} agendas and the grid", highlight=False)
+
+
+def _print_unmet(result: programme.EventSchedule) -> None:
+    """Who got no meeting, and why (at most ten lines; --json lists them all)."""
+    unmet = result.unmet
+    if unmet.empty:
+        return
+    console.print(f"{len(unmet)} participants without a meeting:", highlight=False)
+    for row in unmet.head(10).to_dict("records"):
+        name = f" {row['firm_name']}" if row["firm_name"] else ""
+        console.print(
+            f"  {row['side']} {row['firm_id']}{name}: {row['reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(unmet) > 10:
+        console.print(f"  ... and {len(unmet) - 10} more (--json lists them all)", highlight=False)

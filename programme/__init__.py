@@ -5,6 +5,7 @@ report, localisation gaps, concentration and the programme's indicators. Uses
 :mod:`ketnoi.matcher` and :mod:`ketnoi.graph`; never :mod:`ketnoi.api`.
 """
 
+from ketnoi.programme._agenda import AgendaMeeting, FirmAgenda, agenda_text, firm_agendas
 from ketnoi.programme._concentration import category_concentration, single_sourced, sole_suppliers
 from ketnoi.programme._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
 from ketnoi.programme._event_participants import participants_from_frame, suggest_event_participants
@@ -21,7 +22,14 @@ from ketnoi.programme._event_spec import (
     read_locks,
     read_participants,
 )
-from ketnoi.programme._events import EventSchedule, event_agendas, event_grid, schedule_event
+from ketnoi.programme._events import (
+    NO_MEETING,
+    UNMET_COLUMNS,
+    EventSchedule,
+    event_agendas,
+    event_grid,
+    schedule_event,
+)
 from ketnoi.programme._indicators import INDICATORS, ProgrammeTargets, programme_indicators
 from ketnoi.programme._localisation import (
     LOCALISATION_GROUPS,
@@ -44,6 +52,7 @@ from ketnoi.programme._plot_programme import (
     plot_programme_indicators,
     plot_sole_suppliers,
 )
+from ketnoi.programme._replan import CHANGE_COLUMNS, PublishedMeeting, StablePlan, stable_schedule
 from ketnoi.programme._schedule import (
     InfeasibleLocks,
     MeetingInstance,
@@ -53,6 +62,16 @@ from ketnoi.programme._schedule import (
 )
 
 __all__ = [
+    "NO_MEETING",
+    "UNMET_COLUMNS",
+    "CHANGE_COLUMNS",
+    "PublishedMeeting",
+    "StablePlan",
+    "stable_schedule",
+    "AgendaMeeting",
+    "FirmAgenda",
+    "agenda_text",
+    "firm_agendas",
     "EVENT_LIMITS",
     "EventError",
     "EventLimits",

@@ -204,6 +204,13 @@ class EventSpec:
     include_linked, include_declined : bool
         Also propose pairs with an active link, or with a ``declined`` outcome.
     name : str
+    lunch_after : int or None
+        The lunch break comes after this many slots (None: no break on the agendas).
+    lunch_label : str
+        What the agendas say of the break's time (``"12:00-13:00"``).
+    min_score : float
+        Pairs scoring below it are not proposed (a buyer's day is not filled with meetings
+        worth 0.02); locked pairs are held whatever they score.
     """
 
     participants: tuple[Participant, ...]
@@ -216,6 +223,9 @@ class EventSpec:
     include_linked: bool = False
     include_declined: bool = False
     name: str = ""
+    lunch_after: int | None = None
+    lunch_label: str = ""
+    min_score: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON."""
@@ -302,6 +312,10 @@ def spec_problems(spec: EventSpec, where: str) -> list[graph.Problem]:
         )
     if not spec.participants:
         problems.append(graph.Problem(where, None, "participants", "no participants"))
+    if not isinstance(spec.min_score, int | float) or not 0 <= spec.min_score <= 1:
+        problems.append(
+            graph.Problem(where, None, "min_score", f"must be in [0, 1], not {spec.min_score}")
+        )
     return problems
 
 

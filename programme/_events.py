@@ -35,6 +35,13 @@ from ketnoi.programme._event_spec import (
     participant_languages,
     spec_problems,
 )
+from ketnoi.programme._replan import (
+    CHANGE_COLUMNS,
+    PublishedMeeting,
+    published_changes,
+    published_pairs,
+    stable_schedule,
+)
 from ketnoi.programme._schedule import InfeasibleLocks, MeetingInstance, ScheduleResult
 from ketnoi.programme._schedule import greedy_schedule as _greedy
 from ketnoi.programme._schedule import optimal_schedule as _optimal
@@ -44,8 +51,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGENDA_COLUMNS",
+    "CHANGE_COLUMNS",
     "EventSchedule",
     "MEETING_COLUMNS",
+    "NO_MEETING",
+    "UNMET_COLUMNS",
     "event_agendas",
     "event_grid",
     "schedule_event",
@@ -69,6 +79,9 @@ MEETING_COLUMNS = [
     "locked",
 ]
 
+#: Participants without a meeting: who, and why.
+UNMET_COLUMNS = ["firm_id", "firm_name", "side", "reason"]
+
 AGENDA_COLUMNS = [
     "firm_id",
     "firm_name",
@@ -78,7 +91,6 @@ AGENDA_COLUMNS = [
     "table",
     "counterpart_id",
     "counterpart_name",
-    "score",
     "language",
     "interpreter",
 ]
@@ -123,10 +135,19 @@ class EventSchedule:
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
     names: dict[str, str] = field(default_factory=dict)
+    changes: pd.DataFrame | None = None
+    unmet: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMET_COLUMNS))
 
     def summary(self) -> dict[str, Any]:
-        """The figures of the schedule as JSON."""
+        """The figures of the schedule as JSON (``moved``, ``cancelled`` and ``added`` count
+        the changes to published meetings, where the schedule was re-planned)."""
+        changed: dict[str, Any] = {}
+        if self.changes is not None:
+            counts = self.changes["change"].value_counts()
+            changed = {k: int(counts.get(k, 0)) for k in ("moved", "cancelled", "added")}
         return {
+            **changed,
+            "without_meeting": len(self.unmet),
             "status": self.status,
             "method": self.method,
             "meetings": len(self.meetings),
@@ -144,9 +165,9 @@ class EventSchedule:
         """Each participant's meetings, by firm in registration order, then slot."""
         return event_agendas(self.spec, self.meetings, names=self.names)
 
-    def grid(self) -> pd.DataFrame:
-        """The slot-by-table grid."""
-        return event_grid(self.spec, self.meetings)
+    def grid(self, lang: str = "en") -> pd.DataFrame:
+        """The slot-by-table grid, firms by name."""
+        return event_grid(self.spec, self.meetings, lang)
 
     def sheets(self) -> dict[str, pd.DataFrame]:
         """The tables to export: ``meetings``, ``agendas`` and ``grid``."""
@@ -184,7 +205,6 @@ def event_agendas(
                     "table": m["table"],
                     "counterpart_id": m[f"{other}_id"],
                     "counterpart_name": m[f"{other}_name"],
-                    "score": m["score"],
                     "language": m["language"],
                     "interpreter": m["interpreter"],
                 }
@@ -195,13 +215,17 @@ def event_agendas(
     return pd.DataFrame(rows, columns=AGENDA_COLUMNS).astype({"slot": "Int64", "table": "Int64"})
 
 
-def event_grid(spec: EventSpec, meetings: pd.DataFrame) -> pd.DataFrame:
-    """One row per slot, one column per table: ``buyer_id / supplier_id`` in each cell held."""
+def event_grid(spec: EventSpec, meetings: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """One row per slot, one column per table: ``buyer name / supplier name`` in each cell
+    held (the id where a name is missing), for the organisers."""
     cells = {t: [""] * spec.slots for t in range(1, spec.tables + 1)}
+    interpreted = " (interpreter)" if lang == "en" else " (phiên dịch)"
     for m in meetings.to_dict("records"):
-        text = f"{m['buyer_id']} / {m['supplier_id']}"
+        buyer = m.get("buyer_name") or m["buyer_id"]
+        supplier = m.get("supplier_name") or m["supplier_id"]
+        text = f"{buyer} / {supplier}"
         if m["interpreter"]:
-            text += " (interpreter)"
+            text += interpreted
         cells[int(m["table"])][int(m["slot"]) - 1] = text
     frame = pd.DataFrame({"slot": [spec.label(t) for t in range(spec.slots)]})
     for t, column in cells.items():
@@ -253,6 +277,7 @@ class _Prepared:
     language: list[str]
     locked: set[int]
     notes: list[str]
+    why: dict[str, str]
 
 
 def _prepare(spec: EventSpec, m: Matcher, dataset: graph.Dataset, where: str) -> _Prepared:
@@ -302,12 +327,19 @@ def _prepare(spec: EventSpec, m: Matcher, dataset: graph.Dataset, where: str) ->
 
     scores, notes = _scores(m, b_ids, s_ids)
     excluded = _excluded_pairs(dataset, spec)
-    keep = np.nan_to_num(scores, nan=-1.0) >= 0
+    candidate = np.nan_to_num(scores, nan=-1.0) >= 0
+    keep = candidate.copy()
     for b, s in excluded:
         if b in b_pos and s in s_pos:
             keep[b_pos[b], s_pos[s]] = False
+            # A linked pair is no candidate for the matcher (it trades already), but for the
+            # unmet report it is the reason: "trades with it already".
+            candidate[b_pos[b], s_pos[s]] = True
+    open_ = keep.copy()
+    keep &= np.nan_to_num(scores, nan=-1.0) >= spec.min_score
     for bi, sj in lock_pairs:
         keep[bi, sj] = True
+    why = _why_no_pair(spec, b_ids, s_ids, scores, candidate, open_, keep)
     pb, ps = np.nonzero(keep)
     score = np.clip(np.nan_to_num(scores[pb, ps], nan=0.0), 0.0, None)
     language = [
@@ -337,7 +369,85 @@ def _prepare(spec: EventSpec, m: Matcher, dataset: graph.Dataset, where: str) ->
         supplier_names=tuple(s_ids),
     )
     resolved = dataclasses.replace(spec, participants=participants)
-    return _Prepared(resolved, instance, b_ids, s_ids, language, {p for p, _ in locks}, notes)
+    return _Prepared(resolved, instance, b_ids, s_ids, language, {p for p, _ in locks}, notes, why)
+
+
+#: Why a participant has no meeting, as the unmet report says it.
+NO_MEETING = {
+    "unknown": "the model does not know this firm (added since it was fitted): retrain",
+    "no_candidate": "no firm on the other side is among its candidates (no category fit)",
+    "closed": "every candidate on the other side trades with it already or declined",
+    "weak": "every candidate pair scores below the event's minimum meeting score",
+    "interpreter": (
+        "each possible partner needs an interpreter, and the interpreters were taken by"
+        " meetings that cover more suppliers or score higher"
+    ),
+    "full": (
+        "its possible partners' days were full (caps, slots, tables), taken by meetings"
+        " that cover more suppliers or score higher"
+    ),
+}
+
+
+def _why_no_pair(
+    spec: EventSpec,
+    buyers: list[str],
+    suppliers: list[str],
+    scores: np.ndarray,
+    candidate: np.ndarray,
+    open_: np.ndarray,
+    keep: np.ndarray,
+) -> dict[str, str]:
+    """For each firm without a pair that may meet: why (a key of :data:`NO_MEETING`)."""
+    out = {}
+    n_b, n_s = len(buyers), len(suppliers)
+    for axis, firms in ((1, buyers), (0, suppliers)):
+        n = n_b if axis == 1 else n_s
+        if not (n_b and n_s):
+            out.update(dict.fromkeys(firms, "no_candidate"))
+            continue
+        unknown = np.asarray(np.isnan(scores).all(axis=axis))
+        any_keep = np.asarray(keep.any(axis=axis))
+        any_candidate = np.asarray(candidate.any(axis=axis))
+        any_open = np.asarray(open_.any(axis=axis))
+        for i in range(n):
+            if any_keep[i]:
+                continue
+            firm = firms[i]
+            if unknown[i]:
+                out[firm] = "unknown"
+            elif not any_candidate[i]:
+                out[firm] = "no_candidate"
+            elif not any_open[i]:
+                out[firm] = "closed"
+            else:
+                out[firm] = "weak"
+    return out
+
+
+def event_unmet(
+    event_spec: EventSpec,
+    meetings: pd.DataFrame,
+    why: dict[str, str],
+    interpreted_only: set[str],
+    names: dict[str, str],
+) -> pd.DataFrame:
+    """Participants without a meeting, and why (:data:`UNMET_COLUMNS`)."""
+    met = set(meetings["buyer_id"]) | set(meetings["supplier_id"])
+    rows = []
+    for p in event_spec.participants:
+        if p.firm_id in met:
+            continue
+        code = why.get(p.firm_id) or ("interpreter" if p.firm_id in interpreted_only else "full")
+        rows.append(
+            {
+                "firm_id": p.firm_id,
+                "firm_name": names.get(p.firm_id, ""),
+                "side": p.side,
+                "reason": NO_MEETING[code],
+            }
+        )
+    return pd.DataFrame(rows, columns=UNMET_COLUMNS)
 
 
 def _tables(spec: EventSpec, buyers: np.ndarray, slots: np.ndarray, n_buyers: int) -> np.ndarray:
@@ -360,12 +470,19 @@ def _tables(spec: EventSpec, buyers: np.ndarray, slots: np.ndarray, n_buyers: in
 
 
 def _meetings(
-    spec: EventSpec, event: _Prepared, result: ScheduleResult, dataset: graph.Dataset
+    spec: EventSpec,
+    event: _Prepared,
+    result: ScheduleResult,
+    dataset: graph.Dataset,
+    tables: np.ndarray | None = None,
 ) -> pd.DataFrame:
     names = dict(zip(dataset.firms["firm_id"], dataset.firms["name"], strict=True))
     instance = event.instance
     buyers = instance.pair_buyer[result.pairs]
-    tables = _tables(spec, buyers, result.slots, instance.n_buyers)
+    if tables is None:
+        tables = _tables(spec, buyers, result.slots, instance.n_buyers)
+    else:
+        tables = tables + 1
     rows = []
     for k, (p, t) in enumerate(zip(result.pairs.tolist(), result.slots.tolist(), strict=True)):
         b, s = event.buyers[instance.pair_buyer[p]], event.suppliers[instance.pair_supplier[p]]
@@ -396,6 +513,7 @@ def schedule_event(
     method: str = "optimal",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     where: str = "event",
+    published: pd.DataFrame | None = None,
 ) -> EventSchedule:
     """Choose an event's meetings and place them in slots and at tables.
 
@@ -413,6 +531,11 @@ def schedule_event(
         Seconds the optimiser may take (reached only in the fallback).
     where : str
         How errors name the event (a file name, ``request``).
+    published : DataFrame, optional
+        The meetings on agendas already handed out (``buyer_id``, ``supplier_id``, ``slot``,
+        ``table``, as :data:`MEETING_COLUMNS`). Each stays in its slot and at its table unless
+        the change forces it out (see :mod:`ketnoi.programme._replan`); ``changes`` of the
+        answer lists what moved, was cancelled or was added. Optimiser only.
 
     Returns
     -------
@@ -428,9 +551,22 @@ def schedule_event(
         raise ValueError(f"method must be optimal or greedy, not {method!r}")
     data = dataset if dataset is not None else m.dataset_
     event = _prepare(spec, m, data, where)
+    if published is not None and method != "optimal":
+        raise ValueError("re-planning around published meetings needs the optimiser")
+    tables = None
+    previous: list[tuple[PublishedMeeting | None, dict[str, Any]]] = []
     try:
         event.instance.check()
-        if method == "greedy":
+        if published is not None:
+            previous = published_pairs(event.buyers, event.suppliers, event.instance, published)
+            plan = stable_schedule(
+                event.instance,
+                [p for p, _ in previous if p is not None],
+                time_limit=time_limit,
+            )
+            result, tables = plan.result, plan.tables
+            result = dataclasses.replace(result, notes=plan.notes)
+        elif method == "greedy":
             result = _greedy(event.instance)
         else:
             result = _optimal(event.instance, time_limit=time_limit)
@@ -438,9 +574,26 @@ def schedule_event(
         raise EventError.at(
             f"{where}.locks", None, f"the locks cannot all be honoured: {exc}"
         ) from None
-    meetings = _meetings(event.spec, event, result, data)
+    meetings = _meetings(event.spec, event, result, data, tables)
+    changes = None
+    if published is not None:
+        changes = published_changes(previous, meetings)
+        gone = int(changes["change"].isin(["moved", "cancelled"]).sum())
+        kept_note = (
+            f"re-planned around {len(published)} published meetings: {len(published) - gone}"
+            f" kept in place, {gone} moved or cancelled (optimal given those kept)"
+        )
+        result = dataclasses.replace(result, notes=(*result.notes, kept_note))
     gap = result.gap
     names = dict(zip(data.firms["firm_id"], data.firms["name"], strict=True))
+    inst = event.instance
+    interpreted_only = set()
+    for firms, ids in ((inst.pair_buyer, event.buyers), (inst.pair_supplier, event.suppliers)):
+        for i, firm in enumerate(ids):
+            mine = firms == i
+            if mine.any() and inst.pair_interpreter[mine].all():
+                interpreted_only.add(firm)
+    unmet = event_unmet(event.spec, meetings, event.why, interpreted_only, names)
     return EventSchedule(
         spec=event.spec,
         meetings=meetings,
@@ -455,4 +608,6 @@ def schedule_event(
         seconds=result.seconds,
         notes=tuple(event.notes) + result.notes,
         names={p.firm_id: str(names.get(p.firm_id, "")) for p in event.spec.participants},
+        changes=changes,
+        unmet=unmet,
     )

@@ -95,9 +95,28 @@ def test_lock_then_unlock(service: dict[str, Any]) -> None:
     assert locked.status_code == 200, locked.text
     rows = [m for m in locked.json()["meetings"] if m["supplier_id"] == "S4"]
     assert [(r["buyer_id"], r["slot"], r["locked"]) for r in rows] == [("B1", 2, True)]
-    assert pairs(locked.json()) == {("B1", "S4"), ("B1", "S1"), ("B2", "S5")}
+    # The agendas are out: only B1's slot-2 meeting makes way (B1 is at its cap of two, so it
+    # is cancelled), and the answer says so; the other meetings stay where they were.
+    place = {
+        (m["buyer_id"], m["supplier_id"]): (m["slot"], m["table"]) for m in created["meetings"]
+    }
+    (gone,) = [pair for pair, (slot, _) in place.items() if pair[0] == "B1" and slot == 2]
+    changes = {(c["change"], c["buyer_id"], c["supplier_id"]) for c in locked.json()["changes"]}
+    assert changes == {("cancelled", *gone), ("added", "B1", "S4")}
+    assert locked.json()["summary"]["cancelled"] == 1
+    assert pairs(locked.json()) == {("B1", "S4")} | (pairs(created) - {gone})
     unlocked = post(service, url, {"remove": [{"buyer_id": "B1", "supplier_id": "S4"}]})
-    assert pairs(unlocked.json()) == pairs(created)
+    # Unlocking does not reshuffle the day. S4 is unlisted: without its lock the pair may not
+    # meet, so that meeting is cancelled (and its slot may be filled); every other stays.
+    after = unlocked.json()
+    changes = {(c["change"], c["buyer_id"], c["supplier_id"]) for c in after["changes"]}
+    assert ("cancelled", "B1", "S4") in changes
+    assert not {c for c in changes if c[0] == "moved"}
+    kept = {(m["buyer_id"], m["supplier_id"], m["slot"], m["table"]) for m in after["meetings"]}
+    before = {
+        (m["buyer_id"], m["supplier_id"], m["slot"], m["table"]) for m in locked.json()["meetings"]
+    }
+    assert before - kept == {next(b for b in before if b[1] == "S4")}
     query = select(storage.AuditEntry.action).where(
         storage.AuditEntry.entity == "events", storage.AuditEntry.entity_key == str(created["id"])
     )

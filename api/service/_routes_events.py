@@ -12,9 +12,11 @@ import json
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import HTMLResponse
 
 from ketnoi import programme
+from ketnoi.api._agendas import render_agendas
 from ketnoi.api.service._access import ensure_own_firm
 from ketnoi.api.service._deps import (
     AnyKey,
@@ -69,11 +71,15 @@ _MEETING_COLUMNS = list(Meeting.model_fields)
 
 # -- making and reading schedules ---------------------------------------------------------------
 def _solve(
-    spec: programme.EventSpec, method: str, served: ServedModel, dataset: Any
+    spec: programme.EventSpec,
+    method: str,
+    served: ServedModel,
+    dataset: Any,
+    published: pd.DataFrame | None = None,
 ) -> tuple[programme.EventSpec, dict[str, Any]]:
     try:
         result = programme.schedule_event(
-            spec, served.matcher, dataset, method=method, where="request"
+            spec, served.matcher, dataset, method=method, where="request", published=published
         )
     except programme.EventError as exc:
         raise Invalid(str(exc)) from None
@@ -84,6 +90,9 @@ def _solve(
         "names": result.names,
         "method": method,
     }
+    payload["unmet"] = json.loads(result.unmet.to_json(orient="records", force_ascii=False))
+    if result.changes is not None:
+        payload["changes"] = json.loads(result.changes.to_json(orient="records", force_ascii=False))
     return result.spec, payload
 
 
@@ -112,7 +121,13 @@ def _summary(saved: EventRecord) -> dict[str, Any]:
 
 
 def _public(saved: EventRecord) -> dict[str, Any]:
-    return {**_summary(saved), "spec": saved.spec, "meetings": saved.schedule["meetings"]}
+    return {
+        **_summary(saved),
+        "spec": saved.spec,
+        "meetings": saved.schedule["meetings"],
+        "changes": saved.schedule.get("changes") or [],
+        "unmet": saved.schedule.get("unmet") or [],
+    }
 
 
 def _meetings(saved: EventRecord) -> pd.DataFrame:
@@ -158,6 +173,9 @@ def create(
         include_linked=body.include_linked,
         include_declined=body.include_declined,
         name=body.name,
+        min_score=body.min_score,
+        lunch_after=body.lunch_after,
+        lunch_label=body.lunch_label,
     )
     resolved, payload = _solve(spec, body.method, served, dataset)
     event_id = create_event(
@@ -246,6 +264,69 @@ def get_agenda(
     )
 
 
+_HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
+
+
+@router.get(
+    "/{event_id}/agendas/{firm_id}/print",
+    response_class=HTMLResponse,
+    responses={**_ERRORS, **_HTML},
+    summary="One firm's printable agenda (HTML, one A4 page)",
+)
+def print_agenda(
+    event_id: EventId,
+    firm_id: IdPath,
+    engine: EngineDep,
+    key: AnyKey,
+    served: ServedDep,
+    dataset: DatasetDep,
+) -> HTMLResponse:
+    """The firm's agenda to print, in its language: times, tables, partners' names and
+    profiles, why they meet, interpreters, the lunch break (staff, analysts, and the firm's own
+    key). A supplier's copy does not say a buyer's confidential demand; private values of the
+    other firm are banded; no score is shown."""
+    ensure_own_firm(key, firm_id)
+    saved = _found(engine, event_id)
+    if firm_id not in {p["firm_id"] for p in saved.spec["participants"]}:
+        raise NotFound(f"'{firm_id}' does not take part in event {event_id}")
+    spec = programme.EventSpec.from_dict(saved.spec)
+    pages = programme.firm_agendas(
+        spec,
+        _meetings(saved),
+        served.matcher,
+        dataset,
+        firm_ids=[firm_id],
+        names=saved.schedule.get("names") or {},
+    )
+    return HTMLResponse(render_agendas(pages, lang=pages[0].lang))
+
+
+@router.get(
+    "/{event_id}/print",
+    response_class=HTMLResponse,
+    responses={**_ERRORS, **_HTML},
+    summary="Every agenda and the organisers' grid, to print (HTML)",
+)
+def print_event(
+    event_id: EventId,
+    engine: EngineDep,
+    key: ReaderKey,
+    served: ServedDep,
+    dataset: DatasetDep,
+    lang: Annotated[str, Query(pattern="^(en|vi)$")] = "vi",
+) -> HTMLResponse:
+    """Each participant's agenda on its own A4 page (each in the firm's language), then the
+    slot-by-table grid with names for the organisers (staff, analyst)."""
+    saved = _found(engine, event_id)
+    spec = programme.EventSpec.from_dict(saved.spec)
+    meetings = _meetings(saved)
+    pages = programme.firm_agendas(
+        spec, meetings, served.matcher, dataset, names=saved.schedule.get("names") or {}
+    )
+    grid = programme.event_grid(spec, meetings, lang)
+    return HTMLResponse(render_agendas(pages, grid=grid, lang=lang))
+
+
 def _reschedule(
     saved: EventRecord,
     spec: programme.EventSpec,
@@ -255,7 +336,11 @@ def _reschedule(
     dataset: Any,
     engine: Any,
 ) -> Any:
-    resolved, payload = _solve(spec, saved.schedule.get("method", "optimal"), served, dataset)
+    method = saved.schedule.get("method", "optimal")
+    # The agendas of an optimised event may be out: its meetings stay where they are unless
+    # the change forces them out, and the summary counts what moved.
+    published = _meetings(saved) if method == "optimal" else None
+    resolved, payload = _solve(spec, method, served, dataset, published)
     update_event(
         engine,
         saved.id,

@@ -87,6 +87,11 @@ class EventCreate(RequestBody):
     include_linked: bool = False
     include_declined: bool = False
     method: Literal["optimal", "greedy"] = "optimal"
+    #: Pairs scoring below it are not proposed (locks are held whatever they score).
+    min_score: Annotated[float, Field(ge=0, le=1)] = 0.0
+    #: The lunch break on the agendas: after this many slots, and its time ("12:00-13:00").
+    lunch_after: Annotated[int | None, Field(ge=1, le=MAX_SLOTS)] = None
+    lunch_label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
 
 
 class EventLocks(RequestBody):
@@ -126,6 +131,27 @@ class ScheduleSummary(BaseModel):
     gap: float | None
     seconds: float
     notes: list[str]
+    #: Re-planned around published meetings: how many moved, were cancelled, were added.
+    moved: int | None = None
+    cancelled: int | None = None
+    added: int | None = None
+    #: Participants left without a meeting (each with the reason, in ``unmet``).
+    without_meeting: int | None = None
+
+
+class MeetingChange(BaseModel):
+    """What re-planning did to a published meeting (``moved``, ``cancelled``), or a meeting it
+    ``added``: the slot and table before and after."""
+
+    change: str
+    buyer_id: str
+    buyer_name: str
+    supplier_id: str
+    supplier_name: str
+    slot_before: int | None
+    table_before: int | None
+    slot_after: int | None
+    table_after: int | None
 
 
 class EventSummary(BaseModel):
@@ -146,6 +172,8 @@ class EventPublic(EventSummary):
 
     spec: dict[str, Any]
     meetings: list[Meeting]
+    changes: list[MeetingChange] = []
+    unmet: list[dict[str, Any]] = []
 
 
 class AgendaItem(BaseModel):
@@ -159,7 +187,6 @@ class AgendaItem(BaseModel):
     table: int | None
     counterpart_id: str | None
     counterpart_name: str | None
-    score: float | None
     language: str | None
     interpreter: bool | None
 
