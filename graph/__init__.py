@@ -34,6 +34,18 @@ from ketnoi.graph._contract import (
 )
 from ketnoi.graph._dataset import Dataset, ValidationReport, load_dataset, validate_dataset
 from ketnoi.graph._export import EXPORT_FORMATS, export_graph
+from ketnoi.graph._intake import (
+    FIELD_SYNONYMS,
+    ColumnChoice,
+    IntakeResult,
+    SheetMapping,
+    SourceRecord,
+    load_mappings,
+    parse_vn_number,
+    propose_mapping,
+    read_intake,
+    save_mappings,
+)
 from ketnoi.graph._link_prediction import (
     l3_paths,
     similar_buyers_adamic_adar,
@@ -57,6 +69,16 @@ from ketnoi.graph._taxonomy import category_ancestors
 from ketnoi.graph._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_graph, tiers_upstream
 
 __all__ = [
+    "FIELD_SYNONYMS",
+    "ColumnChoice",
+    "IntakeResult",
+    "SheetMapping",
+    "SourceRecord",
+    "load_mappings",
+    "parse_vn_number",
+    "propose_mapping",
+    "read_intake",
+    "save_mappings",
     "TaxCode",
     "parse_tax_code",
     "valid_tax_code",

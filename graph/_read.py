@@ -16,7 +16,7 @@ from typing import Any
 
 from ketnoi.graph._problems import Problem
 
-__all__ = ["MAX_READ_SECONDS", "MAX_SHEET_CELLS", "RawTable", "read_source"]
+__all__ = ["MAX_READ_SECONDS", "MAX_SHEET_CELLS", "RawTable", "read_sheets", "read_source"]
 
 #: The most cells read from one sheet of a workbook (each row counted up to its last filled
 #: cell): room for a few hundred thousand rows of every contract file.
@@ -167,14 +167,19 @@ def _sheet_rows(
     return rows, None
 
 
-def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
+def read_sheets(path: Path) -> tuple[list[tuple[str, list[tuple[int, list[str]]]]], list[Problem]]:
+    """Every sheet of a workbook as ``(title, [(line, cells), ...])``, read within the bounds.
+
+    The non-blank rows of each sheet, as text, by its real rows (see :func:`_sheet_rows`); a
+    sheet that cannot be read or passes a bound is a problem naming it, and is left out.
+    """
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        return {}, [Problem(path.name, None, None, f"not a readable XLSX workbook: {exc}")]
-    tables: dict[str, RawTable] = {}
+        return [], [Problem(path.name, None, None, f"not a readable XLSX workbook: {exc}")]
+    sheets: list[tuple[str, list[tuple[int, list[str]]]]] = []
     problems: list[Problem] = []
     deadline = time.monotonic() + MAX_READ_SECONDS
     try:
@@ -187,23 +192,32 @@ def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
             if problem is not None:
                 problems.append(problem)
                 continue
-            if not read:
-                continue
-            (_, header), body = read[0], read[1:]
-            while header and header[-1] == "":
-                header.pop()
-            width = len(header)
-            # Rows are padded to the header, never cut: cells past it are the validator's to
-            # report ("row has 9 cells, the header 7"), as in a CSV file.
-            tables[sheet.title.strip().lower().removesuffix(".csv")] = RawTable(
-                label,
-                header,
-                [cells + [""] * (width - len(cells)) for _, cells in body],
-                [line for line, _ in body],
-                header_line=read[0][0],
-            )
+            sheets.append((sheet.title, read))
     finally:
         book.close()
+    return sheets, problems
+
+
+def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
+    tables: dict[str, RawTable] = {}
+    sheets, problems = read_sheets(path)
+    for title, read in sheets:
+        label = f"{path.name}[{title}]"
+        if not read:
+            continue
+        (_, header), body = read[0], read[1:]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        # Rows are padded to the header, never cut: cells past it are the validator's to
+        # report ("row has 9 cells, the header 7"), as in a CSV file.
+        tables[title.strip().lower().removesuffix(".csv")] = RawTable(
+            label,
+            header,
+            [cells + [""] * (width - len(cells)) for _, cells in body],
+            [line for line, _ in body],
+            header_line=read[0][0],
+        )
     return tables, problems
 
 
