@@ -51,6 +51,7 @@ from ketnoi.matcher._reasons import (
     running_text,
 )
 from ketnoi.matcher._scorer import PRIOR_WEIGHTS
+from ketnoi.matcher._terms import TERMS_VI, term_vi, terms_in_vietnamese
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
 __all__ = [
@@ -63,6 +64,9 @@ __all__ = [
     "number",
     "reasons_for_pairs",
     "running_text",
+    "TERMS_VI",
+    "term_vi",
+    "terms_in_vietnamese",
     "EvaluationResult",
     "FEATURES",
     "MATCH_LIST_COLUMNS",

@@ -25,6 +25,7 @@ from ketnoi.matcher._reasons import (
     distance_band,
     number,
 )
+from ketnoi.matcher._terms import term_vi
 
 if TYPE_CHECKING:
     from ketnoi.matcher._model import Matcher
@@ -51,7 +52,7 @@ PRIVATE_FEATURES: dict[str, tuple[Disclosure, ...]] = {
 _BLOCKERS: dict[str, tuple[str, str]] = {
     "unlisted": (
         "the supplier is unlisted (listed=false): it is never recommended",
-        "nhà cung cấp không công khai (listed=false): không bao giờ được đề xuất",
+        "nhà cung cấp không công khai hồ sơ: không bao giờ được đề xuất",
     ),
     "linked": ("already an active supplier of this buyer", "đang là nhà cung cấp của bên mua này"),
     "self": ("a firm cannot supply itself", "doanh nghiệp không thể tự cung cấp cho mình"),
@@ -176,7 +177,9 @@ def pair_blockers(
         ]
         if missing_c:
             out.append(_blocker("lacks_certs", lang, items=", ".join(missing_c)))
-        missing_p = [p for p in dem["required_processes"] if p not in set(firm["processes"])]
+        missing_p = [
+            term_vi(p, lang) for p in dem["required_processes"] if p not in set(firm["processes"])
+        ]
         if missing_p:
             out.append(_blocker("lacks_processes", lang, items=", ".join(missing_p)))
         ratio = feats["capacity_ratio"]

@@ -185,18 +185,9 @@ def _profiles(dataset: graph.Dataset, firm_ids: set[str], lang: str) -> dict[str
 
 
 def graph_term(dataset: graph.Dataset, kind: str, term: str, lang: str) -> str:
-    """A sector, process or park name in ``lang``: its Vietnamese name where the data give one.
-
-    The data contract's ``terms`` file (kind, term, name_vi) holds them; without it the
-    term is said as the data spell it.
-    """
-    if lang != "vi":
-        return term
-    frames = getattr(dataset, "terms", None)
-    if frames is None or not len(frames):
-        return term
-    hit = frames[(frames["kind"] == kind) & (frames["term"] == term)]
-    return str(hit["name_vi"].iloc[0]) if len(hit) and hit["name_vi"].iloc[0] else term
+    """A sector, process or park name in ``lang``: its Vietnamese name from the glossary
+    (:data:`ketnoi.matcher.TERMS_VI`; the data contract has no place for it yet)."""
+    return matcher.term_vi(term, lang)
 
 
 def _contacts(dataset: graph.Dataset) -> dict[str, str]:

@@ -1,0 +1,141 @@
+"""Everything written in Vietnamese is Vietnamese: reasons, blockers, agendas and the grid, on
+the demo world, hold no English word from ketnoi's own English strings or the demo world's
+English names (the list issue 14 pins)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketnoi import graph, matcher, programme
+from ketnoi.api._agendas import render_agendas
+from ketnoi.matcher._explain import _BLOCKERS
+from ketnoi.matcher._index import FirmIndex
+from ketnoi.matcher._reasons import _TEMPLATES, pair_reasons
+from ketnoi.programme._agenda import _TEXT, LANGUAGE_NAMES
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Words Vietnamese writes as English does: codes, loanwords and units.
+SHARED = {"iso", "iatf", "ipc", "rohs", "smt", "cnc", "edm", "pcb", "tlip", "abs", "pvc"}
+SHARED |= {"laser", "carton", "camera", "lithium", "ion", "micro"}
+
+
+@pytest.fixture(scope="module")
+def hanoi() -> graph.Dataset:
+    return graph.load_dataset(ROOT / "fixtures" / "hanoi")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]{3,}", text)}
+
+
+@pytest.fixture(scope="module")
+def english(hanoi: graph.Dataset) -> set[str]:
+    """Every word of ketnoi's English strings and of the demo world's English names."""
+    texts = [en for en, _ in _TEMPLATES.values()] + [en for en, _ in _BLOCKERS.values()]
+    texts += [en for en, _ in _TEXT.values()] + [en for en, _ in LANGUAGE_NAMES.values()]
+    texts += list(hanoi.categories["name"]) + list(hanoi.parks["name"])
+    texts += list(hanoi.firms["sector"])
+    texts += [p for ps in hanoi.firms["processes"] for p in ps]
+    texts += [p for ps in hanoi.demands["required_processes"] for p in ps]
+    words = set().union(*(_words(re.sub(r"\{\w+\}", " ", t)) for t in texts))
+    # Words that are Vietnamese too (place names: "Long", "Anh") are no evidence of English.
+    vietnamese = set().union(*(_words(vi) for _, vi in _TEMPLATES.values()))
+    vietnamese |= set().union(*(_words(vi) for vi in matcher.TERMS_VI.values()))
+    return words - vietnamese - SHARED
+
+
+def _untranslated(texts: list[str], english: set[str]) -> set[str]:
+    return set().union(*(_words(t) for t in texts)) & english if texts else set()
+
+
+def test_every_reason_and_blocker_in_vietnamese(hanoi: graph.Dataset, english: set[str]) -> None:
+    index = FirmIndex.from_dataset(hanoi)
+    rows = index.demand_rows
+    rng = np.random.default_rng(0)
+    said: list[str] = []
+    untranslated: list[str] = []  # the same reasons without the glossary: the check must bite
+    # Every demand with requirements, against suppliers in a park, with every signal firing.
+    demand_rows = np.flatnonzero(rows["required_processes"].map(len) > 0)[:60]
+    in_park = np.flatnonzero(index.supplier_park != "")
+    for d in demand_rows:
+        s = int(rng.choice(in_park))
+        features = {
+            "fit_level": int(rng.integers(1, 3)),
+            "capacity_ratio": 0.3,
+            "n_international_certs": 1,
+            "distance_km": 3.0,
+            "same_park": 1,
+            "same_origin_buyers": math.log1p(2),
+            "similar_demand_buyers": math.log1p(3),
+            "outcome_good": 1,
+            "supplier_popularity": math.log1p(5),
+            "ease_rank": math.log(3),
+        }
+        said += pair_reasons(
+            index,
+            features,
+            buyer=int(rows["buyer"].iloc[d]),
+            supplier=s,
+            demand_row=int(d),
+            shared_buyers=2,
+            offers=np.array([int(rows["category"].iloc[d])]),
+            past_link=True,
+            lang="vi",
+            limit=20,
+        )
+        untranslated += pair_reasons(
+            index,
+            features,
+            buyer=int(rows["buyer"].iloc[d]),
+            supplier=s,
+            demand_row=int(d),
+            shared_buyers=2,
+            offers=np.array([int(rows["category"].iloc[d])]),
+            lang="vi",
+            limit=20,
+            terms={},
+        )
+    values = {"items": "hàn, mạ", "capacity": "5.000", "volume": "8.000", "km": "70", "limit": "60"}
+    said += [vi.format(**values) for _, vi in _BLOCKERS.values()]
+    assert not _untranslated(said, english)
+    assert _untranslated(untranslated, english)  # e.g. "có năng lực printing"
+
+
+def test_every_agenda_and_the_grid_in_vietnamese(hanoi: graph.Dataset, english: set[str]) -> None:
+    people = programme.read_participants(
+        ROOT / "fixtures" / "events" / "hanoi-fair-participants.csv", hanoi
+    )
+    buyers = [p.firm_id for p in people if p.side == "buyer"]
+    suppliers = [p.firm_id for p in people if p.side == "supplier"]
+    names = dict(zip(hanoi.firms["firm_id"], hanoi.firms["name"], strict=True))
+    # Every supplier meets a buyer, interpreted where they share no language.
+    meetings = pd.DataFrame(
+        {
+            "slot": [1 + i % 12 for i in range(len(suppliers))],
+            "slot_label": [f"{9 + i % 12:02d}:00" for i in range(len(suppliers))],
+            "table": [1 + i // 12 for i in range(len(suppliers))],
+            "buyer_id": [buyers[i % len(buyers)] for i in range(len(suppliers))],
+            "supplier_id": suppliers,
+            "score": 0.5,
+            "language": "",
+            "interpreter": True,
+            "locked": False,
+        }
+    )
+    meetings["buyer_name"] = meetings["buyer_id"].map(names)
+    meetings["supplier_name"] = meetings["supplier_id"].map(names)
+    spec = programme.EventSpec(people, slots=12, tables=25, max_meetings=8, lunch_after=6)
+    pages = programme.firm_agendas(spec, meetings, None, hanoi, lang="vi")
+    html = render_agendas(pages, grid=programme.event_grid(spec, meetings, "vi"), lang="vi")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", html, flags=re.S))
+    # Firm names are the firms' own (some foreign): every other word must be Vietnamese.
+    for name in names.values():
+        text = text.replace(name, " ")
+    assert "phiên dịch tiếng Nhật – tiếng Việt" in text
+    assert not _untranslated([text], english)
