@@ -8,7 +8,6 @@ message and exit code 1 (2 for usage errors), never a traceback.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,13 @@ import typer
 from rich.table import Table
 
 from ketnoi import graph
-from ketnoi.api import _cli_events, _cli_feedback, _cli_model, _cli_programme
+from ketnoi.api import (
+    _cli_events,
+    _cli_feedback,
+    _cli_match_list,
+    _cli_model,
+    _cli_programme,
+)
 from ketnoi.api._cli_common import (
     DEMO_DIR,
     DatabaseOpt,
@@ -25,10 +30,8 @@ from ketnoi.api._cli_common import (
     KOpt,
     LangOpt,
     ModelOpt,
-    SepOpt,
     ask,
     check_lang,
-    check_out,
     console,
     err,
     fail,
@@ -36,7 +39,6 @@ from ketnoi.api._cli_common import (
     matcher_for,
     print_json,
     storage_engine,
-    write_tables,
 )
 from ketnoi.graph._version import ketnoi_version
 
@@ -281,115 +283,6 @@ def explain(
     console.print(table)
 
 
-def _pairs_option(values: list[str] | None, option: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for value in values or ():
-        buyer, sep, supplier = value.partition(":")
-        if not (sep and buyer.strip() and supplier.strip()):
-            raise fail(f"{option} takes BUYER:SUPPLIER (two firm_ids), not '{value}'", 2)
-        pairs.append((buyer.strip(), supplier.strip()))
-    return tuple(pairs)
-
-
-@app.command("match-list")
-def match_list(
-    source: DatasetArg,
-    out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.xlsx to write.")],
-    buyers: Annotated[
-        str | None, typer.Option("--buyers", help="Comma-separated buyer firm_ids (default: all).")
-    ] = None,
-    k: KOpt = 10,
-    model: ModelOpt = None,
-    lang: LangOpt = "en",
-    max_per_supplier: Annotated[
-        int | None,
-        typer.Option(
-            "--max-per-supplier",
-            min=1,
-            help="The cap: no supplier on more buyers' lists than this (taken in rank order).",
-        ),
-    ] = None,
-    pins: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pin",
-            metavar="BUYER:SUPPLIER",
-            help="Put this pair first on the buyer's list, whatever its rank (repeatable).",
-        ),
-    ] = None,
-    blocks: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--block",
-            metavar="BUYER:SUPPLIER",
-            help="Never put this pair on the list (repeatable).",
-        ),
-    ] = None,
-    keep_declined: Annotated[
-        bool,
-        typer.Option(
-            "--keep-declined",
-            help="Keep pairs an outcome in the data declined (by default they are left out).",
-        ),
-    ] = False,
-    sep: SepOpt = None,
-) -> None:
-    """Top-k new suppliers for every buyer (or the given ones), written to CSV or XLSX.
-
-    The same match list as the service's (matcher.build_match_list). Pairs with a declined
-    outcome in the data are left out unless --keep-declined. --max-per-supplier, --pin and
-    --block cap the suppliers, pin pairs first and block pairs as the service does. The file
-    is the service's: names, headers and reasons in --lang (an .xlsx also says how it was made).
-    """
-    from rich.progress import Progress
-
-    from ketnoi import matcher
-    from ketnoi.api._exports import match_list_sheets, names_from_dataset
-
-    check_out(out, lang, sep)
-    ids = tuple(b.strip() for b in buyers.split(",") if b.strip()) if buyers else None
-    spec = matcher.MatchListSpec(
-        buyer_ids=ids,
-        k=k,
-        max_per_supplier=max_per_supplier,
-        lang=lang,
-        pins=_pairs_option(pins, "--pin"),
-        blocks=_pairs_option(blocks, "--block"),
-    )
-    try:
-        spec.check()
-    except ValueError as exc:
-        raise fail(str(exc), 2) from None
-    fitted = matcher_for(source, model)
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("ranking buyers", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        rows = ask(
-            matcher.build_match_list,
-            fitted,
-            spec,
-            declined=() if keep_declined else None,
-            progress=advance,
-        )
-    # The service's workbook, row for row: names in the list's language, an "about" sheet.
-    named = names_from_dataset(rows, fitted.dataset_, lang)
-    facts = {
-        "created_at": datetime.now(UTC),
-        "model_version": fitted.version_,
-        "data_fingerprint": getattr(fitted, "data_fingerprint_", None),
-        "k": k,
-        "max_per_supplier": max_per_supplier,
-    }
-    sheets = match_list_sheets(named.to_dict("records"), facts, lang)
-    if out.suffix.lower() == ".csv":
-        sheets = {"match list": sheets["match list"]}
-    buyers = rows["buyer_id"].nunique()
-    write_tables(out, sheets, lang=lang, sep=sep, note=f" for {buyers} buyers")
-
-
 @app.command()
 def serve(
     demo: Annotated[
@@ -425,6 +318,11 @@ def serve(
         key, kept = demo_key(engine, settings.data_dir)
         when = "kept from an earlier start" if kept else f"expires in {DEMO_KEY_DAYS:g} days"
         console.print(f"staff key ({when}): {key}", highlight=False, soft_wrap=True)
+    console.print(
+        f"workbench: http://{host}:{port}/ (sign in with a key"
+        + (", the staff key above)" if demo else ")"),
+        highlight=False,
+    )
     console.print(
         f"OpenAPI docs: http://{host}:{port}/docs (the model trains first; allow a few seconds)",
         highlight=False,
@@ -527,7 +425,7 @@ def dump(
 
 # Programme tools live in their own modules, one sub-application each; their commands join
 # the top level (``ketnoi schedule``, ``ketnoi localisation``...), not a group.
-for _module in (_cli_model, _cli_events, _cli_programme, _cli_feedback):
+for _module in (_cli_model, _cli_match_list, _cli_events, _cli_programme, _cli_feedback):
     app.registered_commands.extend(_module.app.registered_commands)
     for _group in _module.app.registered_groups:
         app.registered_groups.append(_group)

@@ -3,6 +3,14 @@
 Uses :mod:`graph`; never :mod:`api`.
 """
 
+from ketnoi.matcher._distributed import (
+    MatchListPlan,
+    dask_client,
+    iter_match_list,
+    match_list_part,
+    parted_match_list,
+    plan_match_list,
+)
 from ketnoi.matcher._evaluate import (
     METRICS,
     EvaluationResult,
@@ -71,6 +79,7 @@ __all__ = [
     "FEATURES",
     "MATCH_LIST_COLUMNS",
     "METRICS",
+    "MatchListPlan",
     "MatchListSpec",
     "Matcher",
     "MatcherSettings",
@@ -81,6 +90,11 @@ __all__ = [
     "WithoutOutcomes",
     "auc",
     "build_match_list",
+    "dask_client",
+    "iter_match_list",
+    "match_list_part",
+    "parted_match_list",
+    "plan_match_list",
     "catalogue_coverage",
     "declined_pairs",
     "evaluate",
