@@ -36,6 +36,7 @@ from ketnoi.api.service._access import (
     sees_private_data,
 )
 from ketnoi.api.service._holder import ServedModel
+from ketnoi.api.service._live import live_matcher
 from ketnoi.api.service._schemas import MAX_K
 from ketnoi.api.service._views import matcher_for
 from ketnoi.api.storage import (
@@ -107,8 +108,8 @@ def _ask(question: Callable[[], Any]) -> Any:
         raise Invalid(str(exc.args[0]) if exc.args else "invalid") from None
 
 
-def _mask_reason(served: ServedModel, buyer_id: str, category_id: str, lang: str) -> str:
-    dataset = served.matcher.dataset_
+def _mask_reason(full: matcher.Matcher, buyer_id: str, category_id: str, lang: str) -> str:
+    dataset = full.dataset_
     sector = str(dataset.firms.set_index("firm_id")["sector"].get(buyer_id, ""))
     categories = dataset.categories.set_index("category_id")
     column = "name_vi" if lang == "vi" and "name_vi" in categories else "name"
@@ -122,12 +123,13 @@ def _masked_suggestions(
     """For a firm key: the full model's top-``k`` buyers for the supplier that rest on another
     firm's confidential demand, as "a buyer in sector S needs category C" without buyer, rank
     or score, by sector and category (so that their order says nothing either)."""
-    frame = served.matcher.suggest_buyers(supplier_id, k=k, lang=lang)
+    full = live_matcher(served, engine, (supplier_id,)).matcher
+    frame = full.suggest_buyers(supplier_id, k=k, lang=lang)
     buyers = [b for b in frame["buyer_id"] if not sees_private_data(key, b)]
     secret = confidential_demands(engine, buyers)
     hidden = _hidden(engine, set(buyers))
     masked = {
-        _mask_reason(served, b, c, lang): c
+        _mask_reason(full, b, c, lang): c
         for b, c in zip(frame["buyer_id"], frame["category_id"], strict=True)
         if (b, c) in secret and b not in hidden
     }
@@ -197,7 +199,7 @@ def suppliers_for_buyer(
     """
     ensure_own_firm(key, buyer_id)
     _ensure_live_key(engine, key)
-    model = matcher_for(served, engine, key)
+    model = matcher_for(served, engine, key, (buyer_id,))
     if tier > 1 and not is_reader(key):
         # From the chain the key may see, so that a Tier-1 firm's links stay out of it.
         chain = buyer_chain(served, engine, key, buyer_id, depth=tier, k=k, lang=lang)
@@ -244,11 +246,11 @@ def buyers_for_supplier(
     """
     ensure_own_firm(key, supplier_id)
     _ensure_live_key(engine, key)
-    model = matcher_for(served, engine, key)
+    model = matcher_for(served, engine, key, (supplier_id,))
     frame = _ask(lambda: model.suggest_buyers(supplier_id, k=min(k + SPARE_ROWS, MAX_K), lang=lang))
     hidden = _hidden(engine, set(frame["buyer_id"]))
     rows = _banded(_first_visible(_rows(frame), "buyer_id", hidden, k), key, lang)
-    if model is not served.matcher:
+    if not is_reader(key):
         rows += _masked_suggestions(served, engine, key, supplier_id, k, lang)
     return {"model_version": served.version, "items": rows}
 
@@ -269,7 +271,7 @@ def buyer_chain(
     confidential demands."""
     ensure_own_firm(key, buyer_id)
     _ensure_live_key(engine, key)
-    model = matcher_for(served, engine, key)
+    model = matcher_for(served, engine, key, (buyer_id,))
     frame = _ask(lambda: model.chain(buyer_id, depth=depth, k=k, lang=lang))
     hidden = _hidden(engine, set(frame["supplier_id"]))
     frame = frame[frame["existing"].astype(bool) | ~frame["supplier_id"].isin(hidden)]
@@ -292,7 +294,7 @@ def explain_pair(
     other firm is unlisted, deleted or unknown is one 404 alike."""
     ensure_own_firm(key, supplier_id, buyer_id)
     _ensure_live_key(engine, key)
-    model = matcher_for(served, engine, key)
+    model = matcher_for(served, engine, key, (supplier_id, buyer_id))
     if is_reader(key):
         explanation = _ask(lambda: model.explain(supplier_id, buyer_id, lang=lang))
     else:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from ketnoi import matcher
 from ketnoi.api.service._access import is_reader
 from ketnoi.api.service._holder import ServedModel
+from ketnoi.api.service._live import live_matcher
 from ketnoi.api.storage import KeyInfo, confidential_demands, write_generation
 
 __all__ = ["SECRETS_CACHE_SECONDS", "VIEW_CACHE_SIZE", "matcher_for"]
@@ -36,7 +37,7 @@ VIEW_CACHE_SIZE = 8
 SECRETS_CACHE_SECONDS = 2.0
 
 Pair = tuple[str, str]
-_views: OrderedDict[tuple[str, frozenset[Pair]], matcher.Matcher] = OrderedDict()
+_views: OrderedDict[tuple[str, int, frozenset[Pair]], matcher.Matcher] = OrderedDict()
 _secrets: dict[int, tuple[float, int, frozenset[Pair]]] = {}
 _lock = threading.Lock()
 
@@ -52,8 +53,7 @@ def _live_secrets(engine: Engine) -> frozenset[Pair]:
     return hit[2]
 
 
-def _bound_without(served: ServedModel, dropped: frozenset[Pair]) -> matcher.Matcher:
-    full = served.matcher
+def _bound_without(full: matcher.Matcher, dropped: frozenset[Pair]) -> matcher.Matcher:
     demands = full.dataset_.demands
     pairs = list(zip(demands["firm_id"], demands["category_id"], strict=True))
     kept = demands[[p not in dropped for p in pairs]].reset_index(drop=True)
@@ -65,10 +65,15 @@ def _bound_without(served: ServedModel, dropped: frozenset[Pair]) -> matcher.Mat
     return view
 
 
-def matcher_for(served: ServedModel, engine: Engine, key: KeyInfo) -> matcher.Matcher:
-    """The matcher that answers ``key``: the served one for staff and analysts; for a firm
-    key, the same scorer on the data without other firms' confidential demands."""
-    full = served.matcher
+def matcher_for(
+    served: ServedModel, engine: Engine, key: KeyInfo, firm_ids: tuple[str, ...] = ()
+) -> matcher.Matcher:
+    """The matcher that answers ``key``: the served scorer on the database's current rows
+    (:func:`~._live.live_matcher`; ``firm_ids`` are the firms the question names) for staff
+    and analysts; for a firm key, the same on those rows without other firms' confidential
+    demands."""
+    live = live_matcher(served, engine, firm_ids)
+    full = live.matcher
     if is_reader(key):
         return full
     demands = full.dataset_.demands
@@ -79,13 +84,13 @@ def matcher_for(served: ServedModel, engine: Engine, key: KeyInfo) -> matcher.Ma
     dropped = frozenset(p for p in secret if p[0] != key.firm_id)
     if not dropped:
         return full
-    entry = (served.version, dropped)
+    entry = (served.version, live.stamp, dropped)
     with _lock:
         view = _views.get(entry)
         if view is not None:
             _views.move_to_end(entry)
             return view
-    view = _bound_without(served, dropped)
+    view = _bound_without(full, dropped)
     with _lock:
         _views[entry] = view
         while len(_views) > VIEW_CACHE_SIZE:
