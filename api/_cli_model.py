@@ -15,6 +15,7 @@ from ketnoi.api._cli_common import (
     DatasetArg,
     JsonOpt,
     console,
+    err,
     fail,
     load_or_exit,
     matcher_for,
@@ -88,7 +89,14 @@ def evaluate(
 
     if holdout not in {"temporal", "random", "cold"}:
         raise fail(f"--holdout must be temporal, random or cold, not '{holdout}'", 2)
-    available = evaluation_methods(holdout=holdout, outcomes=outcomes)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as notes:
+        # A peer whose optional package is missing is left out with a warning: said as a note.
+        warnings.simplefilter("always", UserWarning)
+        available = evaluation_methods(holdout=holdout, outcomes=outcomes)
+    for note in notes:
+        err.print(f"note: {note.message}", highlight=False, soft_wrap=True)
     chosen = available
     if methods:
         names = [m.strip() for m in methods.split(",") if m.strip()]

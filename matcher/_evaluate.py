@@ -12,8 +12,11 @@ of suppliers for each buyer, the same tie-breaking, and the same metrics from
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
+import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -40,6 +43,7 @@ __all__ = [
     "METRICS",
     "WithoutOutcomes",
     "default_methods",
+    "missing_peers",
     "evaluate",
     "split_random",
     "split_temporal",
@@ -97,6 +101,29 @@ class WithoutOutcomes:
         return frame
 
 
+#: Peers that need an optional package: the package, and how to install it.
+OPTIONAL_PEERS: dict[str, tuple[str, str]] = {"als": ("implicit", 'pip install -e ".[ml]"')}
+
+
+def missing_peers() -> dict[str, str]:
+    """Optional peers whose package is not installed, each with a note saying how to add it.
+
+    Examples
+    --------
+    >>> sorted(missing_peers()) in ([], ["als"])
+    True
+    """
+    out = {}
+    for name, (module, how) in OPTIONAL_PEERS.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # ValueError: the module is None in sys.modules
+            found = False
+        if not found or sys.modules.get(module, True) is None:
+            out[name] = f"{name} left out: it needs the {module} package ({how})"
+    return out
+
+
 def default_methods(
     *, include_model: bool = True, holdout: str = "temporal", outcomes: bool = False
 ) -> dict[str, Factory]:
@@ -125,6 +152,11 @@ def default_methods(
         "ease": lambda seed: EASE(seed=seed),
         "rp3beta": lambda seed: RP3beta(seed=seed),
     }
+    for name, note in missing_peers().items():
+        # An optional peer whose package is not installed is left out with a note, never a
+        # traceback halfway through an evaluation.
+        methods.pop(name, None)
+        warnings.warn(note, UserWarning, stacklevel=2)
     if include_model:
         try:
             from ketnoi.matcher import Matcher, MatcherSettings
