@@ -40,6 +40,7 @@ from ketnoi.api._cli_common import (
     print_json,
     storage_engine,
 )
+from ketnoi.api._cli_text import explain_heading, explain_labels, row_heading
 from ketnoi.graph._version import ketnoi_version
 
 app = typer.Typer(
@@ -149,7 +150,7 @@ def export_graph(
     )
 
 
-def print_rows(frame: Any, as_json: bool) -> None:
+def print_rows(frame: Any, as_json: bool, lang: str = "en") -> None:
     """Recommendation rows as JSON records (reasons a list) or one readable block per row."""
     if as_json:
         print_json(json.loads(frame.to_json(orient="records", force_ascii=False)))
@@ -159,20 +160,12 @@ def print_rows(frame: Any, as_json: bool) -> None:
         return
     for row in frame.to_dict("records"):
         rank = "existing" if row.get("existing") is True else f"{row['rank']}."
-        score = row["score"]
-        parts = [f"tier {row['tier']}"]
-        if isinstance(score, float) and score == score:
-            parts.append(f"score {score:.3f}")
-        if row.get("category_id"):
-            parts.append(f"category {row['category_id']}")
-        if row.get("parent_id"):
-            parts.append(f"for {row['parent_id']}")
         head = f"{row['supplier_id']} {row.get('supplier_name') or ''}".strip()
         if "supplier_name" not in row:
             head = row["supplier_id"]
         if frame["supplier_id"].nunique() == 1 and frame["buyer_id"].nunique() > 1:
             head = f"{row['buyer_id']} {row.get('buyer_name') or ''}".strip()
-        console.print(f"[bold]{rank} {head}[/] ({', '.join(parts)})", highlight=False)
+        console.print(f"[bold]{rank} {head}[/] ({row_heading(row, lang)})", highlight=False)
         for reason in row["reasons"]:
             console.print(f"   - {reason}", highlight=False, markup=False)
 
@@ -214,7 +207,7 @@ def recommend(
         sector=sector,
         tier=tier,
     )
-    print_rows(rows, as_json)
+    print_rows(rows, as_json, lang)
 
 
 @app.command("suggest-buyers")
@@ -230,7 +223,7 @@ def suggest_buyers(
     check_lang(lang)
     fitted = matcher_for(source, model)
     rows = ask(fitted.suggest_buyers, supplier, k, lang=lang)
-    print_rows(rows, as_json)
+    print_rows(rows, as_json, lang)
 
 
 @app.command()
@@ -247,7 +240,7 @@ def chain(
     check_lang(lang)
     fitted = matcher_for(source, model)
     rows = ask(fitted.chain, buyer, depth=depth, k=k, lang=lang)
-    print_rows(rows, as_json)
+    print_rows(rows, as_json, lang)
 
 
 @app.command()
@@ -266,18 +259,14 @@ def explain(
     if as_json:
         print_json(report)
         return
-    console.print(
-        f"{supplier} -> {buyer}: score {report['score']:.3f} ({report['mode']}), "
-        f"category {report['category_id'] or '-'}, "
-        f"{'already linked' if report['existing_link'] else 'not linked'}, "
-        f"{'a candidate' if report['candidate'] else 'not a candidate'}",
-        highlight=False,
-    )
-    for title, items in (("reasons", report["reasons"]), ("blockers", report["blockers"])):
-        console.print(f"[bold]{title}[/]: " + ("; ".join(items) if items else "none"))
-    table = Table(title="contributions to the log-odds")
+    console.print(explain_heading(report, supplier, buyer, lang), highlight=False)
+    words = explain_labels(lang)
+    for title in ("reasons", "blockers"):
+        items = report[title]
+        console.print(f"[bold]{words[title]}[/]: " + ("; ".join(items) if items else words["none"]))
+    table = Table(title=words["contributions"])
     for column in ("feature", "value", "contribution"):
-        table.add_column(column)
+        table.add_column(words[column])
     for item in report["contributions"][:12]:
         table.add_row(item["feature"], str(item["value"]), f"{item['contribution']:+.3f}")
     console.print(table)

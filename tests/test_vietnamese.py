@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from ketnoi import graph, matcher, programme
 from ketnoi.api._agendas import render_agendas
+from ketnoi.api._cli_text import _WORDS
+from ketnoi.api.cli import app
 from ketnoi.matcher._explain import _BLOCKERS
 from ketnoi.matcher._index import FirmIndex
 from ketnoi.matcher._reasons import _TEMPLATES, pair_reasons
@@ -39,6 +42,7 @@ def english(hanoi: graph.Dataset) -> set[str]:
     """Every word of ketnoi's English strings and of the demo world's English names."""
     texts = [en for en, _ in _TEMPLATES.values()] + [en for en, _ in _BLOCKERS.values()]
     texts += [en for en, _ in _TEXT.values()] + [en for en, _ in LANGUAGE_NAMES.values()]
+    texts += [en for en, _ in _WORDS.values()]
     texts += list(hanoi.categories["name"]) + list(hanoi.parks["name"])
     texts += list(hanoi.firms["sector"])
     texts += [p for ps in hanoi.firms["processes"] for p in ps]
@@ -139,3 +143,23 @@ def test_every_agenda_and_the_grid_in_vietnamese(hanoi: graph.Dataset, english: 
         text = text.replace(name, " ")
     assert "phiên dịch tiếng Nhật – tiếng Việt" in text
     assert not _untranslated([text], english)
+
+
+def test_explain_and_recommend_in_vietnamese(english: set[str]) -> None:
+    runner = CliRunner()
+    tiny = str(ROOT / "fixtures" / "tiny")
+    explained = runner.invoke(
+        app, ["explain", tiny, "--supplier", "S5", "--buyer", "B2", "--lang", "vi"]
+    )
+    assert explained.exit_code == 0, explained.output
+    # The table below the text names features by their ids (fit_level): read the text above.
+    text = explained.output.split("đóng góp vào log-odds")[0]
+    assert "trở ngại: chưa có chứng nhận IATF 16949" in text
+    recommended = runner.invoke(app, ["recommend", tiny, "--buyer", "B1", "--lang", "vi"])
+    assert recommended.exit_code == 0, recommended.output
+    assert "(bậc 1, điểm 0," in recommended.output
+    for output in (text, recommended.output):
+        names = [n for n in re.findall(r"Công ty[^\n(]*", output)]
+        for name in names:
+            output = output.replace(name, " ")
+        assert not _untranslated([output], english), output
