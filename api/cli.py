@@ -102,19 +102,27 @@ def validate(
         console.print(f"ok: {shown}; {len(report.warnings)} warning(s)", highlight=False)
 
 
+def _cell(key: str, value: Any) -> str:
+    """A figure as it reads at 80 columns: shares as percentages, long lists as counts."""
+    if isinstance(value, float):
+        return f"{value:.1%}" if key.endswith("share") else f"{value:,.3g}"
+    if isinstance(value, list):
+        return f"{len(value)} (--json lists them)" if len(value) > 5 else ", ".join(map(str, value))
+    if isinstance(value, dict):
+        if len(value) > 15:
+            return f"{len(value)} entries (--json lists them)"
+        return ", ".join(f"{k}: {_cell(str(k), v)}" for k, v in value.items())
+    return str(value)
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
-    """A rich table of the scalar figures and small breakdowns of a graph summary."""
+    """A rich table of a graph summary: figures and small breakdowns, long lists as counts
+    (``--json`` has every id)."""
     table = Table(title="Supply network", show_header=True)
     table.add_column("figure")
     table.add_column("value", overflow="fold")
     for key, value in summary.items():
-        if isinstance(value, dict):
-            if len(value) > 15:
-                continue
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = f"{len(value)} firm(s)" if len(value) > 10 else ", ".join(map(str, value))
-        table.add_row(str(key), str(value))
+        table.add_row(str(key), _cell(str(key), value))
     return table
 
 
