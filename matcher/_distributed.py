@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -166,9 +167,10 @@ def match_list_part(m: Matcher, plan: MatchListPlan, number: int) -> pd.DataFram
     spec = plan.part_spec(number)
     fetch = max(3 * spec.k, spec.k + 20)  # as deep as build_match_list reads
     own = copy.copy(m)
-    own.settings = dataclasses.replace(
-        m.settings_, precompute_k=max(m.settings_.precompute_k, fetch)
-    )
+    # Ranked rows are kept (and their reasons written) exactly as deep as the list reads, as
+    # ``Matcher.match_list`` does for the one-call path: no deeper, or every part pays for
+    # reasons nobody reads.
+    own.settings = dataclasses.replace(m.settings_, precompute_k=fetch)
     own.rankings_ = {}
     own.precompute(spec.buyer_ids, languages=(spec.lang,))
     return build_match_list(own, spec, declined=plan.declined, hidden=plan.hidden)
@@ -282,6 +284,7 @@ def dask_client(
 
     if address is not None:
         with Client(address) as client:
+            _warm(client)
             yield client
         return
     options: dict[str, Any] = {
@@ -296,4 +299,11 @@ def dask_client(
     if n_workers is not None:
         options["n_workers"] = n_workers
     with LocalCluster(**options) as cluster, Client(cluster) as client:
+        _warm(client)
         yield client
+
+
+def _warm(client: Client) -> None:
+    # The library is imported on every worker as the cluster starts, not by the first part
+    # each worker runs (seconds of imports that would read as ranking time).
+    client.run(importlib.import_module, "ketnoi.matcher")
