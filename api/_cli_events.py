@@ -133,6 +133,10 @@ def schedule(
     include_declined: Annotated[
         bool, typer.Option("--include-declined", help="Also propose pairs that declined.")
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The event's name, on the agendas (default: the file's)."),
+    ] = None,
     min_score: Annotated[
         float,
         typer.Option("--min-score", min=0, max=1, help="Propose no pair scoring below this."),
@@ -197,7 +201,7 @@ def schedule(
             slot_labels=labels,
             include_linked=include_linked,
             include_declined=include_declined,
-            name=participants.stem,
+            name=name or participants.stem,
             lunch_after=lunch_after,
             lunch_label=lunch_label,
             min_score=min_score,
