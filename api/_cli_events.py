@@ -133,7 +133,7 @@ def schedule(
     include_declined: Annotated[
         bool, typer.Option("--include-declined", help="Also propose pairs that declined.")
     ] = False,
-    name: Annotated[
+    event_name: Annotated[
         str | None,
         typer.Option("--name", help="The event's name, on the agendas (default: the file's)."),
     ] = None,
@@ -201,7 +201,7 @@ def schedule(
             slot_labels=labels,
             include_linked=include_linked,
             include_declined=include_declined,
-            name=name or participants.stem,
+            name=event_name or participants.stem,
             lunch_after=lunch_after,
             lunch_label=lunch_label,
             min_score=min_score,

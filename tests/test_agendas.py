@@ -189,12 +189,13 @@ def test_schedule_writes_the_agendas_with_a_lunch_break(tmp_path: Path) -> None:
             "schedule", str(TINY), "--participants", str(people), "--slots", "6",
             "--tables", "2", "--max-meetings", "3", "--interpreters", "1",
             "--start", "09:00", "--minutes", "60", "--lunch", "12:00",
-            "--agendas", str(out),
+            "--name", "Hội chợ thử", "--agendas", str(out),
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"wrote {out}: 6 agendas and the grid" in result.output.replace("\n", "")
     html = out.read_text(encoding="utf-8")
+    assert "Lịch gặp gỡ: Hội chợ thử" in html
     # 09:00, 10:00, 11:00, the break, then 13:00: no slot runs into lunch.
     assert "12:00–13:00" in html and ">13:00<" in html and ">12:00<" not in html
     bad = CliRunner().invoke(
