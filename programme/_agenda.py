@@ -302,6 +302,51 @@ def _with_lunch(spec: EventSpec, lines: list[AgendaMeeting]) -> tuple[AgendaMeet
     return (*before, lunch, *lines[len(before) :])
 
 
+#: A buyer reads its own agenda: the reasons speak to it ("which you require"), not of it.
+_TO_THE_BUYER: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("which the buyer demands", "which you demand"),
+        ("which the buyer requires", "which you require"),
+        ("as the buyer requires", "as you require"),
+        ("what the buyer makes", "what you make"),
+        ("that the buyer needs", "that you need"),
+        ("has met this buyer before", "has met you before"),
+        ("supplied this buyer before", "supplied you before"),
+        ("source like this buyer", "source like you"),
+        ("suppliers with this buyer", "suppliers with you"),
+        ("what this buyer buys", "what you buy"),
+    ),
+    "vi": (
+        ("mặt hàng bên mua có nhu cầu", "mặt hàng quý doanh nghiệp có nhu cầu"),
+        ("mà bên mua yêu cầu", "mà quý doanh nghiệp yêu cầu"),
+        ("theo yêu cầu của bên mua", "theo yêu cầu của quý doanh nghiệp"),
+        ("sản phẩm của bên mua", "sản phẩm của quý doanh nghiệp"),
+        ("mà bên mua cần", "mà quý doanh nghiệp cần"),
+        ("gặp bên mua này", "gặp quý doanh nghiệp"),
+        ("cung cấp cho bên mua này", "cung cấp cho quý doanh nghiệp"),
+        ("giống bên mua này", "giống quý doanh nghiệp"),
+        ("với bên mua này", "với quý doanh nghiệp"),
+        ("cùng mặt hàng với bên mua", "cùng mặt hàng với quý doanh nghiệp"),
+    ),
+}
+
+
+def _to_the_buyer(reasons: list[str], lang: str) -> list[str]:
+    """Reasons as the buyer reads them on its own agenda.
+
+    Examples
+    --------
+    >>> _to_the_buyer(["holds ISO 9001, which the buyer requires"], "en")
+    ['holds ISO 9001, which you require']
+    """
+    out = []
+    for reason in reasons:
+        for said, to_you in _TO_THE_BUYER[lang]:
+            reason = reason.replace(said, to_you)
+        out.append(reason)
+    return out
+
+
 def _reasons(
     m: Matcher | None,
     meetings: pd.DataFrame,
@@ -339,5 +384,7 @@ def _reasons(
                 rows[f"{side}_id"], rows[f"{other}_id"], said, strict=True
             ):
                 banded = matcher.disclose_reasons(reasons, disclosure=disclosure, lang=code)
+                if side == "buyer":
+                    banded = _to_the_buyer(banded, code)
                 out[(str(reader), str(partner))] = banded[:REASONS_PER_MEETING]
     return out

@@ -102,6 +102,9 @@ def test_a_supplier_does_not_read_its_buyers_confidential_demand(
     b2 = next(line for line in pages["B2"].lines if line.partner_id == "S3")
     assert not any("vít" in r or "screw" in r for r in s3.reasons), s3.reasons
     assert any(r.startswith("sản xuất vít") for r in b2.reasons), b2.reasons
+    # The buyer reads its own page: the reasons speak to it.
+    assert any("quý doanh nghiệp" in r for r in b2.reasons), b2.reasons
+    assert not any("bên mua" in r for r in b2.reasons), b2.reasons
     # Distances are banded for every firm, as on any other answer to a firm.
     assert not any(re.search(r"cách (<1|\d+) km", r) for r in s3.reasons + b2.reasons)
 
