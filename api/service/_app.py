@@ -38,7 +38,7 @@ from ketnoi.api.service._holder import (
     served_from_matcher,
 )
 from ketnoi.api.service._jobs import JobRunner
-from ketnoi.api.service._schemas import UNPROCESSABLE
+from ketnoi.api.service._schemas import UNPROCESSABLE, pattern_words
 from ketnoi.api.service._settings import ServiceSettings
 from ketnoi.api.storage import (
     Busy,
@@ -78,13 +78,20 @@ def _initial_model(engine: Engine, settings: ServiceSettings) -> ServedModel | N
 
 def _message(error: dict[str, Any]) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
-    return f"{where}: {error.get('msg', 'invalid')}"
+    return f"{where}: {_words(error)}"
+
+
+def _words(error: dict[str, Any]) -> str:
+    # A pattern the schema publishes for generated clients, said in words for people.
+    pattern = (error.get("ctx") or {}).get("pattern")
+    words = pattern_words(str(pattern)) if error.get("type") == "string_pattern_mismatch" else None
+    return words or str(error.get("msg", "invalid"))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e["type"]}
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": _words(e), "type": e["type"]}
         for e in exc.errors()
     ]
     detail = "; ".join(_message(e) for e in exc.errors()) or "invalid request"
@@ -216,4 +223,7 @@ def create_app(
     app.include_router(_routes_programme.router)
     app.include_router(_routes_feedback.router)
     app.include_router(_routes_jobs.router)
+    from ketnoi.api.pages import install  # the workbench's pages (they import this package)
+
+    install(app)
     return app

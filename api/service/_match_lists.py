@@ -12,6 +12,7 @@ then, whose version and fingerprint replace the old ones).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from ketnoi import matcher
 from ketnoi.api import storage
 from ketnoi.api._exports import match_list_sheets
+from ketnoi.api._progress import MATCH_LIST_STEP
 from ketnoi.api._tables import LANGS
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.storage import Conflict, Invalid, KeyInfo, NotFound, PageOfRows
@@ -31,14 +33,11 @@ __all__ = [
     "get_match_list",
     "list_match_lists",
     "match_list_sheets_of",
+    "preview_match_list",
     "update_pairs",
 ]
 
 Row = dict[str, Any]
-
-
-#: What making a match list says it is doing (``ketnoi match-list`` shows the same words).
-MATCH_LIST_STEP = "ranking buyers"
 
 
 def _derive(
@@ -98,6 +97,17 @@ def create_match_list(
         params=spec.params(),
         actor=actor,
     )
+
+
+def preview_match_list(
+    engine: Engine, served: ServedModel, spec: matcher.MatchListSpec
+) -> list[Row]:
+    """The rows a match list of ``spec`` would have now, derived exactly as
+    :func:`create_match_list` derives them, without saving anything (the workbench's preview)."""
+    rows: list[Row] = json.loads(
+        _derive(engine, served, spec).to_json(orient="records", force_ascii=False)
+    )
+    return rows
 
 
 def update_pairs(

@@ -56,7 +56,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _spec(body: MatchListCreate) -> matcher.MatchListSpec:
+def match_list_spec(body: MatchListCreate) -> matcher.MatchListSpec:
+    """The matcher's spec of a match list asked for (the workbench's preview reads it too)."""
     return matcher.MatchListSpec(
         buyer_ids=tuple(body.buyer_ids),
         supplier_ids=tuple(body.supplier_ids),
@@ -98,7 +99,7 @@ def create(
     with ``Location: /v1/jobs/{id}``; the job's ``result_url`` is the saved list.
     """
     if len(body.buyer_ids) + len(body.supplier_ids) > settings.match_list_job_firms:
-        spec = _spec(body)
+        spec = match_list_spec(body)
 
         def work(progress: Progress) -> JobResult:
             progress.step(MATCH_LIST_STEP)
@@ -108,7 +109,7 @@ def create(
             return JobResult(body={"id": made}, url=f"/v1/match-lists/{made}")
 
         return accepted(runner.submit("match-list", key, work, params=spec.params()), runner)
-    list_id = create_match_list(engine, served, _spec(body), label=body.label, actor=key)
+    list_id = create_match_list(engine, served, match_list_spec(body), label=body.label, actor=key)
     return get_match_list(engine, list_id)
 
 

@@ -1,0 +1,290 @@
+"""The workbench's pages without a browser: sessions, CSRF, roles, both languages, the flows.
+
+The browser tests (``tests/test_browser.py``) drive the same flows in Chromium; these run
+everywhere in seconds and walk every page route.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from ketnoi.api.pages import MESSAGES, ROUTERS
+from ketnoi.api.pages._i18n import Translator, format_number, format_share
+from ketnoi.api.pages._web import PageRoute
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+#: Path parameters of page routes, filled for the tiny world.
+FILL = {
+    "firm_id": "S2",
+    "buyer_id": "B1",
+    "supplier_id": "S1",
+    "list_id": "1",
+    "event_id": "1",
+    "report": "localisation",
+}
+
+
+def csrf_of(client: TestClient, path: str = "/sign-in") -> str:
+    match = CSRF.search(client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, key: str, lang: str = "en") -> None:
+    client.cookies.clear()
+    token = csrf_of(client)
+    answer = client.post("/sign-in", data={"csrf": token, "api_key": key, "next": "/"})
+    assert answer.status_code == 200 and answer.url.path == "/", answer.text[:500]
+    if lang:
+        client.post("/lang", data={"csrf": csrf_of(client, "/"), "lang": lang, "next": "/"})
+
+
+@pytest.fixture(scope="module")
+def client(service: dict[str, Any]) -> Iterator[TestClient]:
+    """A browser-like client of the module's service: its own cookie jar."""
+    with TestClient(service["app"]) as own:
+        yield own
+
+
+def page_routes(app: Any, method: str = "GET") -> list[str]:
+    """Every page route's path (``app``: the service, which serves them all)."""
+    assert any(getattr(r, "path", "") == "/static" for r in app.routes)
+    return sorted(
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, PageRoute) and method in (route.methods or set())
+    )
+
+
+def filled(path: str) -> str:
+    for name, value in FILL.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no value to fill {path}"
+    return path
+
+
+# -- the catalogue and formats -----------------------------------------------------------------
+def test_every_string_is_in_both_languages() -> None:
+    for key, (en, vi) in MESSAGES.items():
+        assert en.strip() and vi.strip(), key
+        assert set(re.findall(r"\{(\w+)\}", en)) == set(re.findall(r"\{(\w+)\}", vi)), key
+    # Written as Vietnamese: most strings carry Vietnamese letters (diacritics).
+    marked = [vi for _, vi in MESSAGES.values() if re.search(r"[à-ỹđĐ]", vi)]
+    assert len(marked) > 0.8 * len(MESSAGES)
+
+
+def test_numbers_and_shares_by_locale() -> None:
+    assert format_number(1234.5, "vi") == "1.234,5"
+    assert format_number(1234.5, "en") == "1,234.5"
+    assert format_share(0.5, "vi") == "50,0%"
+    assert Translator("vi")("sign_in") == "Đăng nhập"
+
+
+def test_pages_stay_out_of_the_openapi_document(service: dict[str, Any]) -> None:
+    spec = service["client"].get("/openapi.json").json()
+    pages = page_routes(service["app"]) + page_routes(service["app"], "POST")
+    assert pages and not set(pages) & set(spec["paths"])
+    assert all(not p.startswith("/v1") for p in pages)
+
+
+# -- signing in and out -------------------------------------------------------------------------
+def test_a_page_sends_a_visitor_to_sign_in(client: TestClient) -> None:
+    client.cookies.clear()
+    answer = client.get("/firms?q=a", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/sign-in?next=/firms%3Fq%3Da"
+
+
+def test_sign_in_makes_a_new_http_only_session_and_sign_out_ends_it(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    client.cookies.clear()
+    first = client.get("/sign-in")
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=" in cookie
+    before = first.cookies["ketnoi_session"]
+    token = CSRF.search(first.text).group(1)  # type: ignore[union-attr]
+    bad = client.post("/sign-in", data={"csrf": token, "api_key": "kn_nothing"})
+    assert bad.status_code == 401 and "không hợp lệ" in bad.text  # Vietnamese by default
+    good = client.post(
+        "/sign-in",
+        data={"csrf": token, "api_key": service["keys"]["staff"]},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    after = good.cookies["ketnoi_session"]
+    assert after != before, "signing in must change the session id"
+    assert client.get("/firms").status_code == 200
+    assert service["keys"]["staff"] not in client.get("/").text
+    client.post("/sign-out", data={"csrf": csrf_of(client, "/")})
+    assert client.get("/firms", follow_redirects=False).status_code == 303
+    # The old id is dead too.
+    client.cookies.set("ketnoi_session", after)
+    assert client.get("/firms", follow_redirects=False).status_code == 303
+
+
+def test_a_revoked_key_ends_its_session(service: dict[str, Any]) -> None:
+    from ketnoi.api import storage
+
+    engine = service["engine"]
+    key = storage.create_key(engine, "analyst", label="to revoke")
+    info = storage.verify_key(engine, key)
+    assert info is not None
+    with TestClient(service["app"]) as browser:
+        sign_in(browser, key)
+        assert browser.get("/audit").status_code == 200
+        storage.revoke_key(engine, info.id)
+        assert browser.get("/audit", follow_redirects=False).status_code == 303
+
+
+# -- CSRF ----------------------------------------------------------------------------------------
+def test_every_form_is_refused_without_its_csrf_token(
+    client: TestClient, service: dict[str, Any], table_fingerprint: Any
+) -> None:
+    sign_in(client, service["keys"]["staff"])
+    before = table_fingerprint(service["engine"])
+    posts = page_routes(service["app"], "POST")
+    assert {"/sign-in", "/sign-out", "/lang", "/outcomes", "/match-lists", "/imports"} <= set(posts)
+    for path in posts:
+        data = {"supplier_id": "S1", "buyer_id": "B1", "outcome": "met", "buyer_ids": "B1"}
+        for token in (None, "forged"):
+            sent = data if token is None else {**data, "csrf": token}
+            answer = client.post(filled(path), data=sent)
+            assert answer.status_code == 403, f"POST {path} with csrf={token}: {answer.status_code}"
+            assert "reload the page" in answer.text
+    assert table_fingerprint(service["engine"]) == before
+    assert client.get("/firms").status_code == 200, "a refused form must not end the session"
+
+
+# -- every page, both languages, every role ------------------------------------------------------
+ROLES_OF = {
+    "/": {"staff", "analyst", "firm"},
+    "/firms": {"staff", "analyst", "firm"},
+    "/audit": {"staff", "analyst"},
+    "/gaps": {"staff", "analyst"},
+    "/match-lists": {"staff", "analyst"},
+    "/events": {"staff", "analyst"},
+    "/imports": {"staff"},
+}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_page_renders_for_staff_in_both_languages(
+    client: TestClient, service: dict[str, Any], lang: str
+) -> None:
+    sign_in(client, service["keys"]["staff"], lang)
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    made = client.post("/v1/match-lists", json={"buyer_ids": ["B1"], "k": 3}, headers=staff)
+    assert made.status_code == 201
+    event = {"participants": [{"firm_id": f} for f in ("B1", "S1", "S3")], "slots": 2}
+    assert client.post("/v1/events", json={**event, "tables": 2, "max_meetings": 2},
+                       headers=staff).status_code == 201  # fmt: skip
+    for path in page_routes(service["app"]):
+        if path == "/sign-in":
+            continue
+        url = filled(path).replace("/agendas/S2", "/agendas/S1")
+        answer = client.get(url)
+        assert answer.status_code == 200, f"{url}: {answer.status_code} {answer.text[:300]}"
+        if "text/html" in answer.headers["content-type"]:
+            assert f'<html lang="{lang}">' in answer.text
+            assert "Content-Security-Policy" in answer.headers
+    home = client.get("/").text
+    assert ("Tổng quan chương trình" in home) == (lang == "vi")
+
+
+@pytest.mark.parametrize(
+    ("name", "role"), [("analyst", "analyst"), ("firm_b1", "firm"), ("firm_s1", "firm")]
+)
+def test_each_role_reaches_the_pages_the_api_gives_it(
+    service: dict[str, Any], name: str, role: str
+) -> None:
+    with TestClient(service["app"]) as browser:
+        sign_in(browser, service["keys"][name])
+        for path, roles in ROLES_OF.items():
+            code = browser.get(path).status_code
+            assert code == (200 if role in roles else 403), f"{name} {path}: {code}"
+        for path in ("/match-lists/1", "/events/1", "/gaps/localisation/file"):
+            assert browser.get(path).status_code in ((200,) if role != "firm" else (403,))
+        token = csrf_of(browser, "/")
+        made = browser.post("/match-lists", data={"csrf": token, "buyer_ids": "B1"})
+        assert made.status_code == 403
+
+
+# -- the flows -------------------------------------------------------------------------------
+def test_search_ignores_accents(client: TestClient, service: dict[str, Any]) -> None:
+    sign_in(client, service["keys"]["staff"])
+    for query in ("co khi", "Cơ khí", "CO KHI"):
+        page = client.get("/firms", params={"q": query}).text
+        assert "Cơ khí Chính xác Đức Thành" in page, query
+        assert 'data-total="1"' in page
+    partial = client.get("/firms", params={"q": "co khi"}, headers={"HX-Request": "true"}).text
+    assert "<html" not in partial and "Đức Thành" in partial
+
+
+def test_a_buyers_suppliers_read_in_vietnamese_and_an_outcome_is_recorded(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    sign_in(client, service["keys"]["staff"], "vi")
+    page = client.get("/buyers/B1/suppliers").text
+    assert "Nhà cung cấp mới cho" in page and "cách 15 km" in page
+    why = client.get("/buyers/B1/suppliers", params={"why": "S4"}).text
+    assert "Cần khắc phục" in why
+    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    done = client.post(
+        "/outcomes",
+        data={
+            "csrf": token,
+            "supplier_id": "S3",
+            "buyer_id": "B1",
+            "outcome": "contacted",
+            "next": "/buyers/B1/suppliers",
+        },  # fmt: skip
+    )
+    assert done.status_code == 200 and "Đã ghi nhận: Đã liên hệ" in done.text
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    recorded = client.get("/v1/outcomes", params={"buyer_id": "B1"}, headers=staff).json()
+    assert any(o["supplier_id"] == "S3" and o["outcome"] == "contacted" for o in recorded["items"])
+
+
+def test_a_match_list_is_previewed_saved_and_downloaded(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    sign_in(client, service["keys"]["staff"])
+    token = csrf_of(client, "/match-lists")
+    form = {"csrf": token, "buyer_ids": "B1 B2", "k": "2", "lang": "vi", "label": "hội chợ"}
+    preview = client.post("/match-lists", data={**form, "action": "preview"})
+    assert preview.status_code == 200 and "Preview: 4 pairs (not saved)" in preview.text
+    saved = client.post("/match-lists", data={**form, "action": "save"})
+    assert saved.status_code == 200 and re.search(r"/match-lists/\d+$", str(saved.url))
+    answer = client.get(f"{saved.url.path}/file", params={"format": "xlsx"})
+    assert answer.headers["content-disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    rows = list(book["match list"].iter_rows(values_only=True))
+    assert "buyer_id" in rows[0] and len(rows) == 5
+
+
+def test_a_broken_workbook_shows_its_problems(client: TestClient, service: dict[str, Any]) -> None:
+    sign_in(client, service["keys"]["staff"])
+    token = csrf_of(client, "/imports")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "firms"
+    sheet.append(["firm_id", "name", "role"])
+    sheet.append(["X1", "", "nobody"])
+    data = io.BytesIO()
+    book.save(data)
+    answer = client.post(
+        "/imports", data={"csrf": token}, files={"file": ("broken.xlsx", data.getvalue())}
+    )
+    assert answer.status_code == 422
+    assert "problems: nothing was loaded" in answer.text
+    assert "required sheet is missing" in answer.text and answer.text.count("<tr>") > 2
