@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
-from ketnoi.api.service._access import ensure_own_firm, is_reader
+from ketnoi.api.service._access import ensure_own_firm, is_reader, sees_private_data
 from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, PageQuery
 from ketnoi.api.service._schemas import MAX_ROW_ID, Page
 from ketnoi.api.service._schemas_links import OutcomeCreate, OutcomeKind, OutcomePublic
@@ -70,11 +70,14 @@ def list_outcomes(
 def get_outcome(
     outcome_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], engine: EngineDep, key: AnyKey
 ) -> OutcomePublic:
-    """One outcome by its id (staff, analysts, and the firms of the pair)."""
+    """One outcome by its id (staff, analysts, and the firms of the pair; to any other firm
+    key it is absent: 404 alike, so its ids tell nothing of other firms' outcomes)."""
     rows = list_rows(engine, outcome_query().where(Outcome.id == outcome_id), 1, 1).rows
-    if not rows:
+    party = bool(rows) and any(
+        sees_private_data(key, rows[0][side]) for side in ("supplier_id", "buyer_id")
+    )
+    if not party:
         raise NotFound(f"no outcome with id {outcome_id}")
-    ensure_own_firm(key, rows[0]["supplier_id"], rows[0]["buyer_id"])
     return _view(rows[0])
 
 

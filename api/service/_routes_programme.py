@@ -42,7 +42,10 @@ router = APIRouter(prefix="/v1/programme", tags=["programme"])
 Category = Annotated[
     Filter, Query(description="Only demands for this category_id and its sub-categories.")
 ]
-Year = Annotated[int | None, Query(ge=1900, le=2100)]
+#: The years a report may span: each year is a localisation of its own (seconds on a large
+#: world), so a span of two centuries would hold a worker for minutes.
+MIN_YEAR, MAX_YEAR, MAX_YEARS = 1980, 2100, 50
+Year = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
 
 def _share(value: Any) -> float | None:
@@ -202,7 +205,10 @@ def indicators(
 ) -> Any:
     """Year by year: local supporting-industry firms, the internationally certified share,
     local firms at each tier of FDI buyers' chains, new links, the localisation and linked
-    rates, each with the programme's target and whether it is on track (staff, analyst)."""
+    rates, each with the programme's target and whether it is on track (staff, analyst); at
+    most 50 years from ``start`` to ``end``."""
+    if start is not None and end is not None and end - start > MAX_YEARS:
+        raise Invalid(f"start to end spans {end - start} years: at most {MAX_YEARS}")
     table = _run(programme.programme_indicators, dataset, start=start, end=end)
     return json_or_file(
         format, "indicators", {"indicators": table}, lambda: {"items": records(table)}
