@@ -222,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument("--python-load", action="store_true", help="use the Python generator")
+    parser.add_argument(
+        "--ready-timeout", type=float, default=180.0, help="s to wait for the model (a busy host)"
+    )
     args = parser.parse_args(argv)
 
     use_wrk = not args.python_load and shutil.which("wrk") is not None
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         server = Server(folder, args.workers)
         try:
-            startup = server.wait_ready()
+            startup = server.wait_ready(args.ready_timeout)
             urls = {
                 "health": f"{server.url}/v1/health",
                 "recommendations": f"{server.url}/v1/buyers/{buyer}/suppliers?k=10",
