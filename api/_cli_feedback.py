@@ -20,12 +20,14 @@ from ketnoi.api._cli_common import (
     SepOpt,
     check_out,
     console,
+    err,
     fail,
     load_or_exit,
     print_json,
     shown_cell,
     write_tables,
 )
+from ketnoi.api._progress import BACKTEST_STEP, progress_bar
 
 app = typer.Typer()
 
@@ -146,8 +148,8 @@ def conversion(
         rankings = read_rankings(match_lists)
         origin = f"{len(match_lists)} match list(s)"
     else:
-        with console.status("backtesting: refitting the matcher for each year of outcomes..."):
-            rankings = programme.backtest_rankings(dataset, k=max(k, 50))
+        with progress_bar(err, BACKTEST_STEP) as advance:  # the words of the service's job
+            rankings = programme.backtest_rankings(dataset, k=max(k, 50), progress=advance)
         origin = "a backtest (the matcher refitted on the data before each year's events)"
     scheduled = read_meetings(meetings) if meetings else None
     report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)

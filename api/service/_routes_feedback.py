@@ -20,6 +20,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ketnoi import programme
+from ketnoi.api._progress import BACKTEST_STEP
 from ketnoi.api.service._deps import DatasetDep, EngineDep, ReaderKey
 from ketnoi.api.service._files import (
     FILE_RESPONSES,
@@ -72,10 +73,6 @@ class ConversionReport(BaseModel):
     k: int
     source: Literal["match-lists", "backtest"]
     events: list[ConversionRow]
-
-
-#: What a backtest job says it is doing (the command line shows the same words).
-BACKTEST_STEP = "refitting the matcher for each year of outcomes"
 
 
 def _backtest(dataset: Any, progress: Any = None) -> pd.DataFrame:

@@ -13,7 +13,7 @@ rather than a failure deeper down.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +27,7 @@ from pydantic import (
 from ketnoi import graph
 
 __all__ = [
+    "ID_PATTERN",
     "MAX_DEPTH",
     "MAX_ID",
     "MAX_K",
@@ -50,6 +51,7 @@ __all__ = [
     "MatchListPairs",
     "MatchListPublic",
     "MatchListSummary",
+    "NO_NUL",
     "Name",
     "OptionalId",
     "Ownership",
@@ -57,6 +59,8 @@ __all__ = [
     "RequestBody",
     "Role",
     "Text",
+    "UpdateBody",
+    "pattern_words",
     "split_items",
     "stored_text",
 ]
@@ -89,30 +93,65 @@ def _required_text(value: str) -> str:
     return stored
 
 
+#: What an id may not hold, as a character class the schema publishes (so that generated
+#: clients send valid ids): white space, ``;`` (the list separator), ``/`` (ids go in paths),
+#: control and format characters (C0, C1, soft hyphen, zero-width and direction marks, the
+#: byte-order mark), private use and non-characters.
+_NOT_IN_ID = (
+    r"\s;/\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+    r"\u2028-\u202e\u2060-\u206f\ue000-\uf8ff\ufeff\ufff0-\uffff"
+)
+ID_PATTERN = rf"^[^{_NOT_IN_ID}]+$"
+#: Text without a NUL (refused at the door: PostgreSQL cannot store it).
+NO_NUL = r"^[^\x00]*$"
+
+
+def pattern_words(pattern: str) -> str | None:
+    """What a pattern of these schemas asks, in words (for a 422's message), or None."""
+    if pattern == ID_PATTERN:
+        return "an id may not hold white space, ';', '/' or control characters"
+    if pattern == NO_NUL:
+        return "text may not hold a NUL character (U+0000)"
+    if "[^\\s" in pattern or "[^;\\s" in pattern:
+        return "must hold a letter, digit or sign (not only white space or control characters)"
+    return None
+
+
 def _plain_id(value: str) -> str:
-    if stored_text(value) != value or not value.isprintable():
+    if stored_text(value) != value:
         raise ValueError("an id may not hold white space or control characters")
     return value
 
 
 Id = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=MAX_ID, pattern=r"^[^;\s/]+$"
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID, pattern=ID_PATTERN),
     AfterValidator(_plain_id),
 ]
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), AfterValidator(stored_text)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_TEXT, pattern=NO_NUL),
+    AfterValidator(stored_text),
 ]
+#: A required name: at least one letter, digit or sign besides white space and controls.
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=MAX_TEXT,
+        pattern=r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$",
+    ),
     AfterValidator(_required_text),
 ]
 Item = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^;]+$"),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^;\x00]*[^;\s\x00-\x1f\x7f-\x9f][^;\x00]*$",
+    ),
     AfterValidator(_required_text),
 ]
 Items = Annotated[list[Item], Field(max_length=50)]
@@ -120,7 +159,7 @@ Role = Literal["supplier", "buyer", "both"]
 Ownership = Literal["", "domestic", "soe", "jv", "fdi"]
 Country = Annotated[str, StringConstraints(pattern=r"^([A-Z]{2})?$")]
 Lang = Literal["en", "vi"]
-OptionalId = Annotated[str, StringConstraints(max_length=MAX_ID, pattern=r"^[^;\s/]*$")]
+OptionalId = Annotated[str, StringConstraints(max_length=MAX_ID, pattern=rf"^[^{_NOT_IN_ID}]*$")]
 
 
 def split_items(value: Any) -> Any:
@@ -132,6 +171,28 @@ class RequestBody(BaseModel):
     """The base of every request body: unknown fields refused, text trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _update_schema(schema: dict[str, Any], cls: type) -> None:
+    # What the update routes check, said in the schema: at least one field, and no null for
+    # a field that cannot be emptied.
+    schema["minProperties"] = 1
+    for name in getattr(cls, "NOT_NULL", ()):
+        field = schema.get("properties", {}).get(name, {})
+        kinds = [k for k in field.pop("anyOf", []) if k.get("type") != "null"]
+        if len(kinds) == 1:
+            field.update(kinds[0])
+        elif kinds:
+            field["anyOf"] = kinds
+        field.pop("default", None)
+
+
+class UpdateBody(RequestBody):
+    """The base of every ``...Update`` body: only the fields given are changed; at least one
+    must be, and those in ``NOT_NULL`` may not be null."""
+
+    model_config = ConfigDict(json_schema_extra=_update_schema)
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
 
 
 T = TypeVar("T")
@@ -189,6 +250,15 @@ class MatchListCreate(RequestBody):
     ``supplier_ids`` get their top-``k`` buyers. Pairs declined in an outcome and ``blocks``
     are left out; ``pins`` come first, marked pinned.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["buyer_ids"], "properties": {"buyer_ids": {"minItems": 1}}},
+                {"required": ["supplier_ids"], "properties": {"supplier_ids": {"minItems": 1}}},
+            ]
+        }
+    )
 
     label: Text = ""
     buyer_ids: ListFirms = []

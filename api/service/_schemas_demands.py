@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-from ketnoi.api.service._schemas import Id, Items, RequestBody, split_items
+from ketnoi.api.service._schemas import Id, Items, RequestBody, UpdateBody, split_items
 
 __all__ = [
     "CapabilityCreate",
@@ -26,7 +26,7 @@ class CapabilityCreate(RequestBody):
     capacity: Annotated[float | None, Field(ge=0, le=1e15)] = None
 
 
-class CapabilityUpdate(RequestBody):
+class CapabilityUpdate(UpdateBody):
     """Changes to a capability."""
 
     capacity: Annotated[float | None, Field(ge=0, le=1e15)] = None
@@ -51,8 +51,10 @@ class DemandCreate(RequestBody):
     confidential: bool = False
 
 
-class DemandUpdate(RequestBody):
+class DemandUpdate(UpdateBody):
     """Changes to a demand."""
+
+    NOT_NULL = ("confidential",)
 
     volume: Annotated[float | None, Field(ge=0, le=1e15)] = None
     required_certifications: Items | None = None

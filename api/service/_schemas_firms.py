@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ketnoi.api.service._schemas import (
     MAX_ID,
@@ -18,6 +18,7 @@ from ketnoi.api.service._schemas import (
     RequestBody,
     Role,
     Text,
+    UpdateBody,
     split_items,
 )
 
@@ -73,8 +74,10 @@ class FirmCreate(_FirmFields):
     role: Role
 
 
-class FirmUpdate(RequestBody):
+class FirmUpdate(UpdateBody):
     """Changes to a firm: only the fields given are changed."""
+
+    NOT_NULL = ("name", "role", "listed", "contact_public")
 
     name: Name | None = None
     role: Role | None = None
@@ -144,8 +147,15 @@ class FirmPublic(FirmSummary):
 
 
 # -- parks and categories ---------------------------------------------------------------------
+
+
 class ParkCreate(RequestBody):
     """A new industrial park or cluster."""
+
+    # Latitude and longitude come together (the storage refuses one without the other).
+    model_config = ConfigDict(
+        json_schema_extra={"dependentRequired": {"lat": ["lon"], "lon": ["lat"]}}
+    )
 
     park_id: Id
     name: Name
@@ -154,8 +164,10 @@ class ParkCreate(RequestBody):
     kind: Text = ""
 
 
-class ParkUpdate(RequestBody):
+class ParkUpdate(UpdateBody):
     """Changes to a park."""
+
+    NOT_NULL = ("name",)
 
     name: Name | None = None
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
@@ -199,8 +211,10 @@ class CategoryCreate(RequestBody):
     hs_code: HsCode = ""
 
 
-class CategoryUpdate(RequestBody):
+class CategoryUpdate(UpdateBody):
     """Changes to a category: only the fields given are changed."""
+
+    NOT_NULL = ("name",)
 
     name: Name | None = None
     name_vi: Text | None = None

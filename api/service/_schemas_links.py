@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from ketnoi.api.service._schemas import MAX_ID, Id, OptionalId, RequestBody
+from ketnoi.api.service._schemas import MAX_ID, Id, OptionalId, RequestBody, UpdateBody
 
 __all__ = [
     "MAX_REASON",
@@ -33,8 +33,10 @@ class LinkCreate(RequestBody):
     status: Literal["active", "ended"] = "active"
 
 
-class LinkUpdate(RequestBody):
+class LinkUpdate(UpdateBody):
     """Changes to a link."""
+
+    NOT_NULL = ("status",)
 
     since: Annotated[int | None, Field(ge=1900, le=dt.date.today().year)] = None
     status: Literal["active", "ended"] | None = None
