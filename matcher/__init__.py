@@ -59,8 +59,8 @@ from ketnoi.matcher._reasons import (
     running_text,
 )
 from ketnoi.matcher._scorer import PRIOR_WEIGHTS
-from ketnoi.matcher._terms import TERMS_VI, term_vi, terms_in_vietnamese
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
+from ketnoi.matcher._terms import TERMS_VI, term_vi, terms_in_vietnamese
 
 __all__ = [
     "DISCLOSURES",

@@ -60,6 +60,8 @@ FEATURES: dict[str, str] = {
     "same_sector_buyers": "log(1 + buyers of the buyer's sector supplied)",
     "ease_score": "EASE score: how strongly buyers that source like this one buy from it",
     "ease_rank": "log(1 + the supplier's rank in the buyer's EASE list, 1 = first)",
+    "rp3_score": "RP3beta walk score: buyer -> its suppliers -> their buyers -> this supplier",
+    "rp3_share": "rp3_score as a share of the buyer's total over suppliers",
     "outcome_good": "1 when an earlier outcome for the pair was met/negotiating/contracted",
     "outcome_declined": "1 when an earlier outcome for the pair was declined",
 }
@@ -147,6 +149,7 @@ class BatchSignals:
     ease_scores: np.ndarray | None = None
     ease_sorted: np.ndarray | None = None
     ease_top: list[np.ndarray] | None = None
+    rp3: sp.csr_matrix | None = None  # batch x suppliers RP3beta scores
 
     @classmethod
     def compute(cls, index: FirmIndex, snap: LinkSnapshot, buyers: np.ndarray) -> BatchSignals:
@@ -195,6 +198,7 @@ class BatchSignals:
             ease_scores,
             ease_sorted,
             ease_top,
+            (snap.links[buyers] @ snap.rp3).tocsr() if snap.rp3 is not None else None,
         )
 
     def ease_features(
@@ -366,6 +370,12 @@ def pair_features(
     )
 
     ease_score, ease_rank = signals.ease_features(snap, local, ps)
+    rp3_score, rp3_share = np.full(len(pb), np.nan), np.full(len(pb), np.nan)
+    if signals.rp3 is not None:
+        linked = snap.buyer_degree[pb] > 0
+        rp3_score = np.where(linked, _gather(signals.rp3, local, ps), np.nan)
+        totals = np.asarray(signals.rp3.sum(axis=1)).ravel()[local]
+        rp3_share = np.where(linked, _share(np.nan_to_num(rp3_score), totals), np.nan)
 
     frame = pd.DataFrame(
         {
@@ -395,6 +405,8 @@ def pair_features(
             "same_sector_buyers": _log1p(same_sector),
             "ease_score": ease_score,
             "ease_rank": ease_rank,
+            "rp3_score": rp3_score,
+            "rp3_share": rp3_share,
             "outcome_good": _gather(snap.outcome_good, pb, ps),
             "outcome_declined": _gather(snap.outcome_declined, pb, ps),
         },

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ketnoi import graph
 from ketnoi.graph._taxonomy import ancestor_depths
-from ketnoi.matcher._collaborative import EaseSignal, fit_ease_signal
+from ketnoi.matcher._collaborative import EaseSignal, fit_ease_signal, rp3beta_similarity
 
 __all__ = [
     "FirmIndex",
@@ -34,6 +34,7 @@ __all__ = [
     "firm_index",
     "haversine_km",
     "with_ease",
+    "with_rp3",
 ]
 
 _EARTH_KM = 6371.0088
@@ -349,6 +350,8 @@ class LinkSnapshot:
     links_by_supplier: sp.csc_matrix  # the links again, by column: each supplier's buyers
     # EASE solved on ``links`` (see :func:`with_ease`); None where collaborative signals are off.
     ease: EaseSignal | None = None
+    # RP3beta supplier-supplier weights on ``links`` (see :func:`with_rp3`); None where off.
+    rp3: sp.csr_matrix | None = None
 
     @property
     def linked(self) -> sp.csr_matrix:
@@ -548,6 +551,23 @@ def with_ease(snap: LinkSnapshot, l2: float | None, max_side: int) -> LinkSnapsh
     if l2 is None or snap.links.nnz == 0:
         return snap
     return dataclasses.replace(snap, ease=fit_ease_signal(snap.links, l2, max_side))
+
+
+def with_rp3(snap: LinkSnapshot, on: bool) -> LinkSnapshot:
+    """``snap`` with RP3beta weights on its own links (alpha 1, beta 0.5, 100 neighbours).
+
+    Over the suppliers EASE covers (all of them, or the most-linked on large networks), so
+    the walk's cost is bounded as EASE's is; weights are laid out on every supplier.
+    """
+    if not on or snap.links.nnz == 0:
+        return snap
+    n_suppliers = snap.links.shape[1]
+    cols = snap.ease.columns if snap.ease is not None else np.arange(n_suppliers)
+    walk = rp3beta_similarity(snap.links[:, cols], 1.0, 0.5, 100).tocoo()
+    weights = sp.csr_matrix(
+        (walk.data, (cols[walk.row], cols[walk.col])), shape=(n_suppliers, n_suppliers)
+    )
+    return dataclasses.replace(snap, rp3=weights)
 
 
 def _group_links(links: sp.csr_matrix, group: np.ndarray, n_groups: int) -> sp.csr_matrix:

@@ -29,7 +29,7 @@ from ketnoi.graph._version import ketnoi_version
 from ketnoi.matcher._chain import supply_chain
 from ketnoi.matcher._explain import explain_pair
 from ketnoi.matcher._features import FEATURES
-from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease, with_rp3
 from ketnoi.matcher._peers import choose_ease_l2
 from ketnoi.matcher._ranking import RECOMMENDATION_COLUMNS, RankingPath
 from ketnoi.matcher._reasons import LANGUAGES
@@ -189,10 +189,13 @@ class Matcher:
     def _bind(self, dataset: graph.Dataset, index: FirmIndex, fingerprint: str) -> None:
         self.dataset_ = dataset
         self.index_ = index
-        self.snapshot_: LinkSnapshot = with_ease(
-            build_snapshot(index, dataset.links, dataset.outcomes),
-            getattr(self, "ease_l2_", None),
-            self.settings_.ease_max_side,
+        self.snapshot_: LinkSnapshot = with_rp3(
+            with_ease(
+                build_snapshot(index, dataset.links, dataset.outcomes),
+                getattr(self, "ease_l2_", None),
+                self.settings_.ease_max_side,
+            ),
+            self.settings_.rp3,
         )
         self.data_fingerprint_ = fingerprint
         self.rankings_: dict[int, dict[str, Any]] = {}

@@ -35,7 +35,7 @@ from ketnoi.matcher._features import (
     candidate_pairs,
     pair_features,
 )
-from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease
+from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease, with_rp3
 from ketnoi.matcher._selection import ValidationRows, ranking_rows
 from ketnoi.matcher._settings import MatcherSettings
 
@@ -337,8 +337,9 @@ def training_set(
     held_back = len(jobs) - 1 if len(jobs) >= 2 else -1
     validation = None
     for job_id, (group, cut, taken, told) in enumerate(jobs):
-        snap = with_ease(
-            build_snapshot(index, dataset.links, **cut), ease_l2, settings.ease_max_side
+        snap = with_rp3(
+            with_ease(build_snapshot(index, dataset.links, **cut), ease_l2, settings.ease_max_side),
+            settings.rp3,
         )
         if job_id == held_back:
             validation = ranking_rows(index, snap, group, settings, rng, job_id)

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from ketnoi import graph, matcher
-from ketnoi.matcher._collaborative import fit_ease_signal, solve_ease
+from ketnoi.matcher._collaborative import fit_ease_signal, rp3beta_similarity, solve_ease
 from ketnoi.matcher._features import BatchSignals, candidate_pairs, pair_features
 from ketnoi.matcher._index import FirmIndex, build_snapshot, with_ease
 from ketnoi.matcher._selection import ValidationRows, ranking_ndcg, select_ranker
@@ -55,11 +55,11 @@ def test_exact_signal_is_ease_and_truncation_keeps_the_most_linked() -> None:
 
 
 def test_training_ease_values_never_see_the_positives_own_link() -> None:
-    """Every positive's EASE score is EASE on the links before its year, to the last digit."""
+    """Every positive's EASE and RP3beta scores are computed on the links before its year."""
     world = _dated_world()
     index = FirmIndex.from_dataset(world)
     settings = matcher.MatcherSettings(
-        outcome_labels=False, max_snapshots=20, model="hgb", negatives_per_positive=3
+        outcome_labels=False, max_snapshots=20, model="hgb", negatives_per_positive=3, rp3=True
     )
     train = training_set(index, world, settings, ease_l2=5.0)
     assert train.pairs is not None
@@ -75,6 +75,8 @@ def test_training_ease_values_never_see_the_positives_own_link() -> None:
             continue
         expected = solve_ease(snap.links, 5.0).scores(np.array([b]))[0, s]
         assert train.features["ease_score"].iloc[row] == pytest.approx(expected, abs=1e-5)
+        walk = (snap.links[b] @ rp3beta_similarity(snap.links, 1.0, 0.5, 100)).toarray()[0, s]
+        assert train.features["rp3_score"].iloc[row] == pytest.approx(walk, abs=1e-9)
         checked += 1
     assert checked >= 5
     # With the own link in the snapshot the score differs: the check above can fail.
@@ -83,6 +85,8 @@ def test_training_ease_values_never_see_the_positives_own_link() -> None:
     b, s = train.pairs[row]
     leaked = solve_ease(full.links, 5.0).scores(np.array([b]))[0, s]
     assert train.features["ease_score"].iloc[row] != pytest.approx(leaked, abs=1e-5)
+    leaked_walk = (full.links[b] @ rp3beta_similarity(full.links, 1.0, 0.5, 100)).toarray()[0, s]
+    assert train.features["rp3_score"].iloc[row] != pytest.approx(leaked_walk, abs=1e-9)
 
 
 def test_ease_best_suppliers_are_always_candidates() -> None:
