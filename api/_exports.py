@@ -274,6 +274,12 @@ EXPORTS: dict[str, Export] = {
             ("indicators",),
             _report("indicators", programme.programme_indicators),
         ),
-        Export("conversion", ("/v1/programme/conversion",), ("conversion",), _conversion),
+        # A backtest runs as a job; its result route hands out the same conversion table.
+        Export(
+            "conversion",
+            ("/v1/programme/conversion", "/v1/jobs/{job_id}/result"),
+            ("conversion",),
+            _conversion,
+        ),
     )
 }

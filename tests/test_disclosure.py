@@ -239,6 +239,9 @@ def _path_values(name: str, own: str, world: World) -> list[str]:
         "event_id": ["1", "999"],
         "list_id": ["1"],
         "outcome_id": ["1", "2", "999"],
+        # No job is started in these worlds: another firm's job and an absent one must both
+        # be a 404 (tests/test_jobs.py checks the first with a real job).
+        "job_id": ["1", "999"],
     }
     if name not in values:
         raise LookupError(name)
