@@ -43,17 +43,20 @@ bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer kn_...
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: kn_...`")
 
 
-def get_engine(request: Request) -> Engine:
+# The dependencies that only read app.state are coroutines: FastAPI runs a plain ``def``
+# dependency in its thread pool, and each such hand-off (a wake-up of a worker thread and one of
+# the event loop) cost more than the recommendation itself (issue 16's profile under load).
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     settings: ServiceSettings = request.app.state.settings
     return settings
 
@@ -104,7 +107,12 @@ def get_served(holder: HolderDep) -> ServedModel:
     return served
 
 
-ServedDep = Annotated[ServedModel, Depends(get_served)]
+async def _served_now(holder: HolderDep) -> ServedModel:
+    # get_served as a coroutine for Depends (pages call get_served itself).
+    return get_served(holder)
+
+
+ServedDep = Annotated[ServedModel, Depends(_served_now)]
 
 
 def _unauthorised(message: str) -> HTTPException:
