@@ -244,7 +244,7 @@ def test_firm_key_sees_public_fields_of_others_only(service: dict[str, Any]) -> 
     other = get(service, "firm_b1", "/v1/firms/S1").json()
     assert set(other) == PUBLIC_FIELDS and other["capabilities"] == ["pcb"]
     own = get(service, "firm_b1", "/v1/firms/B1").json()
-    assert own["tax_code"] == "0100000001" and own["employees"] == 2500
+    assert own["tax_code"] == "0100000010" and own["employees"] == 2500
     listed = get(service, "firm_b1", "/v1/firms", page_size=200).json()["items"]
     assert "S4" not in {r["firm_id"] for r in listed}  # unlisted: hidden from other firms
     assert all(set(r) == PUBLIC_FIELDS for r in listed if r["firm_id"] != "B1")
