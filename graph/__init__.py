@@ -63,6 +63,12 @@ from ketnoi.graph._plot import (
     tier_layout,
 )
 from ketnoi.graph._problems import DatasetError, Problem
+from ketnoi.graph._products import (
+    CategorySuggester,
+    Suggestion,
+    suggest_categories,
+    suggest_hs,
+)
 from ketnoi.graph._stats import graph_summary
 from ketnoi.graph._taxcode import TaxCode, parse_tax_code, valid_tax_code
 from ketnoi.graph._taxonomy import category_ancestors
@@ -71,6 +77,7 @@ from ketnoi.graph._tiers import fdi_buyer_ids, firm_tiers, tier_edges, tier_grap
 __all__ = [
     "BUYER_ROLES",
     "CONTRACT",
+    "CategorySuggester",
     "Column",
     "ColumnChoice",
     "Dataset",
@@ -89,6 +96,7 @@ __all__ = [
     "SUPPLIER_ROLES",
     "SheetMapping",
     "SourceRecord",
+    "Suggestion",
     "TaxCode",
     "ValidationReport",
     "build_supply_graph",
@@ -128,6 +136,8 @@ __all__ = [
     "similar_suppliers_adamic_adar",
     "split_bipartite",
     "split_list",
+    "suggest_categories",
+    "suggest_hs",
     "tier_edges",
     "tier_graph",
     "tier_layout",
