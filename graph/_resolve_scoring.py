@@ -1,0 +1,334 @@
+"""Scoring candidate pairs of firm records, and the decisions drawn from the scores.
+
+:class:`FirmResolver` is a Fellegi-Sunter model, the method Splink implements: each
+comparison level (:mod:`ketnoi.graph._resolve_compare`) has a probability ``m`` among pairs
+of the same firm and ``u`` among pairs of different firms; a pair's match weight is the sum of
+``log2(m / u)`` over the fields both records have, plus the prior's log odds. As in Splink,
+``u`` is estimated from random pairs, ``m`` and the prior by expectation-maximisation on the
+candidate pairs (no labels needed), and an exact name match is weighed by how common that name
+is (term-frequency adjustment): two firms both called "Thương mại Dịch vụ" share little, two
+called "Cơ khí Chính xác Hà Nội" share a lot.
+
+:func:`decide` then applies the thresholds and two hard rules: two valid head-office tax codes
+that differ are never merged automatically, and a branch is linked to its head office
+(``branch_of``), never merged into it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+
+from ketnoi.graph._resolve_blocking import candidate_pairs, firm_keys
+from ketnoi.graph._resolve_compare import COMPARISONS, compare_pairs, token_weights
+
+__all__ = ["DECISIONS", "FirmResolver", "decide"]
+
+#: What :func:`decide` can say of a pair.
+DECISIONS = ("match", "review", "distinct", "branch_of")
+
+# Where EM starts: agreement likely among matches (most agreeing level most likely).
+_M_START = {
+    "name": (0.05, 0.1, 0.2, 0.25, 0.4),
+    "name_distinctive": (0.05, 0.1, 0.25, 0.6),
+    "tax_code": (0.02, 0.03, 0.95),
+    "phone": (0.2, 0.8),
+    "email_domain": (0.2, 0.8),
+    "website_domain": (0.1, 0.9),
+    "district": (0.2, 0.8),
+    "province": (0.1, 0.9),
+    "legal_form": (0.1, 0.3, 0.6),
+}
+_NAME = 0  # column of the name comparison in the level matrix
+_EXACT_NAME = len(COMPARISONS[_NAME].levels) - 1
+
+
+def _aligned(keys: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    positions = pd.Index(keys["id"]).get_indexer(ids)
+    if (positions < 0).any():
+        missing = ids.to_numpy()[positions < 0][0]
+        raise KeyError(f"pair names a firm record {missing!r} that is not in the frame")
+    return keys.iloc[positions].reset_index(drop=True)
+
+
+class FirmResolver:
+    """Fellegi-Sunter scoring of firm-record pairs with EM-trained ``m`` and sampled ``u``.
+
+    Parameters
+    ----------
+    u_pairs : int, default 200_000
+        Random record pairs drawn to estimate ``u`` (how often different firms agree by chance).
+    max_iter : int, default 40
+        Expectation-maximisation rounds for ``m`` and the prior.
+    tol : float, default 1e-5
+        EM stops when no ``m`` moves more than this.
+    max_block : int, default 200
+        Passed to :func:`candidate_pairs` when fitting.
+    random_state : int, default 0
+        Seed of the random pairs.
+
+    Attributes
+    ----------
+    m_, u_ : list of ndarray
+        Per comparison, the probability of each level among matches and among non-matches.
+    prior_ : float
+        The share of candidate pairs that are matches (EM's estimate).
+    n_iter_ : int
+        EM rounds run.
+    method_version : str
+        Names the method and its comparisons; stored with every decision.
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({
+    ...     "id": ["a", "b", "c", "d"],
+    ...     "name": ["Công ty TNHH Minh Phát", "CTY TNHH MINH PHAT", "Công ty CP Hoà Bình",
+    ...              "Hoa Binh JSC"],
+    ...     "phone": ["024 3826 1234", "+84 24 38261234", "0912345678", "0912 345 678"],
+    ... })
+    >>> resolver = FirmResolver().fit(firms)
+    >>> scored = resolver.score(candidate_pairs(firms), firms)
+    >>> list(scored["left_id"] + scored["right_id"])
+    ['ab', 'cd']
+    """
+
+    method_version = "ketnoi-fellegi-sunter/1"
+
+    def __init__(
+        self,
+        u_pairs: int = 200_000,
+        max_iter: int = 40,
+        tol: float = 1e-5,
+        max_block: int = 200,
+        random_state: int = 0,
+    ) -> None:
+        self.u_pairs = u_pairs
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_block = max_block
+        self.random_state = random_state
+
+    # -- learning -------------------------------------------------------------------------
+    def fit(self, records: pd.DataFrame) -> FirmResolver:
+        """Learn ``u`` from random pairs of ``records``, then ``m`` and the prior by EM on
+        their candidate pairs.
+
+        Parameters
+        ----------
+        records : DataFrame
+            Firm records (``id`` and the record keys) or their :func:`firm_keys`.
+
+        Returns
+        -------
+        FirmResolver
+            ``self``.
+        """
+        keys = firm_keys(records)
+        if len(keys) < 2:
+            raise ValueError("fitting needs at least two firm records")
+        idf = token_weights(list(keys["name_tokens"]))
+        self.u_ = self._estimate_u(keys, idf)
+
+        pairs = candidate_pairs(keys, max_block=self.max_block)
+        left = _aligned(keys, pairs["left_id"])
+        right = _aligned(keys, pairs["right_id"])
+        levels = compare_pairs(left, right, idf)
+        name_u = self._name_u(keys, left["name_core"].to_numpy(object), levels)
+        self.m_ = [np.asarray(_M_START[c.name], dtype=float) for c in COMPARISONS]
+        prior = 0.3
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            self.n_iter_ += 1
+            weights = self._weights(levels, name_u, self.m_, self.u_)
+            posterior = 1.0 / (1.0 + np.exp2(-(weights + np.log2(prior / (1 - prior)))))
+            moved = 0.0
+            new_m = []
+            for j, comparison in enumerate(COMPARISONS):
+                present = levels[:, j] >= 0
+                counts = np.bincount(
+                    levels[present, j], weights=posterior[present], minlength=len(comparison.levels)
+                )
+                m = (counts + 0.1) / (counts.sum() + 0.1 * len(counts))
+                moved = max(moved, float(np.abs(m - self.m_[j]).max()))
+                new_m.append(m)
+            self.m_ = new_m
+            prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+            if moved < self.tol:
+                break
+        self.prior_ = prior
+        return self
+
+    def _estimate_u(self, keys: pd.DataFrame, idf: dict[str, float]) -> list[np.ndarray]:
+        rng = np.random.default_rng(self.random_state)
+        n = len(keys)
+        count = min(self.u_pairs, n * (n - 1) // 2)
+        first = rng.integers(0, n, size=count)
+        second = (first + rng.integers(1, n, size=count)) % n  # never a record with itself
+        levels = compare_pairs(
+            keys.iloc[first].reset_index(drop=True), keys.iloc[second].reset_index(drop=True), idf
+        )
+        u = []
+        for j, comparison in enumerate(COMPARISONS):
+            present = levels[:, j] >= 0
+            counts = np.bincount(levels[present, j], minlength=len(comparison.levels))
+            # Half a pair for levels never drawn: chance agreement is rare, never impossible.
+            u.append((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
+        return u
+
+    def _name_u(self, keys: pd.DataFrame, cores: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """``u`` of each pair's name level, an exact match weighed by how common the name is."""
+        frequency = keys["name_core"].value_counts(normalize=True)
+        u = self.u_[_NAME][np.clip(levels[:, _NAME], 0, None)].copy()
+        exact = levels[:, _NAME] == _EXACT_NAME
+        # Splink's term-frequency adjustment: by chance, two records share this name as often
+        # as the name occurs; never less often than one record in the frame.
+        u[exact] = np.maximum(
+            pd.Series(cores[exact]).map(frequency).to_numpy(dtype=float), 1.0 / len(keys)
+        )
+        return u
+
+    @staticmethod
+    def _weights(
+        levels: np.ndarray, name_u: np.ndarray, m: list[np.ndarray], u: list[np.ndarray]
+    ) -> np.ndarray:
+        total = np.zeros(len(levels))
+        for j in range(len(COMPARISONS)):
+            level = levels[:, j]
+            present = level >= 0
+            if j == _NAME:
+                total[present] += np.log2(m[j][level[present]] / name_u[present])
+            else:
+                total[present] += np.log2(m[j][level[present]] / u[j][level[present]])
+        return total
+
+    # -- scoring --------------------------------------------------------------------------
+    def score(
+        self, pairs: pd.DataFrame, left: pd.DataFrame, right: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Score candidate pairs.
+
+        Parameters
+        ----------
+        pairs : DataFrame
+            ``left_id, right_id`` (from :func:`candidate_pairs`; other columns are kept).
+        left, right : DataFrame
+            The records the ids name; without ``right`` both ids name rows of ``left``.
+
+        Returns
+        -------
+        DataFrame
+            The pairs' columns and ``match_probability`` (in [0, 1]), ``match_weight`` (log2
+            odds), ``evidence`` (per field: the comparison level and its weight, a
+            JSON-serialisable dict), ``left_is_branch``, ``right_is_branch`` and
+            ``tax_conflict`` (both codes valid, head offices different), which :func:`decide`
+            reads.
+        """
+        if not hasattr(self, "m_"):
+            raise NotFittedError("This FirmResolver is not fitted yet: call fit(records) first.")
+        left_keys = firm_keys(left)
+        right_keys = left_keys if right is None else firm_keys(right)
+        both = left_keys if right is None else pd.concat([left_keys, right_keys])
+        idf = token_weights(list(both["name_tokens"]))
+        a = _aligned(left_keys, pairs["left_id"])
+        b = _aligned(right_keys, pairs["right_id"])
+        levels = compare_pairs(a, b, idf)
+        name_u = self._name_u(both, a["name_core"].to_numpy(object), levels)
+        per_field = np.zeros(levels.shape)
+        for j in range(len(COMPARISONS)):
+            level = levels[:, j]
+            present = level >= 0
+            u = name_u[present] if j == _NAME else self.u_[j][level[present]]
+            per_field[present, j] = np.log2(self.m_[j][level[present]] / u)
+        weight = per_field.sum(axis=1) + np.log2(self.prior_ / (1 - self.prior_))
+        names = [c.name for c in COMPARISONS]
+        labels = [c.levels for c in COMPARISONS]
+        evidence = [
+            {
+                names[j]: (
+                    {"level": labels[j][row_levels[j]], "weight": round(float(row_weights[j]), 2)}
+                    if row_levels[j] >= 0
+                    else {"level": "missing", "weight": 0.0}
+                )
+                for j in range(len(names))
+            }
+            for row_levels, row_weights in zip(levels, per_field, strict=True)
+        ]
+        scored = pairs.reset_index(drop=True).copy()
+        scored["match_probability"] = 1.0 / (1.0 + np.exp2(-weight))
+        scored["match_weight"] = weight
+        scored["evidence"] = evidence
+        scored["left_is_branch"] = a["is_branch"].to_numpy(bool)
+        scored["right_is_branch"] = b["is_branch"].to_numpy(bool)
+        scored["tax_conflict"] = (
+            a["tax_valid"].to_numpy(bool)
+            & b["tax_valid"].to_numpy(bool)
+            & (a["tax_head"].to_numpy(object) != b["tax_head"].to_numpy(object))
+        )
+        scored["same_head_office"] = (a["tax_head"].to_numpy(object) != "") & (
+            a["tax_head"].to_numpy(object) == b["tax_head"].to_numpy(object)
+        )
+        return scored
+
+
+def decide(scored: pd.DataFrame, accept: float = 0.95, review: float = 0.6) -> pd.DataFrame:
+    """Decide each scored pair: ``match``, ``review``, ``distinct`` or ``branch_of``.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        The output of :meth:`FirmResolver.score`.
+    accept : float, default 0.95
+        At or above this probability a pair is a match without asking anyone.
+    review : float, default 0.6
+        At or above this (and below ``accept``) a pair waits for a person.
+
+    Returns
+    -------
+    DataFrame
+        ``scored`` with ``decision`` and ``branch_id`` (for ``branch_of``: the id of the
+        record that is the branch; the other is its head office).
+
+    Notes
+    -----
+    Two records whose valid tax codes name different head offices are never a ``match``: at
+    ``accept`` or above they go to review (a valid code typed wrong is rare but possible),
+    below it they are ``distinct``. A branch (13-digit code or "Chi nhánh") and a head office
+    are never merged: the same head-office code, or a score at ``accept`` or above, links them
+    as ``branch_of``; two branches of one head office with different suffixes are distinct.
+    """
+    if not 0 <= review <= accept <= 1:
+        raise ValueError(
+            f"thresholds must satisfy 0 <= review <= accept <= 1, not {review}, {accept}"
+        )
+    p = scored["match_probability"].to_numpy(float)
+    decision = np.where(p >= accept, "match", np.where(p >= review, "review", "distinct"))
+    decision = decision.astype(object)
+    conflict = scored["tax_conflict"].to_numpy(bool)
+    decision[conflict & (decision == "match")] = "review"
+    decision[conflict & (p < accept)] = "distinct"
+
+    left_branch = scored["left_is_branch"].to_numpy(bool)
+    right_branch = scored["right_is_branch"].to_numpy(bool)
+    same_head = scored["same_head_office"].to_numpy(bool)
+    one_branch = left_branch != right_branch
+    linked = one_branch & ~conflict & (same_head | (p >= accept))
+    decision[one_branch & ~linked & (decision == "match")] = "review"
+    decision[linked] = "branch_of"
+    # Sibling branches share a head office, not an identity.
+    if "evidence" in scored.columns:
+        sibling = np.fromiter(
+            (e.get("tax_code", {}).get("level") == "same head office" for e in scored["evidence"]),
+            dtype=bool,
+            count=len(scored),
+        )
+        decision[left_branch & right_branch & sibling] = "distinct"
+
+    out = scored.copy()
+    out["decision"] = decision
+    left_ids = scored["left_id"].to_numpy(object)
+    right_ids = scored["right_id"].to_numpy(object)
+    branch_id = np.full(len(scored), None, dtype=object)
+    branch_id[linked] = np.where(left_branch, left_ids, right_ids)[linked]
+    out["branch_id"] = branch_id
+    return out

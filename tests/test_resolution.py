@@ -1,0 +1,210 @@
+"""Entity resolution of firm records: normalisation, blocking, scoring and decisions."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from ketnoi.graph import FirmResolver, candidate_pairs, decide, normalise_firm
+from ketnoi.graph._resolve_names import normalise_district, normalise_phone, normalise_province
+
+# -- normalisation ---------------------------------------------------------------------------
+
+
+def test_d_with_stroke_folds_to_d() -> None:
+    key = normalise_firm({"name": "Công ty TNHH Đông Đô"})
+    assert key.name_folded == "cong ty tnhh dong do"
+    assert key.name_tokens == ("dong", "do")
+    assert key.name == "Công ty TNHH Đông Đô"
+
+
+def test_decomposed_input_is_nfc() -> None:
+    decomposed = "Co\u0302ng ty CP Hoa\u0300 Bi\u0300nh"
+    key = normalise_firm({"name": decomposed})
+    assert key.name == "Công ty CP Hoà Bình"
+    assert key.name_tokens == ("hoa", "binh")
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "tokens"),
+    [
+        ("Công ty TNHH Cơ khí Chính xác Hà Nội", "Công ty TNHH", ("co", "khi", "chinh", "xac")),
+        ("CTY TNHH MTV CO KHI DONG ANH", "Công ty TNHH MTV", ("co", "khi", "dong", "anh")),
+        ("Công ty Cổ phần Nhựa Tiền Phong", "Công ty cổ phần", ("nhua", "tien", "phong")),
+        ("CTCP Nhựa Tiền Phong", "Công ty cổ phần", ("nhua", "tien", "phong")),
+        ("Tien Phong Plastic JSC", "Công ty cổ phần", ("tien", "phong", "nhua")),
+        ("Minh Phat Trading Co., Ltd", "Công ty TNHH", ("minh", "phat", "thuong", "mai")),
+        ("DNTN Hoàng Long", "Doanh nghiệp tư nhân", ("hoang", "long")),
+        ("Tập đoàn Hoà Phát", "Tập đoàn", ("hoa", "phat")),
+        ("Hoà Bình", "", ("hoa", "binh")),
+    ],
+)
+def test_legal_form_moves_into_its_field(name: str, form: str, tokens: tuple[str, ...]) -> None:
+    key = normalise_firm({"name": name})
+    assert key.legal_form == form
+    assert key.name_tokens[: len(tokens)] == tokens
+
+
+def test_english_and_vietnamese_names_share_tokens() -> None:
+    vietnamese = normalise_firm({"name": "Công ty TNHH Cơ khí Chính xác Hà Nội"})
+    english = normalise_firm({"name": "Hanoi Precision Mechanics Co., Ltd"})
+    assert sorted(vietnamese.name_tokens) == sorted(english.name_tokens)
+
+
+@pytest.mark.parametrize(
+    ("record", "branch"),
+    [
+        ({"name": "Chi nhánh Công ty TNHH Minh Phát tại Bắc Ninh"}, True),
+        ({"name": "CN Cty CP Hoà Bình"}, True),
+        ({"name": "Minh Phat Co., Ltd - Bac Ninh Branch"}, True),
+        ({"name": "Công ty TNHH Minh Phát", "tax_code": "0100233488-001"}, True),
+        ({"name": "Công ty TNHH Minh Phát", "tax_code": "0100233488"}, False),
+    ],
+)
+def test_branch_flag(record: dict[str, str], branch: bool) -> None:
+    key = normalise_firm(record)
+    assert key.is_branch is branch
+    assert "chi" not in key.name_tokens and "bac" not in key.name_tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("Huyện Đông Anh", "dong anh"),
+        ("Đông Anh", "dong anh"),
+        ("H. Đông Anh", "dong anh"),
+        ("Quận Cầu Giấy", "cau giay"),
+        ("Q. Cầu Giấy", "cau giay"),
+        ("Q.1", "quan 1"),
+        ("Quận 1", "quan 1"),
+        ("Thị xã Sơn Tây", "son tay"),
+        ("TX Sơn Tây", "son tay"),
+    ],
+)
+def test_district_with_and_without_prefix(text: str, district: str) -> None:
+    assert normalise_district(text) == district
+
+
+@pytest.mark.parametrize(
+    ("text", "province"),
+    [
+        ("Hà Nội", "ha noi"),
+        ("TP. Hà Nội", "ha noi"),
+        ("Thành phố Hà Nội", "ha noi"),
+        ("HN", "ha noi"),
+        ("Hanoi", "ha noi"),
+        ("TP.HCM", "ho chi minh"),
+        ("TP Hồ Chí Minh", "ho chi minh"),
+        ("HCM", "ho chi minh"),
+        ("Tỉnh Bắc Ninh", "bac ninh"),
+    ],
+)
+def test_province_abbreviations(text: str, province: str) -> None:
+    assert normalise_province(text) == province
+
+
+def test_place_read_from_address() -> None:
+    key = normalise_firm({"name": "X", "address": "Số 5 đường Cổ Loa, xã Uy Nỗ, Đông Anh, HN"})
+    assert (key.province, key.district) == ("ha noi", "dong anh")
+    key = normalise_firm({"name": "X", "address": "12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM"})
+    assert (key.province, key.district) == ("ho chi minh", "quan 1")
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("+84 24 3826 1234", "02438261234"),
+        ("(024) 3826.1234", "02438261234"),
+        ("04 38261234", "02438261234"),  # Hanoi's old area code
+        ("84912345678", "0912345678"),
+        ("0912-345-678", "0912345678"),
+        ("912345678", "0912345678"),
+        ("0912 345 678; 0987 654 321", "0912345678"),
+        ("", ""),
+        ("n/a", ""),
+    ],
+)
+def test_phone(text: str, phone: str) -> None:
+    assert normalise_phone(text) == phone
+
+
+def test_contact_domains() -> None:
+    key = normalise_firm(
+        {"name": "X", "email": "Sales@MinhPhat.com.vn", "website": "http://www.minhphat.com.vn/"}
+    )
+    assert key.email_domain == key.website_domain == "minhphat.com.vn"
+
+
+def test_missing_and_nan_fields_are_fine() -> None:
+    key = normalise_firm({"name": float("nan"), "tax_code": None})
+    assert key.name_tokens == () and key.tax_code is None and not key.is_branch
+
+
+# -- decisions -------------------------------------------------------------------------------
+
+_FIRMS = pd.DataFrame(
+    {
+        "id": ["a", "b", "c", "d", "e", "f"],
+        "name": [
+            "Công ty TNHH Cơ khí Chính xác Minh Phát",
+            "CTY TNHH CO KHI CHINH XAC MINH PHAT",
+            "Chi nhánh Công ty TNHH Cơ khí Chính xác Minh Phát tại Bắc Ninh",
+            "Công ty TNHH Nhựa Hoà Bình",
+            "Cong ty TNHH Nhua Hoa Binh",
+            "Công ty CP Điện tử Đông Anh",
+        ],
+        "tax_code": ["0100233488", "", "0100233488-001", "0100109106", "0101245486", ""],
+        "phone": [
+            "024 3826 1234",
+            "+84 24 38261234",
+            "0222 3826 999",
+            "0912345678",
+            "0912345678",
+            "",
+        ],
+        "province": ["Hà Nội", "HN", "Bắc Ninh", "Hà Nội", "Hà Nội", "Hà Nội"],
+        "district": ["Đông Anh", "Huyện Đông Anh", "Từ Sơn", "Gia Lâm", "Gia Lâm", "Đông Anh"],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def decided() -> pd.DataFrame:
+    resolver = FirmResolver().fit(_FIRMS)
+    scored = resolver.score(candidate_pairs(_FIRMS), _FIRMS)
+    return decide(scored).set_index(["left_id", "right_id"])
+
+
+def test_scores_are_probabilities_with_json_evidence(decided: pd.DataFrame) -> None:
+    assert decided["match_probability"].between(0, 1).all()
+    for evidence in decided["evidence"]:
+        assert json.loads(json.dumps(evidence)) == evidence
+        assert {"name", "tax_code", "phone"} <= set(evidence)
+
+
+def test_conflicting_tax_codes_never_auto_merged(decided: pd.DataFrame) -> None:
+    # Same name, same phone, same district: everything agrees but two valid head-office codes.
+    pair = decided.loc[("d", "e")]
+    assert pair["tax_conflict"]
+    assert pair["decision"] != "match"
+
+
+def test_branch_is_linked_not_merged(decided: pd.DataFrame) -> None:
+    assert decided.loc[("a", "c"), "decision"] == "branch_of"
+    assert decided.loc[("a", "c"), "branch_id"] == "c"
+    assert decided.loc[("a", "b"), "decision"] == "match"
+    assert (decided["decision"] == "match").sum() == 1
+
+
+def test_decide_rejects_inverted_thresholds(decided: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="thresholds"):
+        decide(decided.reset_index(), accept=0.5, review=0.9)
+
+
+def test_unfitted_resolver_says_so() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="fit"):
+        FirmResolver().score(candidate_pairs(_FIRMS), _FIRMS)
