@@ -27,15 +27,18 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ketnoi.graph._intake import SourceRecord
 from ketnoi.graph._normalise import fold
 
 __all__ = [
     "CategorySuggester",
+    "RecordSuggestions",
     "Suggestion",
     "hs_table",
     "product_terms",
     "suggest_categories",
     "suggest_hs",
+    "suggest_record_categories",
     "token_overlap_suggestions",
 ]
 
@@ -393,3 +396,45 @@ def token_overlap_suggestions(
             scored.append(Suggestion(cid, name, name_vi, hs, round(share, 4), "token"))
     scored.sort(key=lambda s: -s.score)
     return scored[:k]
+
+
+@dataclass(frozen=True)
+class RecordSuggestions:
+    """The suggestions for one intake record's products ("Sản phẩm chính"), where it came from."""
+
+    source: str
+    sheet: str
+    line: int
+    products: str
+    suggestions: tuple[Suggestion, ...]
+
+
+def suggest_record_categories(
+    records: Iterable[SourceRecord], categories: pd.DataFrame, k: int = 3
+) -> list[RecordSuggestions]:
+    """Suggest categories for the products of intake records (:func:`ketnoi.graph.read_intake`).
+
+    Parameters
+    ----------
+    records : iterable of SourceRecord
+        Intake records; those without a ``products`` field are skipped.
+    categories : DataFrame
+        The world's categories.
+    k : int
+        At most this many suggestions per record.
+
+    Returns
+    -------
+    list of RecordSuggestions
+        One per record that has products, in the records' order, naming its list, sheet and row;
+        ``suggestions`` is empty where nothing matched (the user picks by hand).
+    """
+    suggester = _suggester_for(_frame_key(categories))
+    out = []
+    for record in records:
+        products = record.fields.get("products")
+        if not isinstance(products, str) or not products.strip():
+            continue
+        found = tuple(suggester.suggest(products, k))
+        out.append(RecordSuggestions(record.source, record.sheet, record.line, products, found))
+    return out

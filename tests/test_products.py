@@ -8,7 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ketnoi.graph import CategorySuggester, Suggestion, fold, suggest_categories, suggest_hs
+from ketnoi.graph import (
+    CategorySuggester,
+    RecordSuggestions,
+    SourceRecord,
+    Suggestion,
+    fold,
+    suggest_categories,
+    suggest_hs,
+    suggest_record_categories,
+)
 from ketnoi.graph._products import hs_table, product_terms, token_overlap_suggestions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +125,16 @@ def test_an_unfitted_suggester_says_so() -> None:
 def test_filler_words_are_not_products() -> None:
     assert product_terms("Sản xuất và cung cấp các loại ống thép") == "ong thep"
     assert product_terms("Manufacturing of various steel tubes") == "steel tubes"
+
+
+def test_intake_records_get_suggestions_with_their_source(categories: pd.DataFrame) -> None:
+    records = [
+        SourceRecord("kcn-a", "DN", 5, {"Sản phẩm chính": "Lò xo"}, {"products": "Lò xo"}),
+        SourceRecord("kcn-a", "DN", 6, {}, {"name": "Công ty không ghi sản phẩm"}),
+        SourceRecord("kcn-a", "DN", 7, {}, {"products": "zzzz"}),
+    ]
+    found = suggest_record_categories(records, categories, k=2)
+    assert all(isinstance(r, RecordSuggestions) for r in found)
+    assert [(r.sheet, r.line) for r in found] == [("DN", 5), ("DN", 7)]
+    assert found[0].suggestions[0].category_id == "springs"
+    assert found[1].suggestions == ()
