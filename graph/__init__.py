@@ -71,6 +71,9 @@ from ketnoi.graph._products import (
     suggest_hs,
     suggest_record_categories,
 )
+from ketnoi.graph._resolve_blocking import candidate_pairs, firm_keys
+from ketnoi.graph._resolve_names import FirmKey, normalise_firm
+from ketnoi.graph._resolve_scoring import FirmResolver, decide
 from ketnoi.graph._stats import graph_summary
 from ketnoi.graph._taxcode import TaxCode, parse_tax_code, valid_tax_code
 from ketnoi.graph._taxonomy import category_ancestors
@@ -89,6 +92,8 @@ __all__ = [
     "FIELD_SYNONYMS",
     "FILE_ORDER",
     "FileSpec",
+    "FirmKey",
+    "FirmResolver",
     "HUB_MEASURES",
     "INTERNATIONAL_CERTIFICATIONS",
     "IntakeResult",
@@ -103,15 +108,18 @@ __all__ = [
     "TaxCode",
     "ValidationReport",
     "build_supply_graph",
+    "candidate_pairs",
     "category_ancestors",
     "category_node",
     "communities",
     "community_summary",
+    "decide",
     "degree_table",
     "edges_of_kind",
     "export_graph",
     "fdi_buyer_ids",
     "firm_counts",
+    "firm_keys",
     "firm_tiers",
     "fold",
     "graph_summary",
@@ -124,6 +132,7 @@ __all__ = [
     "nfc",
     "nodes_of_kind",
     "normalise_certification",
+    "normalise_firm",
     "park_node",
     "parse_tax_code",
     "parse_vn_number",
