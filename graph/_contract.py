@@ -19,6 +19,7 @@ __all__ = [
     "SUPPLIER_ROLES",
     "BUYER_ROLES",
     "OUTCOMES",
+    "TERM_KINDS",
 ]
 
 #: Ownership kinds that count as a *local* firm everywhere in ketnoi (localisation rates,
@@ -29,6 +30,8 @@ LOCAL_OWNERSHIPS: frozenset[str] = frozenset({"domestic", "soe", "jv"})
 ROLES: tuple[str, ...] = ("supplier", "buyer", "both")
 SUPPLIER_ROLES: frozenset[str] = frozenset({"supplier", "both"})
 BUYER_ROLES: frozenset[str] = frozenset({"buyer", "both"})
+#: What a term of ``terms.csv`` names: a firm's sector or a process.
+TERM_KINDS: tuple[str, ...] = ("sector", "process")
 OUTCOMES: tuple[str, ...] = ("contacted", "met", "negotiating", "contracted", "declined")
 
 #: Certifications that count as *international standards* for the programme's 40% target.
@@ -175,12 +178,25 @@ CONTRACT: dict[str, FileSpec] = {
         (
             Column("park_id", "id", True),
             Column("name", "text", True),
+            Column("name_vi", "text", doc="Vietnamese name, where name is not Vietnamese."),
             Column("lat", "lat"),
             Column("lon", "lon"),
             Column("kind", "text", doc="industrial park, cluster, hi-tech park."),
         ),
         key=("park_id",),
         doc="Industrial parks and clusters.",
+    ),
+    "terms": FileSpec(
+        "terms",
+        (
+            Column(
+                "term", "id", True, doc="A sector or process as firms.csv and demands.csv spell it."
+            ),
+            Column("kind", "choice", True, TERM_KINDS, doc="sector or process."),
+            Column("name_vi", "text", True, doc="Its Vietnamese name."),
+        ),
+        key=("term",),
+        doc="Vietnamese names of the sectors and processes that firms and demands name.",
     ),
     "categories": FileSpec(
         "categories",
@@ -275,6 +291,7 @@ CONTRACT: dict[str, FileSpec] = {
 
 #: Load order: referenced files before the files that reference them.
 FILE_ORDER: tuple[str, ...] = (
+    "terms",
     "parks",
     "categories",
     "category_inputs",

@@ -43,6 +43,7 @@ class Dataset:
     demands: pd.DataFrame
     links: pd.DataFrame
     outcomes: pd.DataFrame
+    terms: pd.DataFrame
     present: frozenset[str] = frozenset()
     source: str = ""
     warnings: tuple[Problem, ...] = field(default=())

@@ -60,7 +60,7 @@ from ketnoi.matcher._reasons import (
 )
 from ketnoi.matcher._scorer import PRIOR_WEIGHTS
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
-from ketnoi.matcher._terms import TERMS_VI, term_vi, terms_in_vietnamese
+from ketnoi.matcher._terms import TERMS_VI, term_vi, terms_in_vietnamese, vietnamese_names
 
 __all__ = [
     "DISCLOSURES",
@@ -75,6 +75,7 @@ __all__ = [
     "TERMS_VI",
     "term_vi",
     "terms_in_vietnamese",
+    "vietnamese_names",
     "EvaluationResult",
     "FEATURES",
     "MATCH_LIST_COLUMNS",

@@ -178,7 +178,9 @@ def pair_blockers(
         if missing_c:
             out.append(_blocker("lacks_certs", lang, items=", ".join(missing_c)))
         missing_p = [
-            term_vi(p, lang) for p in dem["required_processes"] if p not in set(firm["processes"])
+            term_vi(p, lang, index.names_vi)
+            for p in dem["required_processes"]
+            if p not in set(firm["processes"])
         ]
         if missing_p:
             out.append(_blocker("lacks_processes", lang, items=", ".join(missing_p)))

@@ -25,6 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ketnoi import graph
 from ketnoi.graph._taxonomy import ancestor_depths
 from ketnoi.matcher._collaborative import EaseSignal, fit_ease_signal, rp3beta_similarity
+from ketnoi.matcher._terms import vietnamese_names
 
 __all__ = [
     "FirmIndex",
@@ -113,6 +114,8 @@ class FirmIndex:
     sectors: pd.Index
     has_profiles: bool
     park_names: dict[str, str] = field(repr=False)
+    #: Sector, process and park names -> Vietnamese (:func:`ketnoi.matcher.vietnamese_names`).
+    names_vi: dict[str, str] = field(repr=False)
     demand_certs: sp.csr_matrix = field(repr=False)  # demand rows x certifications required
     demand_processes: sp.csr_matrix = field(repr=False)  # demand rows x processes required
     explicit_demand: sp.csr_matrix = field(repr=False)  # buyers x categories from demands.csv
@@ -252,6 +255,7 @@ class FirmIndex:
             sectors=sectors,
             has_profiles=dataset.has_profiles,
             park_names=dict(zip(dataset.parks["park_id"], dataset.parks["name"], strict=True)),
+            names_vi=vietnamese_names(dataset),
             demand_certs=_vocabulary_matrix(demand_rows["required_certifications"], cert_vocab),
             demand_processes=_vocabulary_matrix(demand_rows["required_processes"], process_vocab),
             explicit_demand=explicit,

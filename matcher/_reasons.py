@@ -16,7 +16,6 @@ import pandas as pd
 
 from ketnoi.graph import INTERNATIONAL_CERTIFICATIONS
 from ketnoi.matcher._index import FirmIndex
-from ketnoi.matcher._terms import TERMS_VI
 
 __all__ = [
     "DISCLOSURES",
@@ -320,11 +319,11 @@ def pair_reasons(
     lang : {"en", "vi"}
     terms : mapping, optional
         Vietnamese names of processes and parks (``{term: name_vi}``), used when ``lang`` is
-        ``vi`` (default: :data:`~ketnoi.matcher._terms.TERMS_VI`).
+        ``vi`` (default: the data's, ``index.names_vi``).
     """
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
-    vi = dict(terms if terms is not None else TERMS_VI) if lang == "vi" else {}
+    vi = dict(terms if terms is not None else index.names_vi) if lang == "vi" else {}
 
     def term(text: str) -> str:
         return str(vi.get(text, text))

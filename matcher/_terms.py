@@ -1,11 +1,11 @@
 """Vietnamese names of the trade's words that the data spell in English: sectors, processes,
 parks.
 
-Categories carry their Vietnamese name in the data (``categories.csv``: ``name_vi``); the
-data contract has no such place yet for sectors and processes (free text on each firm) or for
-parks, so reasons and agendas written in Vietnamese take the names from this glossary (the
-programme's sectors and the processes and parks of the demo world). A term not in it is said
-as the data spell it.
+The data carry them (``terms.csv`` for sectors and processes, ``name_vi`` in ``parks.csv``,
+as ``categories.csv`` does for categories): :func:`vietnamese_names` reads them. This module's
+glossary of the programme's usual sectors, processes and Hanoi's parks fills in what a dataset
+leaves out, so data made before the contract had these places still read in Vietnamese. A
+term in neither is said as the data spell it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["TERMS_VI", "term_vi", "terms_in_vietnamese"]
+from ketnoi import graph
+
+__all__ = ["TERMS_VI", "term_vi", "terms_in_vietnamese", "vietnamese_names"]
 
 #: Sector -> Vietnamese.
 SECTORS_VI: dict[str, str] = {
@@ -107,8 +109,32 @@ PARKS_VI: dict[str, str] = {
 TERMS_VI: dict[str, str] = {**SECTORS_VI, **PROCESSES_VI, **PARKS_VI}
 
 
-def term_vi(term: str, lang: str = "vi") -> str:
+def vietnamese_names(dataset: graph.Dataset) -> dict[str, str]:
+    """Every sector, process and park name of ``dataset`` -> its Vietnamese name.
+
+    The data's own names (``terms.csv``, a park's ``name_vi``) come first; the glossary
+    (:data:`TERMS_VI`) fills in the rest.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> hanoi = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "hanoi")
+    >>> names = vietnamese_names(hanoi)
+    >>> names["heat treatment"], names["Noi Bai Industrial Park"]
+    ('nhiệt luyện', 'Khu công nghiệp Nội Bài')
+    """
+    names = dict(TERMS_VI)
+    parks = dataset.parks
+    names.update((n, v) for n, v in zip(parks["name"], parks["name_vi"], strict=True) if v)
+    terms = dataset.terms
+    names.update((t, v) for t, v in zip(terms["term"], terms["name_vi"], strict=True) if v)
+    return names
+
+
+def term_vi(term: str, lang: str = "vi", names: Mapping[str, str] | None = None) -> str:
     """A sector, process or park name in ``lang`` (itself in English or when unknown).
+
+    ``names`` are the data's (:func:`vietnamese_names`); without them, the glossary's.
 
     Examples
     --------
@@ -117,7 +143,8 @@ def term_vi(term: str, lang: str = "vi") -> str:
     """
     if lang != "vi":
         return term
-    return TERMS_VI.get(term, TERMS_VI.get(term.lower(), term))
+    names = TERMS_VI if names is None else names
+    return names.get(term, names.get(term.lower(), term))
 
 
 def terms_in_vietnamese(texts: Iterable[str], terms: Mapping[str, str] | None = None) -> list[str]:

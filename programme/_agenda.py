@@ -155,6 +155,7 @@ def _profiles(dataset: graph.Dataset, firm_ids: set[str], lang: str) -> dict[str
     names = dataset.categories.set_index("category_id")
     name_column = "name_vi" if lang == "vi" and "name_vi" in names.columns else "name"
     parks = dict(zip(dataset.parks["park_id"], dataset.parks["name"], strict=True))
+    names_vi = matcher.vietnamese_names(dataset)
     caps = dataset.capabilities
     made = caps[caps["firm_id"].isin(firm_ids)].groupby("firm_id")["category_id"].agg(list)
     out = {}
@@ -165,7 +166,7 @@ def _profiles(dataset: graph.Dataset, firm_ids: set[str], lang: str) -> dict[str
         parts = []
         sector = str(row.get("sector") or "")
         if sector:
-            parts.append(graph_term(dataset, "sector", sector, lang))
+            parts.append(matcher.term_vi(sector, lang, names_vi))
         ownership = str(row.get("ownership") or "")
         country = str(row.get("country_of_origin") or "")
         if ownership == "fdi" and country:
@@ -175,19 +176,13 @@ def _profiles(dataset: graph.Dataset, firm_ids: set[str], lang: str) -> dict[str
             parts.append(agenda_text(f"ownership_{ownership}", lang))
         park = str(row.get("park") or "")
         if park:
-            parts.append(graph_term(dataset, "park", str(parks.get(park, park)), lang))
+            parts.append(matcher.term_vi(str(parks.get(park, park)), lang, names_vi))
         cats = [c for c in made.get(firm_id, []) if c in names.index][:3]
         if cats:
             label = [matcher.running_text(str(names.at[c, name_column] or c)) for c in cats]
             parts.append(agenda_text("makes", lang, items=", ".join(label)))
         out[firm_id] = " · ".join(parts)
     return out
-
-
-def graph_term(dataset: graph.Dataset, kind: str, term: str, lang: str) -> str:
-    """A sector, process or park name in ``lang``: its Vietnamese name from the glossary
-    (:data:`ketnoi.matcher.TERMS_VI`; the data contract has no place for it yet)."""
-    return matcher.term_vi(term, lang)
 
 
 def _contacts(dataset: graph.Dataset) -> dict[str, str]:

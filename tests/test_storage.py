@@ -35,6 +35,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TINY = FIXTURES / "tiny"
 HANOI = FIXTURES / "hanoi"
 CONTRACT_TABLES = [
+    "terms",
     "parks",
     "categories",
     "category_inputs",

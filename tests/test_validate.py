@@ -404,6 +404,7 @@ def test_lat_without_lon(tiny_copy: Path) -> None:
 
 # -- keys ------------------------------------------------------------------------------------
 KEY_CASES = [
+    ("terms", 3, "term=precision engineering"),
     ("firms", 9, "firm_id=S5"),
     ("parks", 2, "park_id=thang-long"),
     ("categories", 8, "category_id=printer"),

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from ketnoi import matcher
 from ketnoi.api.pages._charts import year_chart
 from ketnoi.api.pages._i18n import (
     LANGS,
@@ -167,10 +168,25 @@ class PageContext:
         response.headers.update(self.headers)
         return response
 
+    def names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Sector, process and park names -> Vietnamese, and park ids -> names, from the
+        model serving now (the glossary alone before one is loaded)."""
+        served = getattr(self.request.app.state, "holder", None)
+        current = getattr(served, "current", None)
+        index = getattr(getattr(current, "matcher", None), "index_", None)
+        if index is None:
+            return dict(matcher.TERMS_VI), {}
+        return index.names_vi, index.park_names
+
     def render(self, template: str, status_code: int = 200, **values: Any) -> Response:
         """``template`` rendered with the page's words, formats and user."""
         t = self.t
         lang = self.lang
+        names_vi, parks = self.names()
+
+        def term(value: str) -> str:
+            return matcher.term_vi(value, lang, names_vi) if value else ""
+
         flash, self.session.flash = self.session.flash, ""
         body = _env.get_template(template).render(
             t=t,
@@ -184,6 +200,10 @@ class PageContext:
             num=lambda v, digits=1: format_number(v, lang, digits),
             share=lambda v: format_share(v, lang),
             when=lambda v: format_when(v, lang),
+            # Sectors, processes and parks as the reader's language names them.
+            term=term,
+            terms=lambda vs: ", ".join(term(v) for v in vs),
+            park=lambda v: term(parks.get(v) or v),
             role_name=_role_name(t, self.key),
             flash=flash,
             **values,

@@ -159,6 +159,7 @@ class ParkCreate(RequestBody):
 
     park_id: Id
     name: Name
+    name_vi: Text = ""
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
     lon: Annotated[float | None, Field(ge=-180, le=180)] = None
     kind: Text = ""
@@ -170,6 +171,7 @@ class ParkUpdate(UpdateBody):
     NOT_NULL = ("name",)
 
     name: Name | None = None
+    name_vi: Text | None = None
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
     lon: Annotated[float | None, Field(ge=-180, le=180)] = None
     kind: Text | None = None
@@ -180,6 +182,7 @@ class ParkPublic(BaseModel):
 
     park_id: str
     name: str
+    name_vi: str = ""
     lat: float | None
     lon: float | None
     kind: str

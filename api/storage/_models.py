@@ -51,6 +51,7 @@ __all__ = [
     "ModelRecord",
     "Outcome",
     "Park",
+    "Term",
     "UtcDateTime",
     "utcnow",
 ]
@@ -130,9 +131,20 @@ class Park(_Row, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     park_id: Mapped[str] = mapped_column(String, unique=True)
     name: Mapped[str] = mapped_column(String)
+    name_vi: Mapped[str] = mapped_column(String, default="")
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     kind: Mapped[str] = mapped_column(String, default="")
+
+
+class Term(_Row, Base):
+    """``terms.csv``: Vietnamese names of the sectors and processes firms and demands name."""
+
+    __tablename__ = "terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String, unique=True)
+    kind: Mapped[str] = mapped_column(String)
+    name_vi: Mapped[str] = mapped_column(String)
 
 
 class Category(_Row, Base):
@@ -247,6 +259,7 @@ class Outcome(_Stamped, Base):
 
 #: The table of each contract file, by file name.
 CONTRACT_MODELS: dict[str, type[Base]] = {
+    "terms": Term,
     "parks": Park,
     "categories": Category,
     "category_inputs": CategoryInput,
