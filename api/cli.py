@@ -21,6 +21,7 @@ from ketnoi.api import (
     _cli_match_list,
     _cli_model,
     _cli_programme,
+    _cli_resolution,
 )
 from ketnoi.api._cli_common import (
     DEMO_DIR,
@@ -422,7 +423,14 @@ def dump(
 
 # Programme tools live in their own modules, one sub-application each; their commands join
 # the top level (``ketnoi schedule``, ``ketnoi localisation``...), not a group.
-for _module in (_cli_model, _cli_match_list, _cli_events, _cli_programme, _cli_feedback):
+for _module in (
+    _cli_model,
+    _cli_match_list,
+    _cli_events,
+    _cli_programme,
+    _cli_feedback,
+    _cli_resolution,
+):
     app.registered_commands.extend(_module.app.registered_commands)
     for _group in _module.app.registered_groups:
         app.registered_groups.append(_group)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Select, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ketnoi import graph
+from ketnoi.api.storage._aliases import resolve_firm_id
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._engine import transaction
 from ketnoi.api.storage._key_info import KeyInfo
@@ -157,6 +158,11 @@ def _get(session: Session, table: Table, key: Sequence[str], *, only_live: bool 
         *(getattr(model, k) == v for k, v in zip(table.key, key, strict=True))
     )
     obj: Any = session.scalar(query)
+    if only_live and table is FIRMS and (obj is None or obj.deleted_at is not None):
+        # A firm merged into another: its id names the survivor now.
+        survivor = resolve_firm_id(session, key[0])
+        if survivor != key[0]:
+            obj = session.scalar(select(Firm).where(Firm.firm_id == survivor))
     if obj is None or (only_live and obj.deleted_at is not None):
         raise NotFound(f"no {table.entity} row '{'/'.join(key)}'")
     return obj

@@ -30,7 +30,7 @@ from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import Base, Firm, utcnow
 from ketnoi.graph import CONTRACT, FILE_ORDER, Column
 
-__all__ = ["LoadCounts", "dataset_from_db", "dump", "load_into", "search_firms"]
+__all__ = ["LoadCounts", "dataset_from_db", "dataset_in", "dump", "load_into", "search_firms"]
 
 #: Per contract file: rows ``inserted``, ``updated``, ``unchanged`` and (soft-)``deleted``.
 LoadCounts = dict[str, dict[str, int]]
@@ -233,6 +233,12 @@ def _dataset(connection: Connection) -> graph.Dataset:
         frames[name] = _frame(connection, name, live_firms)
     present = {n: f for n, f in frames.items() if not f.empty or CONTRACT[n].required}
     return graph.Dataset.from_frames(source="database", **present)
+
+
+def dataset_in(connection: Connection) -> graph.Dataset:
+    """The live rows as ``connection`` sees them, as a validated dataset: inside a write, the
+    rows it is about to commit (:class:`graph.DatasetError` where they are not valid)."""
+    return _dataset(connection)
 
 
 def dataset_from_db(engine: Engine) -> graph.Dataset:

@@ -1,0 +1,457 @@
+"""Intake into the register: source records matched, proposed or made into firms; the review
+queue and people's decisions.
+
+Every row an officer brings in is stored as a source record (list, sheet, row, raw cells, parsed
+fields), apart from the firms. Each record is then, in this order:
+
+1. **the same as before**: a record with the same content (``content_key``: a hash of its
+   parsed fields) was resolved already: it goes where that one went, and nobody is asked again;
+2. **matched by tax code**: a valid code that a live firm holds exactly;
+3. **decided by a person before**: the pair's ``pair_key`` (both sides' content) carries a
+   person's ``match`` or ``distinct``, which stands;
+4. **scored** (:class:`ketnoi.graph.FirmResolver` on the candidate pairs of
+   :func:`ketnoi.graph.candidate_pairs`, judged by :func:`ketnoi.graph.decide`): ``match`` at or
+   above ``accept`` (never against a conflicting tax code: ``decide`` sends those to review),
+   ``branch_of`` (a firm of its own, linked to its head office), ``review`` between the
+   thresholds (a queue entry per candidate, the evidence side by side);
+5. otherwise a **new firm**, with the next id in the register's own pattern (``hn-s1201``).
+
+The whole intake is one transaction with its audit entry, and the register it leaves is
+validated as a dataset first: a bad list writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ketnoi import graph
+from ketnoi.api.storage._aliases import resolve_firm_id
+from ketnoi.api.storage._audit import record
+from ketnoi.api.storage._crud import Invalid
+from ketnoi.api.storage._engine import transaction
+from ketnoi.api.storage._key_info import KeyInfo
+from ketnoi.api.storage._load import dataset_in
+from ketnoi.api.storage._merges import actor_name
+from ketnoi.api.storage._models import Firm, Park, utcnow
+from ketnoi.api.storage._resolution_models import ResolutionDecision, SourceRecord
+
+__all__ = [
+    "ACCEPT",
+    "FIRM_KEY_FIELDS",
+    "REVIEW",
+    "IntakeSummary",
+    "Register",
+    "firm_as_dict",
+    "firm_content_key",
+    "intake_records",
+    "next_firm_id",
+    "record_content_key",
+]
+
+#: At or above this match probability a pair is a match without asking anyone.
+ACCEPT = 0.95
+#: At or above this (below :data:`ACCEPT`) a pair waits in the review queue.
+REVIEW = 0.6
+#: The firm fields that make a firm's side of a pair (what a person saw when deciding).
+FIRM_KEY_FIELDS = ("name", "tax_code", "address", "phone", "email", "website")
+#: Record fields that go to the firms table's own columns; the rest are kept in ``extra``.
+_FIRM_COLUMNS = (
+    "name",
+    "name_en",
+    "tax_code",
+    "address",
+    "sector",
+    "employees",
+    "founded",
+    "phone",
+    "email",
+    "website",
+    "contact_person",
+)
+_ROLES = ("supplier", "buyer", "both")
+_ID_NUMBER = re.compile(r"^(.*?)(\d+)$")
+#: The id pattern of a register's first firm of a role.
+_FIRST_IDS = {"supplier": "s0001", "buyer": "b0001", "both": "f0001"}
+
+
+@dataclass
+class IntakeSummary:
+    """What an intake did with each record: lists of ``{source, sheet, line, name, firm_id,
+    rule}`` (``proposed``: with the candidate firms and review ids instead of one firm)."""
+
+    source: str
+    matched: list[dict[str, Any]] = field(default_factory=list)
+    proposed: list[dict[str, Any]] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    remembered: int = 0
+    """Records resolved by an earlier decision (the same record, or a person's answer)."""
+    method_version: str = ""
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "matched": len(self.matched),
+            "proposed": len(self.proposed),
+            "created": len(self.created),
+            "remembered": self.remembered,
+        }
+
+
+# -- content keys -----------------------------------------------------------------------------
+def _digest(values: Any) -> str:
+    text = json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _folded(value: Any) -> str:
+    return graph.fold(" ".join(str(value).split())) if value not in (None, "") else ""
+
+
+def record_content_key(fields: dict[str, Any]) -> str:
+    """A record's content as a hash: its parsed fields, case, accents and spacing aside; the
+    list, sheet and row it came from do not count."""
+    return _digest({k: _folded(v) for k, v in sorted(fields.items()) if v not in (None, "")})
+
+
+def firm_content_key(firm: dict[str, Any]) -> str:
+    """A firm's side of a pair as a hash: the fields a person compares."""
+    return _digest({k: _folded(firm.get(k, "")) for k in FIRM_KEY_FIELDS})
+
+
+def _pair_key(record_key: str, firm_key: str) -> str:
+    return _digest(["pair", record_key, firm_key])
+
+
+# -- new firms ----------------------------------------------------------------------------------
+def next_firm_id(existing: Iterable[tuple[str, str]], role: str) -> str:
+    """The next firm id in the pattern the register already uses for ``role``.
+
+    Parameters
+    ----------
+    existing : iterable of (firm_id, role)
+        Every firm id ever used (deleted and merged ones too: ids are never reused).
+    role : str
+
+    Examples
+    --------
+    >>> next_firm_id([("hn-s0001", "supplier"), ("hn-s0012", "supplier"), ("hn-b0003", "buyer")],
+    ...              "supplier")
+    'hn-s0013'
+    >>> next_firm_id([("S1", "supplier"), ("B1", "buyer")], "buyer")
+    'B2'
+    >>> next_firm_id([], "both")
+    'f0001'
+    """
+    pairs = list(existing)
+    taken = {f for f, _ in pairs}
+
+    def numbered(ids: Iterable[str]) -> list[tuple[str, str]]:
+        return [(m.group(1), m.group(2)) for i in ids if (m := _ID_NUMBER.match(i))]
+
+    found = numbered(f for f, r in pairs if r == role) or numbered(taken)
+    if not found:
+        prefix, digits = _FIRST_IDS.get(role, "f0001")[0], "0000"
+    else:
+        prefix = Counter(p for p, _ in found).most_common(1)[0][0]
+        digits = max((d for p, d in found if p == prefix), key=lambda d: (int(d), len(d)))
+    number = int(digits) + 1
+    while True:
+        candidate = f"{prefix}{number:0{len(digits)}d}"
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def _firm_values(fields: dict[str, Any], role: str, parks: set[str], where: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"role": role, "listed": True, "contact_public": False}
+    extra: dict[str, Any] = {"source_record": where}
+    for name, value in fields.items():
+        if name in _FIRM_COLUMNS:
+            values[name] = value
+        elif name == "certifications":
+            certs = (graph.normalise_certification(c) for c in graph.split_list(str(value)))
+            values["certifications"] = ";".join(dict.fromkeys(certs))
+        elif name == "park" and (not parks or value in parks):
+            values["park"] = value
+        else:  # products, province, district, a park named in words: kept, not lost
+            extra[name] = str(value)
+    values["name"] = graph.nfc(str(values.get("name", "")))
+    values["name_folded"] = graph.fold(values["name"])
+    values["extra"] = extra
+    return values
+
+
+# -- the register as records ------------------------------------------------------------------
+def _firm_frame(firms: list[Firm]) -> pd.DataFrame:
+    rows = []
+    for f in firms:
+        extra = f.extra or {}
+        rows.append(
+            {
+                "id": f.firm_id,
+                "name": f.name,
+                "tax_code": f.tax_code,
+                "address": f.address,
+                "province": str(extra.get("province", "")),
+                "district": str(extra.get("district", "")),
+                "phone": f.phone,
+                "email": f.email,
+                "website": f.website,
+            }
+        )
+    columns = ["id", "name", "tax_code", "address", "province", "district", "phone"]
+    return pd.DataFrame(rows, columns=[*columns, "email", "website"])
+
+
+def _record_frame(records: list[graph.SourceRecord]) -> pd.DataFrame:
+    keys = ("name", "tax_code", "address", "province", "district", "phone", "email", "website")
+    rows = [
+        {"id": f"r{i}", **{k: str(r.fields.get(k, "")) for k in keys}}
+        for i, r in enumerate(records)
+    ]
+    return pd.DataFrame(rows, columns=["id", *keys])
+
+
+def _scored(
+    records: list[graph.SourceRecord], firms: list[Firm], accept: float, review: float
+) -> tuple[pd.DataFrame, str]:
+    """The candidate pairs (record, firm) with ``decide``'s verdict; and the method version."""
+    resolver = graph.FirmResolver()
+    left, right = _record_frame(records), _firm_frame(firms)
+    if right.empty or left.empty or len(left) + len(right) < 2:
+        return pd.DataFrame(columns=["left_id", "right_id"]), resolver.method_version
+    resolver.fit(pd.concat([left, right], ignore_index=True))
+    pairs = graph.candidate_pairs(left, right)
+    if pairs.empty:
+        return pd.DataFrame(columns=["left_id", "right_id"]), resolver.method_version
+    scored = graph.decide(resolver.score(pairs, left, right), accept=accept, review=review)
+    return scored, resolver.method_version
+
+
+def firm_as_dict(firm: Firm) -> dict[str, Any]:
+    return {k: getattr(firm, k) for k in ("firm_id", *FIRM_KEY_FIELDS)}
+
+
+def _describe(rec: SourceRecord, **more: Any) -> dict[str, Any]:
+    return {
+        "source": rec.source,
+        "sheet": rec.sheet,
+        "line": rec.line,
+        "name": str(rec.fields.get("name", "")),
+        **more,
+    }
+
+
+class Register:
+    """The live firms during one write (new ones included), and how to make another from a
+    source record (the next id in the register's pattern, the record's fields)."""
+
+    def __init__(self, session: Session, role: str, created_by: str):
+        self.session = session
+        self.role = role
+        self.created_by = created_by
+        everyone = session.execute(select(Firm.firm_id, Firm.role)).all()
+        self.ids: list[tuple[str, str]] = [(f, r) for f, r in everyone]
+        self.live = list(session.scalars(select(Firm).where(Firm.deleted_at.is_(None))))
+        self.by_tax = {f.tax_code: f.firm_id for f in self.live if f.tax_code}
+        self.live_set = {f.firm_id for f in self.live}
+        self.parks = set(session.scalars(select(Park.park_id).where(Park.deleted_at.is_(None))))
+
+    def create(self, rec: SourceRecord) -> str:
+        firm_id = next_firm_id(self.ids, self.role)
+        where = f"{rec.source}[{rec.sheet}] row {rec.line}"
+        values = _firm_values(rec.fields, self.role, self.parks, where)
+        self.session.add(Firm(firm_id=firm_id, **values))
+        self.ids.append((firm_id, self.role))
+        self.live_set.add(firm_id)
+        if values.get("tax_code"):
+            self.by_tax.setdefault(values["tax_code"], firm_id)
+        return firm_id
+
+
+def _remembered(session: Session, content_key: str) -> SourceRecord | None:
+    """The latest earlier record with the same content that was resolved or is waiting."""
+    return session.scalar(
+        select(SourceRecord)
+        .where(SourceRecord.content_key == content_key)
+        .order_by(SourceRecord.id.desc())
+        .limit(1)
+    )
+
+
+def _human_decisions(session: Session, pair_keys: list[str]) -> dict[str, str]:
+    if not pair_keys:
+        return {}
+    rows = session.execute(
+        select(ResolutionDecision.pair_key, ResolutionDecision.decision)
+        .where(
+            ResolutionDecision.pair_key.in_(pair_keys),
+            ResolutionDecision.decided_by != "auto",
+            ResolutionDecision.decided_at.is_not(None),
+        )
+        .order_by(ResolutionDecision.id)
+    ).all()
+    return {k: d for k, d in rows}  # the latest answer stands
+
+
+def intake_records(
+    engine: Engine,
+    records: list[graph.SourceRecord],
+    *,
+    actor: KeyInfo | str,
+    file: str = "",
+    role: str = "supplier",
+    accept: float = ACCEPT,
+    review: float = REVIEW,
+) -> IntakeSummary:
+    """Store a list's records and resolve each against the register (see the module notes).
+
+    Parameters
+    ----------
+    engine : Engine
+    records : list of graph.SourceRecord
+        From :func:`ketnoi.graph.read_intake` (its problems dealt with first: this stores
+        what it is given).
+    actor : KeyInfo or str
+        Who brings the list in, for the audit log and ``created_by``.
+    file : str
+        The file's name, kept with each record.
+    role : str
+        The role of the firms the list creates (``supplier``, ``buyer`` or ``both``).
+    accept, review : float
+        The thresholds (stored with every decision).
+
+    Raises
+    ------
+    graph.DatasetError
+        The register with the new firms would not be a valid dataset; nothing is written.
+    """
+    if role not in _ROLES:
+        raise Invalid(f"role {role!r} is not one of {', '.join(_ROLES)}")
+    if not 0 <= review <= accept <= 1:
+        raise Invalid(f"thresholds must satisfy 0 <= review <= accept <= 1: {review}, {accept}")
+    created_by = actor_name(actor)
+    source = records[0].source if records else ""
+
+    def work(session: Session) -> IntakeSummary:
+        register = Register(session, role, created_by)
+        scored, method = _scored(records, register.live, accept, review)
+        summary = IntakeSummary(source=source, method_version=method)
+        firms = {f.firm_id: f for f in register.live}
+        firm_keys = {f: firm_content_key(firm_as_dict(firm)) for f, firm in firms.items()}
+        by_record: dict[str, list[dict[str, Any]]] = {}
+        for row in scored.to_dict("records") if not scored.empty else []:
+            by_record.setdefault(row["left_id"], []).append(row)
+        settings = {"accept": accept, "review": review, "method_version": method}
+
+        def note(
+            rec: SourceRecord, firm_id: str, decision: str, rule: str, score: Any = None
+        ) -> None:
+            score = score or {}
+            probability, weight = score.get("match_probability"), score.get("match_weight")
+            session.add(
+                ResolutionDecision(
+                    pair_key=_pair_key(rec.content_key, firm_keys.get(firm_id, firm_id)),
+                    record_key=rec.content_key,
+                    firm_key=firm_keys.get(firm_id, firm_id),
+                    source_record_id=rec.id,
+                    firm_id=firm_id,
+                    decision=decision,
+                    rule=rule,
+                    match_probability=None if probability is None else float(probability),
+                    match_weight=None if weight is None else float(weight),
+                    evidence=json.loads(json.dumps(score.get("evidence") or {}, default=float)),
+                    decided_at=None if decision == "review" else utcnow(),
+                    decided_by="" if decision == "review" else "auto",
+                    **settings,
+                )
+            )
+
+        for i, item in enumerate(records):
+            content_key = record_content_key(item.fields)
+            rec = SourceRecord(
+                source=item.source,
+                file=file,
+                sheet=item.sheet,
+                line=item.line,
+                raw=dict(item.raw),
+                fields={k: v for k, v in item.fields.items()},
+                content_key=content_key,
+                status="proposed",
+                created_by=created_by,
+            )
+            earlier = _remembered(session, content_key)
+            session.add(rec)
+            session.flush()
+            if earlier is not None and earlier.status == "proposed":
+                summary.remembered += 1  # its questions are open already: not asked twice
+                summary.proposed.append(_describe(rec, candidates=[], rule="same record"))
+                continue
+            same = resolve_firm_id(session, earlier.firm_id) if earlier is not None else ""
+            if same and same in register.live_set:
+                summary.remembered += 1
+                rec.firm_id, rec.status = same, "matched"
+                summary.matched.append(_describe(rec, firm_id=rec.firm_id, rule="same record"))
+                continue
+            code = graph.parse_tax_code(str(item.fields.get("tax_code", "")))
+            if code.valid and code.formatted in register.by_tax:
+                rec.firm_id, rec.status = register.by_tax[code.formatted], "matched"
+                note(rec, rec.firm_id, "match", "tax_code")
+                summary.matched.append(_describe(rec, firm_id=rec.firm_id, rule="tax_code"))
+                continue
+            candidates = sorted(
+                by_record.get(f"r{i}", []), key=lambda r: -float(r["match_probability"])
+            )
+            people = _human_decisions(
+                session,
+                [_pair_key(content_key, firm_keys[c["right_id"]]) for c in candidates],
+            )
+            chosen: dict[str, Any] | None = None
+            reviews, branch_of = [], None
+            for c in candidates:
+                said = people.get(_pair_key(content_key, firm_keys[c["right_id"]]))
+                if said == "distinct":
+                    summary.remembered += 1
+                    continue
+                if said == "match" or (said is None and c["decision"] == "match"):
+                    chosen = {**c, "rule": "decided before" if said else str(c["rule"])}
+                    summary.remembered += bool(said)
+                    break
+                if c["decision"] == "review":
+                    reviews.append(c)
+                elif c["decision"] == "branch_of" and branch_of is None:
+                    branch_of = c
+            if chosen is not None:
+                rec.firm_id, rec.status = str(chosen["right_id"]), "matched"
+                note(rec, rec.firm_id, "match", chosen["rule"], chosen)
+                summary.matched.append(_describe(rec, firm_id=rec.firm_id, rule=chosen["rule"]))
+            elif reviews:
+                for c in reviews:
+                    note(rec, str(c["right_id"]), "review", str(c["rule"]), c)
+                session.flush()
+                summary.proposed.append(
+                    _describe(rec, candidates=[str(c["right_id"]) for c in reviews], rule="score")
+                )
+            else:
+                rec.firm_id, rec.status = register.create(rec), "created"
+                rule = "new firm"
+                if branch_of is not None:
+                    rec.status, rule = "branch", f"branch of {branch_of['right_id']}"
+                    note(rec, str(branch_of["right_id"]), "branch_of", rule, branch_of)
+                summary.created.append(_describe(rec, firm_id=rec.firm_id, rule=rule))
+        session.flush()
+        dataset_in(session.connection())  # graph.DatasetError: nothing is committed
+        detail = {"file": file, "role": role, **settings, **summary.counts()}
+        record(session, actor, "intake", "source_records", source, detail)
+        return summary
+
+    return transaction(engine, work)

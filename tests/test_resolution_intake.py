@@ -1,0 +1,312 @@
+"""Intake into the service database: source records kept apart from firms, matched by tax code
+or score, proposed for review, or made into firms; decisions remembered so that a re-upload asks
+nothing twice; conflicting tax codes never matched without a person. And the commands that do it
+(``ketnoi intake``, ``duplicates``, ``merge``, ``unmerge``), end to end through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ketnoi import graph
+from ketnoi.api import storage
+from ketnoi.api.cli import app
+from ketnoi.api.storage import _resolution
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+HEADER = ["STT", "Tên doanh nghiệp", "Mã số thuế", "Địa chỉ", "Điện thoại"]
+
+
+def workbook(path: Path, rows: list[list[Any]], title: str = "Danh sách") -> Path:
+    """A list as an officer keeps it: a title row above the header, then the firms."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(["DANH SÁCH DOANH NGHIỆP HỘI CHỢ 2025"])
+    sheet.append(HEADER)
+    for i, row in enumerate(rows, start=1):
+        sheet.append([i, *row])
+    book.save(path)
+    return path
+
+
+def records(path: Path, source: str = "hoi-cho-2025") -> list[graph.SourceRecord]:
+    result = graph.read_intake(path, source)
+    assert not [p for p in result.problems if p.severity == "error"], result.problems
+    return result.records
+
+
+@pytest.fixture
+def engine(tmp_path: Path, open_database: Any) -> Any:
+    with open_database("sqlite", tmp_path / "db") as engine:
+        storage.load_into(engine, graph.load_dataset(TINY), actor="test")
+        yield engine
+
+
+def scripted(probabilities: dict[tuple[int, str], float], conflict: frozenset[str] = frozenset()):
+    """A scorer that gives the pairs (record position, firm) the probabilities given, judged by
+    the real :func:`graph.decide`: the storage's decisions, tested apart from the scores."""
+
+    def scored(recs: list[Any], firms: list[Any], accept: float, review: float):
+        rows = [
+            {
+                "left_id": f"r{i}",
+                "right_id": firm,
+                "rule": "name",
+                "match_probability": p,
+                "match_weight": 0.0,
+                "evidence": {"name": {"level": "similar", "weight": 1.5}},
+                "left_is_branch": False,
+                "right_is_branch": False,
+                "tax_conflict": firm in conflict,
+                "same_head_office": False,
+            }
+            for (i, firm), p in probabilities.items()
+        ]
+        return graph.decide(pd.DataFrame(rows), accept=accept, review=review), "scripted/1"
+
+    return scored
+
+
+def count(engine: Any, model: Any) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_tax_code_match_new_firm_and_every_row_kept(engine: Any, tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "list.xlsx",
+        [
+            ["CTY TNHH MẠCH IN HÀ NỘI", "0100000042", "Đông Anh, Hà Nội", ""],
+            ["Công ty TNHH Nhựa Ánh Dương", "0100233488", "Sóc Sơn, Hà Nội", "0912 345 678"],
+        ],
+    )
+    summary = storage.intake_records(engine, records(path), actor="test", file="list.xlsx")
+    assert [m["firm_id"] for m in summary.matched] == ["S1"]
+    assert summary.matched[0]["rule"] == "tax_code"
+    assert [c["firm_id"] for c in summary.created] == ["S6"]  # the register's own pattern
+    firm = storage.get_row(engine, storage.FIRMS, ["S6"])
+    assert firm["name"] == "Công ty TNHH Nhựa Ánh Dương"
+    assert firm["tax_code"] == "0100233488" and firm["phone"] == "0912 345 678"
+    with Session(engine) as session:
+        kept = session.scalars(select(storage.SourceRecord).order_by(storage.SourceRecord.id))
+        rows = [(r.sheet, r.line, r.raw.get("Tên doanh nghiệp"), r.firm_id) for r in kept]
+    assert rows == [
+        ("Danh sách", 3, "CTY TNHH MẠCH IN HÀ NỘI", "S1"),
+        ("Danh sách", 4, "Công ty TNHH Nhựa Ánh Dương", "S6"),
+    ]
+    storage.dataset_from_db(engine)  # the register is still a valid dataset
+
+
+def test_a_reupload_asks_nothing_twice(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_resolution, "_scored", scripted({(0, "S2"): 0.8, (1, "S3"): 0.7}))
+    path = workbook(
+        tmp_path / "list.xlsx",
+        [
+            ["Cơ khí chính xác Đức Thành", "", "Đông Anh", ""],
+            ["Vít Sông Hồng", "", "", ""],
+        ],
+    )
+    first = storage.intake_records(engine, records(path), actor="test")
+    assert len(first.proposed) == 2
+    queue = storage.review_queue(engine)
+    assert [(q["firm"]["firm_id"], q["match_probability"]) for q in queue] == [
+        ("S2", 0.8),
+        ("S3", 0.7),
+    ]
+    assert queue[0]["record"]["name"] == "Cơ khí chính xác Đức Thành"
+    assert queue[0]["method_version"] == "scripted/1" and queue[0]["accept"] == 0.95
+    # The same list again before anyone answered: no second question.
+    again = storage.intake_records(engine, records(path), actor="test")
+    assert again.remembered == 2
+    assert len(storage.review_queue(engine)) == 2
+    # Answered: one is S2, the other is not S3 (a new firm).
+    assert storage.decide_review(engine, queue[0]["id"], "match", "test")["firm_id"] == "S2"
+    made = storage.decide_review(engine, queue[1]["id"], "distinct", "test")
+    assert made["created"] and made["firm_id"] == "S6"
+    assert storage.review_queue(engine) == []
+    # And again: everything is known, nothing is asked, no firm is made twice.
+    decisions = count(engine, storage.ResolutionDecision)
+    third = storage.intake_records(engine, records(path), actor="test")
+    assert third.counts() == {"matched": 2, "proposed": 0, "created": 0, "remembered": 2}
+    assert [m["firm_id"] for m in third.matched] == ["S2", "S6"]
+    assert storage.review_queue(engine) == []
+    assert count(engine, storage.ResolutionDecision) == decisions
+    with pytest.raises(storage.Conflict, match="decided already"):
+        storage.decide_review(engine, queue[0]["id"], "distinct", "test")
+
+
+def test_a_persons_distinct_stands_for_the_same_pair(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two candidates: the person rejects one, then the other; only then is a firm made.
+    monkeypatch.setattr(_resolution, "_scored", scripted({(0, "S2"): 0.8, (0, "S5"): 0.65}))
+    path = workbook(tmp_path / "a.xlsx", [["Cơ khí Đức Thành Phú Nghĩa", "", "", ""]])
+    storage.intake_records(engine, records(path), actor="test")
+    first, second = storage.review_queue(engine)
+    assert storage.decide_review(engine, first["id"], "distinct", "test")["created"] is False
+    made = storage.decide_review(engine, second["id"], "distinct", "test")
+    assert made["created"]
+    decided = storage.get_review(engine, first["id"])
+    assert (decided["decision"], decided["decided_by"]) == ("distinct", "test")
+
+
+def test_conflicting_tax_codes_are_never_matched_automatically(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A near-certain score, but the record's valid tax code names another head office.
+    monkeypatch.setattr(
+        _resolution, "_scored", scripted({(0, "S2"): 0.999}, conflict=frozenset({"S2"}))
+    )
+    path = workbook(
+        tmp_path / "a.xlsx",
+        [["Công ty TNHH Cơ khí Chính xác Đức Thành", "0100233488", "", ""]],
+    )
+    summary = storage.intake_records(engine, records(path), actor="test")
+    assert summary.matched == [] and len(summary.proposed) == 1
+    assert [q["firm"]["firm_id"] for q in storage.review_queue(engine)] == ["S2"]
+
+
+def test_conflicting_tax_codes_with_the_real_scorer(engine: Any, tmp_path: Path) -> None:
+    # S2's name exactly, another valid code: never matched without a person.
+    path = workbook(
+        tmp_path / "a.xlsx",
+        [["Công ty TNHH Cơ khí Chính xác Đức Thành", "0100233488", "", ""]],
+    )
+    summary = storage.intake_records(engine, records(path), actor="test")
+    assert summary.matched == []
+    with Session(engine) as session:
+        auto = session.scalars(
+            select(storage.ResolutionDecision).where(storage.ResolutionDecision.decision == "match")
+        ).all()
+    assert auto == []
+
+
+def test_an_intake_that_would_break_the_register_writes_nothing(
+    engine: Any, tmp_path: Path, table_fingerprint: Any
+) -> None:
+    before = table_fingerprint(engine)
+    bad = graph.SourceRecord("x", "Danh sách", 3, {"Tên": "A"}, {"name": "A", "founded": 1200})
+    with pytest.raises(graph.DatasetError):
+        storage.intake_records(engine, [bad], actor="test")
+    assert table_fingerprint(engine) == before
+
+
+def test_next_firm_id_never_reuses_an_id() -> None:
+    taken = [("hn-s0001", "supplier"), ("hn-s0002", "supplier"), ("hn-b0001", "buyer")]
+    assert storage.next_firm_id(taken, "supplier") == "hn-s0003"
+    assert storage.next_firm_id(taken, "buyer") == "hn-b0002"
+    assert storage.next_firm_id([*taken, ("hn-s0003", "buyer")], "supplier") == "hn-s0004"
+
+
+# -- the commands: ketnoi intake, duplicates, merge, unmerge ----------------------------------
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KETNOI_DATA_DIR", str(tmp_path / "data"))
+    url = f"sqlite:///{tmp_path / 'ketnoi.db'}"
+    done = runner.invoke(app, ["load", str(TINY), "--database", url])
+    assert done.exit_code == 0, done.output
+    return url
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, [*args])
+
+
+def test_intake_writes_the_mapping_then_loads_with_it(database: str, tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "hoi-cho.xlsx",
+        [
+            ["CTY TNHH MẠCH IN HÀ NỘI", "0100000042", "Đông Anh, Hà Nội", ""],
+            ["Công ty TNHH Nhựa Ánh Dương", "0100233488", "Sóc Sơn, Hà Nội", ""],
+        ],
+    )
+    mapping = tmp_path / "mapping.json"
+    first = run("intake", str(path), "--mapping", str(mapping), "--database", database)
+    assert first.exit_code == 0, first.output
+    assert "nothing was loaded" in first.output
+    proposed = json.loads(mapping.read_text(encoding="utf-8"))
+    fields = [c["field"] for c in proposed["sheets"]["Danh sách"]["columns"]]
+    assert fields[1:3] == ["name", "tax_code"]
+    engine = storage.make_engine(database)
+    assert storage.review_queue(engine) == []
+    assert storage.get_row(engine, storage.FIRMS, ["S1"])  # nothing new yet
+    with pytest.raises(storage.NotFound):
+        storage.get_row(engine, storage.FIRMS, ["S6"])
+    # Edited by the officer: the address column left out; the file is read back and used.
+    proposed["sheets"]["Danh sách"]["columns"][3]["field"] = ""
+    mapping.write_text(json.dumps(proposed, ensure_ascii=False), encoding="utf-8")
+    second = run(
+        "intake", str(path), "--mapping", str(mapping), "--database", database, "--lang", "vi"
+    )
+    assert second.exit_code == 0, second.output
+    assert "-> S1 (mã số thuế)" in second.output
+    assert "-> S6 (doanh nghiệp mới)" in second.output
+    assert "1 đã khớp" in second.output
+    assert storage.get_row(engine, storage.FIRMS, ["S6"])["address"] == ""
+    engine.dispose()
+
+
+def test_a_bad_workbook_loads_nothing(
+    database: str, tmp_path: Path, table_fingerprint: Any
+) -> None:
+    engine = storage.make_engine(database)
+    before = table_fingerprint(engine)
+    path = workbook(
+        tmp_path / "bad.xlsx",
+        [["Công ty TNHH Nhựa Ánh Dương", "0100233488", "", ""], ["", "0100000042", "Hà Nội", ""]],
+    )
+    done = run("intake", str(path), "--accept-mapping", "--database", database)
+    assert done.exit_code == 1
+    assert "bad.xlsx[Danh sách]:4" in done.output and "no firm name" in done.output
+    assert "nothing was loaded" in done.output
+    assert table_fingerprint(engine) == before
+    engine.dispose()
+
+
+def test_duplicates_decide_merge_and_unmerge(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table_fingerprint: Any
+) -> None:
+    monkeypatch.setattr(_resolution, "_scored", scripted({(0, "S2"): 0.8}))
+    monkeypatch.setenv("COLUMNS", "200")  # the queue's table on one line per field
+    path = workbook(tmp_path / "list.xlsx", [["Cơ khí chính xác Đức Thành", "", "", ""]])
+    done = run("intake", str(path), "--accept-mapping", "--database", database)
+    assert done.exit_code == 0, done.output
+    assert "to review" in done.output
+    listed = run("duplicates", "--database", database)
+    assert listed.exit_code == 0, listed.output
+    assert "Cơ khí chính xác Đức Thành" in listed.output and "S2" in listed.output
+    queue = json.loads(run("duplicates", "--json", "--database", database).output)
+    decided = run("duplicates", "--decide", str(queue[0]["id"]), "match", "--database", database)
+    assert decided.exit_code == 0, decided.output
+    assert "no pair waits" in run("duplicates", "--database", database).output
+    again = run("duplicates", "--decide", str(queue[0]["id"]), "distinct", "--database", database)
+    assert again.exit_code == 1 and "decided already" in again.output
+
+    engine = storage.make_engine(database)
+    history = {"audit_log", "firm_merges", "firm_merge_moves"}
+    before = {k: v for k, v in table_fingerprint(engine).items() if k not in history}
+    merged = run("merge", "S1", "S4", "--reason", "same firm", "--database", database)
+    assert merged.exit_code == 0, merged.output
+    assert "merge 1: S4 merged into S1" in merged.output
+    assert storage.get_row(engine, storage.FIRMS, ["S4"])["firm_id"] == "S1"
+    assert run("merge", "S1", "S4", "--database", database).exit_code == 1
+    undone = run("unmerge", "1", "--database", database)
+    assert undone.exit_code == 0, undone.output
+    after = {k: v for k, v in table_fingerprint(engine).items() if k not in history}
+    assert after == before
+    assert "undone already" in run("unmerge", "1", "--database", database).output
+    engine.dispose()
