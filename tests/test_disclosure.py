@@ -242,6 +242,9 @@ def _path_values(name: str, own: str, world: World) -> list[str]:
         # No job is started in these worlds: another firm's job and an absent one must both
         # be a 404 (tests/test_jobs.py checks the first with a real job).
         "job_id": ["1", "999"],
+        # Entity resolution's reviews and merges are staff-only: any id is refused alike.
+        "review_id": ["1", "999"],
+        "merge_id": ["1", "999"],
     }
     if name not in values:
         raise LookupError(name)

@@ -47,7 +47,7 @@ BOUNDED = settings(
 )
 
 #: Operations whose body is a file: a random file is not a dataset, whatever the schema says.
-FILES = {"POST /v1/imports"}
+FILES = {"POST /v1/imports", "POST /v1/resolution/intake"}
 #: Per key and operation: the status codes of positive (valid by the schema) cases.
 POSITIVE: dict[str, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
 

@@ -29,6 +29,7 @@ from ketnoi.api.service import (
     _routes_programme,
     _routes_recommend,
     _routes_reference,
+    _routes_resolution,
 )
 from ketnoi.api.service._boundary import RequestText
 from ketnoi.api.service._holder import (
@@ -223,6 +224,7 @@ def create_app(
     app.include_router(_routes_programme.router)
     app.include_router(_routes_feedback.router)
     app.include_router(_routes_jobs.router)
+    app.include_router(_routes_resolution.router)
     from ketnoi.api.pages import install  # the workbench's pages (they import this package)
 
     install(app)

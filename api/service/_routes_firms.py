@@ -116,10 +116,10 @@ def list_firms(
 @router.get("/{firm_id}", response_model=FirmPublic | FirmSummary, summary="Get a firm")
 def get_firm(firm_id: FirmIdPath, engine: EngineDep, key: AnyKey) -> FirmPublic | FirmSummary:
     """One firm: every field for staff, analysts and the firm itself, else the public fields."""
-    row = get_row(engine, FIRMS, [firm_id])
+    row = get_row(engine, FIRMS, [firm_id])  # a merged firm's id gives the survivor
     if not _visible(row, key):
         raise NotFound(f"no firms row '{firm_id}'")
-    return _view(row, key, capabilities_of(engine, [firm_id])[firm_id])
+    return _view(row, key, capabilities_of(engine, [row["firm_id"]])[row["firm_id"]])
 
 
 @router.post(
@@ -147,8 +147,9 @@ def update_firm(
     if not changes:
         raise HTTPException(UNPROCESSABLE, "no field to change was given")
     row = update_row(engine, FIRMS, [firm_id], _db_values(changes), key)
+    survivor = row["firm_id"]  # firm_id itself, or the firm it was merged into
     return FirmPublic.model_validate(
-        {**row, "capabilities": capabilities_of(engine, [firm_id])[firm_id]}
+        {**row, "capabilities": capabilities_of(engine, [survivor])[survivor]}
     )
 
 

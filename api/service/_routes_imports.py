@@ -46,7 +46,18 @@ from ketnoi.api.service._schemas import UNPROCESSABLE, Error
 from ketnoi.api.service._schemas_service import ImportRefused, ImportResult
 from ketnoi.api.storage import KeyInfo, load_into
 
-__all__ = ["MAX_UNPACKED_BYTES", "MAX_UPLOAD_BYTES", "clean_stale_uploads", "router"]
+__all__ = [
+    "MAX_UNPACKED_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "Refused",
+    "clean_stale_uploads",
+    "problem_json",
+    "read_upload",
+    "refusal",
+    "router",
+    "unpack_upload",
+    "upload_folder",
+]
 
 log = logging.getLogger("ketnoi.service")
 
@@ -141,6 +152,16 @@ def _upload(body: bytes, content_type: str, filename: str | None) -> tuple[bytes
         "send the file as multipart/form-data (field 'file') or as the body with"
         f" Content-Type application/zip or {XLSX}",
     )
+
+
+async def read_upload(request: Request, filename: str | None) -> tuple[bytes, str]:
+    """The uploaded file and its name: multipart (field ``file``) or the raw body, bounded by
+    :data:`MAX_UPLOAD_BYTES` (413 past it), as an import reads it."""
+    body = await _read_body(request, MAX_UPLOAD_BYTES + _ENVELOPE)
+    data, label = _upload(body, request.headers.get("content-type", ""), filename)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _too_large("the upload", MAX_UPLOAD_BYTES)
+    return data, label
 
 
 # -- unpacking ------------------------------------------------------------------------------------
@@ -325,6 +346,18 @@ def clean_stale_uploads(folder: Path | None = None, *, now: float | None = None)
     return removed
 
 
+def upload_folder() -> Path:
+    """A new folder for an upload, 0700 (it may hold confidential data), named so that
+    :func:`clean_stale_uploads` finds it if the process is killed before removing it."""
+    return Path(tempfile.mkdtemp(prefix=f"{_UPLOAD_PREFIX}{os.getpid()}-"))
+
+
+def unpack_upload(data: bytes, label: str, folder: Path) -> Path:
+    """Check an upload whole (sizes, damaged parts, unsafe paths) and write it into ``folder``:
+    the workbook's path, or the folder of a zip's CSV files; :class:`Refused` otherwise."""
+    return _unpack(data, label, folder)
+
+
 # -- the import -----------------------------------------------------------------------------------
 def _problem_json(problem: graph.Problem) -> dict[str, Any]:
     # The same fields as ``ketnoi validate --json``.
@@ -340,6 +373,16 @@ def _problem_json(problem: graph.Problem) -> dict[str, Any]:
 def _refusal(detail: str, problems: list[graph.Problem]) -> JSONResponse:
     body = {"detail": detail, "ok": False, "problems": [_problem_json(p) for p in problems]}
     return JSONResponse(body, status_code=UNPROCESSABLE)
+
+
+def refusal(detail: str, problems: list[graph.Problem]) -> JSONResponse:
+    """The 422 answer of an upload that was not loaded, with every problem."""
+    return _refusal(detail, problems)
+
+
+def problem_json(problem: graph.Problem) -> dict[str, Any]:
+    """A problem as ``ketnoi validate --json`` writes it."""
+    return _problem_json(problem)
 
 
 #: The steps of an import, in order (a job's ``step``).

@@ -1,7 +1,7 @@
 """Undoable merges of two firms, and the aliases that keep a merged firm's id resolving.
 
 :func:`merge` moves everything keyed by the absorbed firm's id to the survivor: links,
-capabilities, demands, outcomes, match-list rows, firm keys and source records, and the
+capabilities, demands, outcomes, match-list rows and source records, and the
 absorbed firm's certifications, processes and languages into the survivor's lists. Each value
 it changes is written down as a :class:`MergeMove` (table, row id, column, old and new value);
 the absorbed firm is soft-deleted and its id becomes an alias of the survivor.
@@ -16,7 +16,8 @@ link; a link between the two firms would become a firm supplying itself) is soft
 of moved, and that too is recorded. Both run in one transaction with their audit entry, and the
 merged register is validated as a dataset before it is committed: nothing is half-written.
 Saved events keep their participants as they were planned (their spec is a record of the
-event); everything else follows the survivor.
+event). API keys stay with the firm they were made for: a merge made by mistake must not let
+one firm's key read another's confidential demands (staff give the survivor a key of its own).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from ketnoi.api.storage._engine import transaction
 from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._load import dataset_in
 from ketnoi.api.storage._models import (
-    ApiKey,
     Base,
     Capability,
     Demand,
@@ -61,7 +61,7 @@ __all__ = [
 #: The tables whose rows a merge may change, by name.
 _MODELS: dict[str, type[Base]] = {
     m.__tablename__: m
-    for m in (Firm, Link, Capability, Demand, Outcome, MatchListRow, ApiKey, SourceRecord)
+    for m in (Firm, Link, Capability, Demand, Outcome, MatchListRow, SourceRecord)
 }
 #: Rows with a unique key that includes the firm: the other key columns, and the value columns
 #: a collision copies onto the survivor's own (soft-deleted) row when it brings that row back.
@@ -78,7 +78,6 @@ _PLAIN: tuple[tuple[type[Base], str], ...] = (
     (Outcome, "buyer_id"),
     (MatchListRow, "buyer_id"),
     (MatchListRow, "supplier_id"),
-    (ApiKey, "firm_id"),
     (SourceRecord, "firm_id"),
 )
 _LIST_COLUMNS = ("certifications", "processes", "languages")
