@@ -30,6 +30,7 @@ __all__ = [
     "batch_size",
     "candidate_pairs",
     "pair_features",
+    "top_per_row",
 ]
 
 #: Feature names in the order the scorer sees them, with what each means.
@@ -178,8 +179,8 @@ class BatchSignals:
         aa_others[local, buyers] = 0.0
         aa_total = aa_others @ kb
         m = NEIGHBOUR_BUYERS if index.n_buyers > ALL_NEIGHBOURS_UP_TO else index.n_buyers
-        graph_reach = (_top_per_row(others, m) @ a).tocsr()
-        demand_reach = (_top_per_row(peers, m, binary=True) @ a).tocsr()
+        graph_reach = (top_per_row(others, m) @ a).tocsr()
+        demand_reach = (top_per_row(peers, m, binary=True) @ a).tocsr()
         ease_scores, ease_sorted, ease_top = ease_block(
             index, snap, buyers, COLLABORATIVE_CANDIDATES
         )
@@ -244,14 +245,19 @@ def _dense(matrix: sp.spmatrix) -> np.ndarray:
     return np.asarray(matrix.todense(), dtype=np.float64)
 
 
-def _top_per_row(block: np.ndarray, m: int, binary: bool = False) -> sp.csr_matrix:
-    """Keep the ``m`` largest positive entries of each row (ties by column)."""
+def top_per_row(block: np.ndarray, m: int, binary: bool = False) -> sp.csr_matrix:
+    """Keep the ``m`` largest positive entries of each row (ties by column, lowest first).
+
+    Ties are settled by column, not by the selection algorithm: a row then keeps the same
+    neighbours when firms elsewhere in the data are added or removed (incremental rescoring
+    relies on it).
+    """
     if block.shape[1] > m:
-        cut = np.argpartition(-block, m - 1, axis=1)[:, :m]
-        kept = np.zeros_like(block)
-        rows = np.arange(block.shape[0])[:, None]
-        kept[rows, cut] = block[rows, cut]
-        block = kept
+        kth = -np.partition(-block, m - 1, axis=1)[:, m - 1 : m]
+        above = block > kth
+        tied = block == kth
+        room = m - above.sum(axis=1, keepdims=True)
+        block = np.where(above | (tied & (np.cumsum(tied, axis=1) <= room)), block, 0.0)
     out = sp.csr_matrix(np.where(block > 0, 1.0 if binary else block, 0.0))
     out.eliminate_zeros()
     return out

@@ -181,7 +181,10 @@ class RankingPath:
         ]
         if not parts:
             return self.rank_batch(np.zeros(0, dtype=np.int64))
-        frame = pd.concat(parts, ignore_index=True)
+        return self.ordered(pd.concat(parts, ignore_index=True))
+
+    def ordered(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scored pairs of whole buyers, best first per buyer, with ``rank``."""
         # Rows below min_score are no suggestion anyone should act on: fewer rows than k,
         # rather than filler (in the CLI, the API, exports and evaluations alike).
         frame = frame[frame["score"].to_numpy() >= self.settings.min_score]
