@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from ketnoi import graph
 from ketnoi.api.service._access import is_reader
@@ -128,21 +129,45 @@ KEY_CACHE_SECONDS = 5.0
 _key_cache: dict[tuple[int, str], tuple[float, int, KeyInfo | None]] = {}
 
 
+def _remembered(engine: Any, plaintext: str) -> tuple[bool, KeyInfo | None]:
+    """Whether the key's check is still in the cache, and its result (no database call)."""
+    hit = _key_cache.get((id(engine), plaintext))
+    if (
+        hit is not None
+        and hit[1] == write_generation()
+        and time.monotonic() - hit[0] < KEY_CACHE_SECONDS
+    ):
+        return True, hit[2]
+    return False, None
+
+
 def _verified(engine: Any, plaintext: str) -> KeyInfo | None:
-    now = time.monotonic()
-    entry = (id(engine), plaintext)
-    hit = _key_cache.get(entry)
-    generation = write_generation()
-    if hit is not None and hit[1] == generation and now - hit[0] < KEY_CACHE_SECONDS:
-        info = hit[2]
-    else:
+    known, info = _remembered(engine, plaintext)
+    if not known:
+        now, generation = time.monotonic(), write_generation()
         info = verify_key(engine, plaintext)
         if len(_key_cache) > 10_000:
             _key_cache.clear()
-        _key_cache[entry] = (now, generation, info)
+        _key_cache[(id(engine), plaintext)] = (now, generation, info)
+    return _unexpired(info)
+
+
+def _unexpired(info: KeyInfo | None) -> KeyInfo | None:
     if info is not None and info.expires_at is not None and info.expires_at <= utcnow():
         return None
     return info
+
+
+def _plaintext(credentials: HTTPAuthorizationCredentials | None, header_key: str | None) -> str:
+    plaintext = credentials.credentials if credentials is not None else header_key
+    if not plaintext:
+        raise _unauthorised(
+            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+        )
+    return plaintext
+
+
+_INVALID_KEY = "the API key is not valid (unknown, expired or revoked)"
 
 
 def current_key(
@@ -151,18 +176,35 @@ def current_key(
     header_key: Annotated[str | None, Depends(api_key_header)],
 ) -> KeyInfo:
     """The caller's valid key (401 when missing, unknown, expired or revoked)."""
-    plaintext = credentials.credentials if credentials is not None else header_key
-    if not plaintext:
-        raise _unauthorised(
-            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
-        )
+    plaintext = _plaintext(credentials, header_key)
     info = None if len(plaintext) > _MAX_KEY_LENGTH else _verified(engine, plaintext.strip())
     if info is None:
-        raise _unauthorised("the API key is not valid (unknown, expired or revoked)")
+        raise _unauthorised(_INVALID_KEY)
     return info
 
 
-AnyKey = Annotated[KeyInfo, Depends(current_key)]
+async def _current_key_now(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    header_key: Annotated[str | None, Depends(api_key_header)],
+) -> KeyInfo:
+    # current_key as a coroutine for Depends: a key checked in the last few seconds is answered
+    # from memory on the event loop; only a database check goes to the thread pool (pages call
+    # current_key itself).
+    plaintext = _plaintext(credentials, header_key)
+    info = None
+    if len(plaintext) <= _MAX_KEY_LENGTH:
+        known, info = _remembered(engine, plaintext.strip())
+        if known:
+            info = _unexpired(info)
+        else:
+            info = await run_in_threadpool(_verified, engine, plaintext.strip())
+    if info is None:
+        raise _unauthorised(_INVALID_KEY)
+    return info
+
+
+AnyKey = Annotated[KeyInfo, Depends(_current_key_now)]
 
 
 def require_reader(key: AnyKey) -> KeyInfo:
@@ -177,8 +219,17 @@ def require_staff(key: AnyKey) -> KeyInfo:
     return key
 
 
-ReaderKey = Annotated[KeyInfo, Depends(require_reader)]
-StaffKey = Annotated[KeyInfo, Depends(require_staff)]
+async def _reader_now(key: AnyKey) -> KeyInfo:
+    # The role checks as coroutines for Depends (pages call the plain functions).
+    return require_reader(key)
+
+
+async def _staff_now(key: AnyKey) -> KeyInfo:
+    return require_staff(key)
+
+
+ReaderKey = Annotated[KeyInfo, Depends(_reader_now)]
+StaffKey = Annotated[KeyInfo, Depends(_staff_now)]
 
 
 #: A firm, category, park or link key in a path, and an id filter in a query: bounded, as every

@@ -1,19 +1,20 @@
 """Recommendations: suppliers for a buyer, buyers for a supplier, the tiered chain, explanations.
 
-CPU-bound, so plain ``def`` routes (FastAPI runs them in its thread pool). Each reads the served
-model once and calls one function of :mod:`._recommendations`, where who may ask, which firms
-are left out and what is masked are decided. Writes since the model was fitted do not change
-its scores until a staff retrain, but a firm deleted or made unlisted since then is left out of
-what is served at once.
+Each reads the served model once and asks :func:`._answers.answer` for one function of
+:mod:`._recommendations`, where who may ask, which firms are left out and what is masked are
+decided. The routes are coroutines: an answer the same caller had since the last write comes
+from the answer cache as bytes, on the event loop; a new one is made in the thread pool (it is
+CPU-bound) and serialised once by the route's response model, which also documents it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from ketnoi.api.service import _recommendations
+from ketnoi.api.service._answers import answer
 from ketnoi.api.service._deps import AnyKey, EngineDep, Filter, IdPath, ServedDep
 from ketnoi.api.service._schemas import MAX_DEPTH, MAX_K, Lang
 from ketnoi.api.service._schemas_recommend import Chain, Explanation, Recommendations
@@ -30,7 +31,7 @@ K = Annotated[int, Query(ge=1, le=MAX_K, description=f"How many (1-{MAX_K}).")]
     response_model=Recommendations,
     summary="New suppliers for a buyer",
 )
-def suppliers_for_buyer(
+async def suppliers_for_buyer(
     buyer_id: IdPath,
     key: AnyKey,
     served: ServedDep,
@@ -46,15 +47,18 @@ def suppliers_for_buyer(
     ] = None,
     sector: Filter = None,
     lang: Lang = "en",
-) -> dict[str, Any]:
+) -> Response:
     """The top-``k`` new suppliers for a buyer, best first, with reasons (staff, analyst, or
     the buyer's own firm key). ``tier`` 2 and more: suppliers of the buyer's Tier-1 firms.
     ``park`` takes a park id or name."""
-    return _recommendations.suppliers_for_buyer(
+    return await answer(
         served,
         engine,
         key,
+        Recommendations,
+        _recommendations.suppliers_for_buyer,
         buyer_id,
+        firms=(buyer_id,),
         k=k,
         tier=tier,
         category=category,
@@ -71,22 +75,32 @@ def suppliers_for_buyer(
     response_model=Recommendations,
     summary="Buyers a supplier should approach",
 )
-def buyers_for_supplier(
+async def buyers_for_supplier(
     supplier_id: IdPath,
     key: AnyKey,
     served: ServedDep,
     engine: EngineDep,
     k: K = 10,
     lang: Lang = "en",
-) -> dict[str, Any]:
+) -> Response:
     """The top-``k`` buyers for a supplier, with reasons (staff, analyst, or the supplier's own
     firm key). A buyer's confidential demand shows a firm key only as "a buyer in sector S
     needs category C"."""
-    return _recommendations.buyers_for_supplier(served, engine, key, supplier_id, k=k, lang=lang)
+    return await answer(
+        served,
+        engine,
+        key,
+        Recommendations,
+        _recommendations.buyers_for_supplier,
+        supplier_id,
+        firms=(supplier_id,),
+        k=k,
+        lang=lang,
+    )
 
 
 @router.get("/buyers/{buyer_id}/chain", response_model=Chain, summary="A buyer's tiered chain")
-def chain_for_buyer(
+async def chain_for_buyer(
     buyer_id: IdPath,
     key: AnyKey,
     served: ServedDep,
@@ -94,10 +108,21 @@ def chain_for_buyer(
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,
     k: Annotated[int, Query(ge=1, le=20, description="New suppliers per buying firm.")] = 5,
     lang: Lang = "en",
-) -> dict[str, Any]:
+) -> Response:
     """Existing suppliers tier by tier, then recommended ones for every buying firm in the tree
     (staff, analyst, or the buyer's own firm key)."""
-    return _recommendations.buyer_chain(served, engine, key, buyer_id, depth=depth, k=k, lang=lang)
+    return await answer(
+        served,
+        engine,
+        key,
+        Chain,
+        _recommendations.buyer_chain,
+        buyer_id,
+        firms=(buyer_id,),
+        depth=depth,
+        k=k,
+        lang=lang,
+    )
 
 
 @router.get(
@@ -105,14 +130,24 @@ def chain_for_buyer(
     response_model=Explanation,
     summary="Why (or why not yet) a pair",
 )
-def explain_pair(
+async def explain_pair(
     supplier_id: IdPath,
     buyer_id: IdPath,
     key: AnyKey,
     served: ServedDep,
     engine: EngineDep,
     lang: Lang = "en",
-) -> dict[str, Any]:
+) -> Response:
     """Score, each feature's contribution and what blocks the pair, for any supplier-buyer pair
     (staff, analyst, or a firm key of either firm)."""
-    return _recommendations.explain_pair(served, engine, key, supplier_id, buyer_id, lang=lang)
+    return await answer(
+        served,
+        engine,
+        key,
+        Explanation,
+        _recommendations.explain_pair,
+        supplier_id,
+        buyer_id,
+        firms=(supplier_id, buyer_id),
+        lang=lang,
+    )
