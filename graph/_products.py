@@ -58,6 +58,8 @@ _FILLER = frozenset(
         "order", "services", "service", "a", "an", "in", "with",
     }
 )  # fmt: skip
+#: Folded phrases that qualify a product without naming it ("công nghiệp", "kỹ thuật").
+_FILLER_PHRASES = ("cong nghiep", "ky thuat", "dan dung", "theo ban ve", "industrial")
 #: What separates several products in one cell.
 _SEPARATORS = re.compile(r"[;,\n/+|•·]|\s-\s")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -104,17 +106,20 @@ def product_terms(text: object) -> str:
     """
     if not isinstance(text, str):
         return ""
-    words = _NON_WORD.sub(" ", fold(text)).split()
+    folded = f" {_NON_WORD.sub(' ', fold(text))} "
+    for phrase in _FILLER_PHRASES:
+        folded = folded.replace(f" {phrase} ", " ")
+    words = folded.split()
     return " ".join(w for w in words if w not in _FILLER)
 
 
 def _parts(text: str) -> list[str]:
-    parts = [product_terms(p) for p in _SEPARATORS.split(text)]
+    """The whole text first, then each separated part that differs from it."""
     whole = product_terms(text)
-    found = [p for p in parts if len(p.replace(" ", "")) >= 2]
-    # The whole cell too: "ống, vòi cao su" names one product across the comma.
-    if len(whole.replace(" ", "")) >= 2 and whole not in found:
-        found.append(whole)
+    found = [whole] if len(whole.replace(" ", "")) >= 2 else []
+    for part in (product_terms(p) for p in _SEPARATORS.split(text)):
+        if len(part.replace(" ", "")) >= 2 and part not in found:
+            found.append(part)
     return found
 
 
@@ -165,12 +170,14 @@ def _category_rows(categories: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _hs_text(code: str) -> str:
-    if not code:
-        return ""
+@lru_cache(maxsize=1)
+def _hs_texts() -> dict[str, str]:
     table = hs_table()
-    found = table.loc[table["hscode"] == code, "text"]
-    return str(found.iloc[0]) if len(found) else ""
+    return dict(zip(table["hscode"], table["text"], strict=True))
+
+
+def _hs_text(code: str) -> str:
+    return _hs_texts().get(code, "") if code else ""
 
 
 class CategorySuggester:
@@ -180,6 +187,13 @@ class CategorySuggester:
     ----------
     min_score : float
         Suggestions scoring below it are left out.
+    part_weight : float
+        What a part of a multi-product cell weighs against the whole cell.
+    field_weights : (float, float, float)
+        Weights of the ``name``, ``name_vi`` and ``hs`` fields.
+    word_weight : float
+        Share of whole-word TF-IDF in a score; the rest is char n-grams. The defaults were
+        chosen on the ``dev`` third of ``fixtures/products`` (``benchmarks/bench_products.py``).
 
     Examples
     --------
@@ -194,8 +208,17 @@ class CategorySuggester:
 
     fields = ("name", "name_vi", "hs")
 
-    def __init__(self, min_score: float = _MIN_SCORE) -> None:
+    def __init__(
+        self,
+        min_score: float = _MIN_SCORE,
+        part_weight: float = 0.8,
+        field_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        word_weight: float = 0.5,
+    ) -> None:
         self.min_score = min_score
+        self.word_weight = word_weight
+        self.part_weight = part_weight
+        self.field_weights = field_weights
 
     def fit(self, categories: pd.DataFrame) -> CategorySuggester:
         """Index the categories (``category_id, name, name_vi, hs_code``; extra columns ignored)."""
@@ -212,6 +235,15 @@ class CategorySuggester:
         self.vectoriser_.fit(corpus + [product_terms(t) for t in hs_table()["text"]] or ["x"])
         self.matrices_ = {
             field: self.vectoriser_.transform([d or "" for d in docs[field]])
+            for field in self.fields
+        }
+        # Whole words too: char n-grams alone find "son cong nghiep" (paint) close to "van
+        # cong nghiep" (valves); a shared syllable such as "son" is the stronger evidence.
+        self.word_vectoriser_ = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"
+        ).fit(corpus + [product_terms(t) for t in hs_table()["text"]])
+        self.word_matrices_ = {
+            field: self.word_vectoriser_.transform([d or "" for d in docs[field]])
             for field in self.fields
         }
         return self
@@ -236,8 +268,15 @@ class CategorySuggester:
         if not parts:
             return best, where
         query = self.vectoriser_.transform(parts)
+        words = self.word_vectoriser_.transform(parts)
+        # A part of a cell weighs less than the whole: in "bó dây điện ô tô, xe máy" the part
+        # "xe máy" qualifies the harness rather than naming a product of its own.
+        row_weight = np.full((len(parts), 1), self.part_weight)
+        row_weight[0] = 1.0
         for f, field in enumerate(self.fields):
-            sims = (query @ self.matrices_[field].T).toarray().max(axis=0)
+            sims = (1 - self.word_weight) * (query @ self.matrices_[field].T).toarray()
+            sims += self.word_weight * (words @ self.word_matrices_[field].T).toarray()
+            sims = (sims * row_weight * self.field_weights[f]).max(axis=0)
             better = sims > best
             best = np.where(better, sims, best)
             where = np.where(better, f, where)
