@@ -105,7 +105,8 @@ def main() -> None:
             )
     report = {
         "date": dt.date.today().isoformat(),
-        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "machine": f"{os.cpu_count()} cores, {platform.machine()},"
+        f" Python {platform.python_version()}",
         "phrases": len(phrases),
         "categories": len(categories),
         "fit_seconds": round(fit_seconds, 2),
