@@ -8,8 +8,9 @@ rules, in the order a pair is credited to them:
 2. ``phone``: the same phone number;
 3. ``website`` and ``email``: the same web domain, the same mail domain (free mail excluded);
 4. ``name``: the same name once legal form, branch words and language are set aside;
-5. ``province_token``: the same province and one of the record's three rarest name tokens;
-6. ``token_pair``: the same two rarest name tokens, in any province (a list without addresses).
+5. ``brand``: the same proper name (the name without its trade words);
+6. ``province_token``: the same province and one of the record's three rarest name tokens;
+7. ``token_pair``: the same two rarest name tokens, in any province (a list without addresses).
 
 A key shared by too many records says little and would explode the pair count, so blocks above
 ``max_block`` records are skipped (a generic word such as "thương mại" never blocks alone; the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ketnoi.graph._resolve_compare import add_comparison_columns
 from ketnoi.graph._resolve_names import FREE_MAIL_DOMAINS, normalise_firm
 
 __all__ = ["BLOCKING_RULES", "candidate_pairs", "firm_keys"]
@@ -33,6 +35,7 @@ BLOCKING_RULES = (
     "website",
     "email",
     "name",
+    "brand",
     "province_token",
     "token_pair",
 )
@@ -42,6 +45,8 @@ _KEY_COLUMNS = (
     "name",
     "name_core",
     "name_tokens",
+    "brand",
+    "trade_words",
     "legal_form",
     "is_branch",
     "province",
@@ -71,8 +76,9 @@ def firm_keys(records: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``id, name, name_core, name_tokens, legal_form, is_branch, province, district, phone,
-        email_domain, website_domain, tax_digits, tax_head, tax_branch, tax_valid``.
+        ``id, name, name_core, name_tokens, brand, trade_words, legal_form, is_branch,
+        province, district, phone, email_domain, website_domain, tax_digits, tax_head,
+        tax_branch, tax_valid``.
     """
     if "name_core" in records.columns:
         return records
@@ -91,6 +97,8 @@ def firm_keys(records: pd.DataFrame) -> pd.DataFrame:
                 key.name,
                 key.name_core,
                 key.name_tokens,
+                key.brand,
+                key.trade_words,
                 key.legal_form,
                 key.is_branch,
                 key.province,
@@ -104,8 +112,13 @@ def firm_keys(records: pd.DataFrame) -> pd.DataFrame:
                 bool(code is not None and code.valid),
             )
         )
-    keys = pd.DataFrame(rows, columns=list(_KEY_COLUMNS[1:]))
-    keys.insert(0, "id", records["id"].to_numpy())
+    # Plain object columns: pandas' Arrow-backed strings are slow to take and to hand to numpy,
+    # and scoring does both for every candidate pair.
+    keys = pd.DataFrame(rows, columns=list(_KEY_COLUMNS[1:]), dtype=object)
+    keys["is_branch"] = keys["is_branch"].astype(bool)
+    keys["tax_valid"] = keys["tax_valid"].astype(bool)
+    keys.insert(0, "id", pd.Series(records["id"].to_numpy(dtype=object), dtype=object))
+    add_comparison_columns(keys)
     return keys
 
 
@@ -141,6 +154,7 @@ def _block_keys(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
     email = keys["email_domain"].where(~keys["email_domain"].isin(FREE_MAIL_DOMAINS), "")
     add("email", email)
     add("name", keys["name_core"])
+    add("brand", keys["brand"])
     rare = _rarest_tokens(keys, frequency)
     province = keys["province"].to_numpy()[rare["pos"].to_numpy()]
     with_province = province != ""

@@ -8,17 +8,17 @@ labels are what a person reviewing the pair reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from ketnoi.graph._resolve_names import FREE_MAIL_DOMAINS
 
-__all__ = ["COMPARISONS", "Comparison", "compare_pairs", "token_weights"]
+__all__ = ["COMPARISONS", "Comparison", "add_comparison_columns", "compare_pairs"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,11 @@ class Comparison:
 
 #: The comparisons, in the order of the level matrix's columns.
 COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("name", ("different", "similar", "close", "same words", "exact")),
-    Comparison("name_distinctive", ("none", "some", "most", "all")),
-    Comparison("tax_code", ("different", "same head office", "same")),
+    Comparison("brand", ("different", "one word shared", "typo", "same")),
+    Comparison("trade_words", ("different", "overlap", "same")),
+    Comparison(
+        "tax_code", ("different", "different, one fails its check", "same head office", "same")
+    ),
     Comparison("phone", ("different", "same")),
     Comparison("email_domain", ("different", "same")),
     Comparison("website_domain", ("different", "same")),
@@ -52,42 +54,58 @@ _FAMILIES = {
     "Hợp tác xã": "htx",
     "Công ty": "",
 }
-# Two tokens this alike (Jaro-Winkler) are one word with a typo.
-_TYPO_SIMILARITY = 0.9
 
 
-def token_weights(name_tokens: Sequence[tuple[str, ...]]) -> dict[str, float]:
-    """Inverse document frequency of each name token, ``log(n / df)``: what a shared word says.
+def _words(values: np.ndarray, width: int = 3) -> np.ndarray:
+    """The first ``width`` words of each string, ``""`` padded: shape (n, width)."""
+    out = np.full((len(values), width), "", dtype=object)
+    for i, text in enumerate(values):
+        words = text.split()[:width]
+        out[i, : len(words)] = words
+    return out
 
-    A word in every other firm's name ("thương mại", "hà nội") weighs almost nothing, a brand
-    name a lot. Computed on the records being resolved, like Splink's term frequencies.
+
+def _brand_levels(left_keys: pd.DataFrame, right_keys: pd.DataFrame) -> np.ndarray:
+    """0 different, 1 a word shared, 2 the same but for one slip, 3 the same; -1 missing.
+
+    Brands are sorted words, so a slip is one edit (optimal string alignment: a swap of two
+    letters counts once) between the two strings.
     """
-    counts: dict[str, int] = {}
-    for tokens in name_tokens:
-        for token in set(tokens):
-            counts[token] = counts.get(token, 0) + 1
-    n = max(len(name_tokens), 1)
-    return {token: float(np.log((n + 1) / df)) for token, df in counts.items()}
+    left = left_keys["brand"].to_numpy(dtype=object)
+    right = right_keys["brand"].to_numpy(dtype=object)
+    levels = np.zeros(len(left), dtype=np.int8)
+    shared = np.zeros(len(left), dtype=bool)
+    for i in range(3):
+        word = left_keys[f"brand_word_{i}"].to_numpy(dtype=object)
+        for j in range(3):
+            shared |= (word == right_keys[f"brand_word_{j}"].to_numpy(dtype=object)) & (word != "")
+    levels[shared] = 1
+    distance = process.cpdist(left, right, scorer=OSA.distance, workers=-1)
+    lengths = np.minimum(
+        np.fromiter(map(len, left), int, len(left)), np.fromiter(map(len, right), int, len(right))
+    )
+    levels[(distance <= 1) & (lengths > 5)] = 2
+    levels[left == right] = 3
+    levels[(left == "") | (right == "")] = -1
+    return levels
 
 
-def _distinctive_share(a: tuple[str, ...], b: tuple[str, ...], idf: dict[str, float]) -> float:
-    """Share of both names' token weight that the other name holds (typos forgiven)."""
-    set_a, set_b = set(a), set(b)
-    total = sum(idf.get(t, 1.0) for t in set_a) + sum(idf.get(t, 1.0) for t in set_b)
-    if total == 0:
-        return 1.0
-    common = set_a & set_b
-    matched = 2 * sum(idf.get(t, 1.0) for t in common)
-    rest_a, rest_b = set_a - common, set_b - common
-    for token in rest_a:
-        best = max((JaroWinkler.similarity(token, o) for o in rest_b), default=0.0)
-        if best >= _TYPO_SIMILARITY and len(token) > 2:
-            matched += idf.get(token, 1.0)
-    for token in rest_b:
-        best = max((JaroWinkler.similarity(token, o) for o in rest_a), default=0.0)
-        if best >= _TYPO_SIMILARITY and len(token) > 2:
-            matched += idf.get(token, 1.0)
-    return matched / total
+def add_comparison_columns(keys: pd.DataFrame) -> None:
+    """Add what :func:`compare_pairs` compares in numpy, computed once per record.
+
+    ``brand_word_0..2``: the brand's first three words; ``trade_mask_0/1``: the trade words as
+    a 128-bit set, a word's bit from its CRC (a rare collision only makes two words look alike).
+    """
+    words = _words(keys["brand"].to_numpy(dtype=object))
+    for i in range(words.shape[1]):
+        keys[f"brand_word_{i}"] = pd.Series(words[:, i], index=keys.index, dtype=object)
+    masks = np.zeros((len(keys), 2), dtype=np.uint64)
+    for i, trade in enumerate(keys["trade_words"]):
+        for word in trade:
+            bit = zlib.crc32(word.encode()) % 128
+            masks[i, bit // 64] |= np.uint64(1) << np.uint64(bit % 64)
+    keys["trade_mask_0"] = masks[:, 0]
+    keys["trade_mask_1"] = masks[:, 1]
 
 
 def _equal_levels(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -96,7 +114,7 @@ def _equal_levels(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return levels
 
 
-def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, idf: dict[str, float]) -> np.ndarray:
+def compare_pairs(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
     """The level matrix of aligned pairs: row ``i`` compares ``left.iloc[i]`` with
     ``right.iloc[i]`` (both frames of :func:`~ketnoi.graph._resolve_blocking.firm_keys`).
 
@@ -109,40 +127,24 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, idf: dict[str, float]
     out = np.full((n, len(COMPARISONS)), -1, dtype=np.int8)
     if n == 0:
         return out
-    core_l = left["name_core"].to_numpy(dtype=object)
-    core_r = right["name_core"].to_numpy(dtype=object)
-    sort = process.cpdist(core_l, core_r, scorer=fuzz.token_sort_ratio, workers=-1)
-    contain = process.cpdist(core_l, core_r, scorer=fuzz.token_set_ratio, workers=-1)
-    name = np.zeros(n, dtype=np.int8)
-    name[sort >= 70] = 1
-    name[(sort >= 85) | (contain >= 95)] = 2
-    name[sort >= 95] = 3
-    name[core_l == core_r] = 4
-    name[(core_l == "") | (core_r == "")] = -1
-    out[:, 0] = name
-
-    shares = np.fromiter(
-        (
-            _distinctive_share(a, b, idf)
-            for a, b in zip(left["name_tokens"], right["name_tokens"], strict=True)
-        ),
-        dtype=float,
-        count=n,
-    )
-    distinctive = np.zeros(n, dtype=np.int8)
-    distinctive[shares >= 0.5] = 1
-    distinctive[shares >= 0.8] = 2
-    distinctive[shares >= 0.97] = 3
-    distinctive[name == -1] = -1
-    out[:, 1] = distinctive
+    out[:, 0] = _brand_levels(left, right)
+    mask_l = left[["trade_mask_0", "trade_mask_1"]].to_numpy(dtype=np.uint64)
+    mask_r = right[["trade_mask_0", "trade_mask_1"]].to_numpy(dtype=np.uint64)
+    trade = np.where(((mask_l & mask_r) != 0).any(axis=1), 1, 0).astype(np.int8)
+    trade[(mask_l == mask_r).all(axis=1)] = 2
+    trade[(mask_l == 0).all(axis=1) | (mask_r == 0).all(axis=1)] = -1
+    out[:, 1] = trade
 
     digits_l = left["tax_digits"].to_numpy(dtype=object)
     digits_r = right["tax_digits"].to_numpy(dtype=object)
     head_l = left["tax_head"].to_numpy(dtype=object)
     head_r = right["tax_head"].to_numpy(dtype=object)
+    valid = left["tax_valid"].to_numpy(bool) & right["tax_valid"].to_numpy(bool)
     tax = np.zeros(n, dtype=np.int8)
-    tax[(head_l == head_r) & (head_l != "")] = 1
-    tax[digits_l == digits_r] = 2
+    # A code that fails its check digit was likely typed wrong: its difference says less.
+    tax[~valid] = 1
+    tax[(head_l == head_r) & (head_l != "")] = 2
+    tax[digits_l == digits_r] = 3
     tax[(digits_l == "") | (digits_r == "")] = -1
     out[:, 2] = tax
 
@@ -171,4 +173,7 @@ def compare_pairs(left: pd.DataFrame, right: pd.DataFrame, idf: dict[str, float]
     form[form_l == form_r] = 2
     form[(form_l == "") | (form_r == "")] = -1
     out[:, 8] = form
+    # A branch has its own address and phone: against its head office they are no evidence.
+    one_branch = left["is_branch"].to_numpy(bool) != right["is_branch"].to_numpy(bool)
+    out[np.ix_(one_branch, [3, 6, 7])] = -1
     return out

@@ -17,11 +17,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from ketnoi.graph._normalise import fold, nfc
+from ketnoi.graph._resolve_vocabulary import (
+    BRANCH_WORDS,
+    DISTRICT_PREFIX,
+    FREE_MAIL_DOMAINS,
+    GLOSSARY,
+    HANOI_DISTRICTS,
+    LEGAL_FORMS,
+    PHRASES,
+    PROVINCE_ALIASES,
+    PROVINCE_PREFIX,
+    STOPWORDS,
+    TRADE_PHRASES,
+    VIETNAMESE_SYLLABLE,
+)
 from ketnoi.graph._taxcode import TaxCode, parse_tax_code
 
 __all__ = [
     "FREE_MAIL_DOMAINS",
+    "split_trade_words",
     "FirmKey",
     "normalise_district",
     "normalise_firm",
@@ -30,267 +47,6 @@ __all__ = [
     "web_domain",
 ]
 
-# Legal forms, folded and without punctuation, longest first: the first that occurs (as whole
-# words) is the firm's form. Values are the Vietnamese names officers write.
-_LEGAL_FORMS: tuple[tuple[str, str], ...] = (
-    ("cong ty trach nhiem huu han mot thanh vien", "Công ty TNHH MTV"),
-    ("cong ty tnhh mot thanh vien", "Công ty TNHH MTV"),
-    ("trach nhiem huu han mot thanh vien", "Công ty TNHH MTV"),
-    ("tnhh mot thanh vien", "Công ty TNHH MTV"),
-    ("tnhh 1 thanh vien", "Công ty TNHH MTV"),
-    ("one member limited liability company", "Công ty TNHH MTV"),
-    ("one member company limited", "Công ty TNHH MTV"),
-    ("one member co ltd", "Công ty TNHH MTV"),
-    ("single member limited liability company", "Công ty TNHH MTV"),
-    ("cong ty tnhh mtv", "Công ty TNHH MTV"),
-    ("cty tnhh mtv", "Công ty TNHH MTV"),
-    ("tnhh mtv", "Công ty TNHH MTV"),
-    ("cong ty trach nhiem huu han hai thanh vien tro len", "Công ty TNHH"),
-    ("cong ty trach nhiem huu han", "Công ty TNHH"),
-    ("trach nhiem huu han", "Công ty TNHH"),
-    ("cong ty tnhh", "Công ty TNHH"),
-    ("cty tnhh", "Công ty TNHH"),
-    ("ct tnhh", "Công ty TNHH"),
-    ("limited liability company", "Công ty TNHH"),
-    ("company limited", "Công ty TNHH"),
-    ("co ltd", "Công ty TNHH"),
-    ("coltd", "Công ty TNHH"),
-    ("tnhh", "Công ty TNHH"),
-    ("llc", "Công ty TNHH"),
-    ("ltd", "Công ty TNHH"),
-    ("limited", "Công ty TNHH"),
-    ("tong cong ty", "Tổng công ty"),
-    ("cong ty co phan", "Công ty cổ phần"),
-    ("cty co phan", "Công ty cổ phần"),
-    ("cong ty cp", "Công ty cổ phần"),
-    ("cty cp", "Công ty cổ phần"),
-    ("ctcp", "Công ty cổ phần"),
-    ("co phan", "Công ty cổ phần"),
-    ("joint stock company", "Công ty cổ phần"),
-    ("joint stock co", "Công ty cổ phần"),
-    ("j s c", "Công ty cổ phần"),
-    ("jsc", "Công ty cổ phần"),
-    ("jsco", "Công ty cổ phần"),
-    ("doanh nghiep tu nhan", "Doanh nghiệp tư nhân"),
-    ("dntn", "Doanh nghiệp tư nhân"),
-    ("tap doan", "Tập đoàn"),
-    ("group", "Tập đoàn"),
-    ("hop tac xa", "Hợp tác xã"),
-    ("htx", "Hợp tác xã"),
-    ("cooperative", "Hợp tác xã"),
-    ("corporation", "Tổng công ty"),
-    ("corp", "Tổng công ty"),
-    ("cong ty", "Công ty"),
-    ("cty", "Công ty"),
-    ("company", "Công ty"),
-    ("inc", "Công ty"),
-)
-
-# Words that make a record a branch or representative office rather than the firm itself.
-_BRANCH_WORDS = (
-    "chi nhanh",
-    "van phong dai dien",
-    "vpdd",
-    "branch",
-    "representative office",
-    "branch office",
-)
-
-# English trade words and Vietnamese abbreviations as the (folded) Vietnamese words they stand
-# for: "Hanoi Precision Mechanics" and "Cơ khí Chính xác Hà Nội" then share every token.
-_GLOSSARY: dict[str, str] = {
-    "trading": "thuong mai",
-    "trade": "thuong mai",
-    "commerce": "thuong mai",
-    "commercial": "thuong mai",
-    "tm": "thuong mai",
-    "service": "dich vu",
-    "services": "dich vu",
-    "dv": "dich vu",
-    "tmdv": "thuong mai dich vu",
-    "manufacturing": "san xuat",
-    "manufacture": "san xuat",
-    "production": "san xuat",
-    "producing": "san xuat",
-    "sx": "san xuat",
-    "mechanical": "co khi",
-    "mechanics": "co khi",
-    "mechanic": "co khi",
-    "ck": "co khi",
-    "precision": "chinh xac",
-    "engineering": "ky thuat",
-    "technical": "ky thuat",
-    "electronics": "dien tu",
-    "electronic": "dien tu",
-    "electrical": "dien",
-    "electric": "dien",
-    "plastic": "nhua",
-    "plastics": "nhua",
-    "packaging": "bao bi",
-    "package": "bao bi",
-    "textile": "det",
-    "textiles": "det",
-    "garment": "may",
-    "garments": "may",
-    "construction": "xay dung",
-    "xd": "xay dung",
-    "investment": "dau tu",
-    "technology": "cong nghe",
-    "technologies": "cong nghe",
-    "tech": "cong nghe",
-    "imex": "xuat nhap khau",
-    "xnk": "xuat nhap khau",
-    "industrial": "cong nghiep",
-    "industry": "cong nghiep",
-    "industries": "cong nghiep",
-    "development": "phat trien",
-    "materials": "vat lieu",
-    "material": "vat lieu",
-    "equipment": "thiet bi",
-    "automation": "tu dong hoa",
-    "steel": "thep",
-    "metal": "kim loai",
-    "metals": "kim loai",
-    "rubber": "cao su",
-    "printing": "in",
-    "chemical": "hoa chat",
-    "chemicals": "hoa chat",
-    "food": "thuc pham",
-    "foods": "thuc pham",
-    "wood": "go",
-    "furniture": "noi that",
-    "components": "linh kien",
-    "component": "linh kien",
-    "parts": "linh kien",
-    "mould": "khuon",
-    "mold": "khuon",
-    "moulds": "khuon",
-    "molds": "khuon",
-    "casting": "duc",
-    "logistics": "van tai",
-    "transport": "van tai",
-    "consulting": "tu van",
-    "environment": "moi truong",
-    "environmental": "moi truong",
-    "energy": "nang luong",
-    "paper": "giay",
-    "glass": "kinh",
-    "automotive": "o to",
-    "auto": "o to",
-    "machinery": "may moc",
-    "hanoi": "ha noi",
-    "hn": "ha noi",
-    "saigon": "ho chi minh",
-    "hcm": "ho chi minh",
-    "hcmc": "ho chi minh",
-    "tphcm": "ho chi minh",
-    "vietnam": "viet nam",
-    "vn": "viet nam",
-}
-# "Import export" is two English words for three Vietnamese ones.
-_PHRASES: tuple[tuple[str, str], ...] = (
-    ("import export", "xuat nhap khau"),
-    ("import and export", "xuat nhap khau"),
-    ("xuat nhap khau", "xuat nhap khau"),
-)
-_STOPWORDS = frozenset({"va", "and", "the", "of", "tai", "at"})
-
-#: Mail domains shared by many firms: equal domains say nothing.
-FREE_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "yahoo.com",
-        "yahoo.com.vn",
-        "hotmail.com",
-        "outlook.com",
-        "live.com",
-        "icloud.com",
-        "vnn.vn",
-        "fpt.vn",
-        "hn.vnn.vn",
-        "viettel.vn",
-    }
-)
-
-# Provinces by folded key; the common abbreviations and English spellings point to them.
-_PROVINCE_ALIASES: dict[str, str] = {
-    "ha noi": "ha noi",
-    "hn": "ha noi",
-    "hanoi": "ha noi",
-    "ho chi minh": "ho chi minh",
-    "hcm": "ho chi minh",
-    "hcmc": "ho chi minh",
-    "tphcm": "ho chi minh",
-    "ho chi minh city": "ho chi minh",
-    "sai gon": "ho chi minh",
-    "saigon": "ho chi minh",
-    "hai phong": "hai phong",
-    "hp": "hai phong",
-    "haiphong": "hai phong",
-    "da nang": "da nang",
-    "danang": "da nang",
-    "can tho": "can tho",
-}
-_PROVINCES = (
-    "bac giang",
-    "bac ninh",
-    "binh duong",
-    "dong nai",
-    "ha nam",
-    "hai duong",
-    "hung yen",
-    "nam dinh",
-    "ninh binh",
-    "phu tho",
-    "quang ninh",
-    "thai binh",
-    "thai nguyen",
-    "thanh hoa",
-    "vinh phuc",
-    "long an",
-    "ba ria vung tau",
-    "nghe an",
-)
-for _p in _PROVINCES:
-    _PROVINCE_ALIASES.setdefault(_p, _p)
-_PROVINCE_PREFIX = re.compile(r"^(thanh pho|tinh|tp)\s+")
-_DISTRICT_PREFIX = re.compile(r"^(quan|huyen|thi xa|thanh pho|tp|tx|q|h|district)\s*")
-
-# Hanoi's districts, recognised in an address without their "Quận"/"Huyện" prefix.
-_HANOI_DISTRICTS = frozenset(
-    {
-        "ba dinh",
-        "hoan kiem",
-        "tay ho",
-        "long bien",
-        "cau giay",
-        "dong da",
-        "hai ba trung",
-        "hoang mai",
-        "thanh xuan",
-        "nam tu liem",
-        "bac tu liem",
-        "ha dong",
-        "son tay",
-        "ba vi",
-        "phuc tho",
-        "dan phuong",
-        "hoai duc",
-        "quoc oai",
-        "thach that",
-        "chuong my",
-        "thanh oai",
-        "thuong tin",
-        "phu xuyen",
-        "ung hoa",
-        "my duc",
-        "soc son",
-        "dong anh",
-        "gia lam",
-        "me linh",
-        "thanh tri",
-    }
-)
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
@@ -336,8 +92,19 @@ class FirmKey:
 
     @property
     def name_core(self) -> str:
-        """The name tokens as one string (what names are compared on)."""
+        """The name tokens as one string."""
         return " ".join(self.name_tokens)
+
+    @property
+    def brand(self) -> str:
+        """The proper name: the name tokens without trade words, sorted (order-free)."""
+        return " ".join(sorted(split_trade_words(self.name_tokens)[0]))
+
+    @property
+    def trade_words(self) -> tuple[str, ...]:
+        """The words of the name that say what the firm does (``thuong``, ``mai``, foreign
+        words), the rest of :attr:`name_tokens` being :attr:`brand`."""
+        return split_trade_words(self.name_tokens)[1]
 
 
 def _text(record: Mapping[str, object], key: str) -> str:
@@ -362,9 +129,43 @@ def _remove_phrase(words: str, phrase: str) -> tuple[str, bool]:
     return " ".join(padded.replace(needle, " ", 1).split()), True
 
 
+def _close(word: str, target: str) -> bool:
+    """The same word but for one slip (a letter dropped, doubled, changed or swapped)."""
+    if word == target:
+        return True
+    return min(len(word), len(target)) >= 3 and OSA.distance(word, target) <= 1
+
+
+def _mend_legal_form(words: str) -> str:
+    """Write a legal form typed with a slip ("Cng ty", "TNNHH", "Trách nhiệệm") correctly,
+    where legal forms stand: at the start of the name, or at the end of an English one."""
+    tokens = words.split()
+    start, mended = 0, True
+    while mended:
+        mended = False
+        for phrase, _ in LEGAL_FORMS:
+            target = phrase.split()
+            if len(target) == 1 and len(target[0]) < 4:
+                continue  # a short word typed wrong is too often another word
+            head = tokens[start : start + len(target)]
+            if len(head) == len(target) and all(map(_close, head, target)):
+                tokens[start : start + len(target)] = target
+                start += len(target)
+                mended = True
+                break
+    for phrase, _ in LEGAL_FORMS:
+        target = phrase.split()
+        tail = tokens[-len(target) :]
+        if len(target) > 1 and len(tail) == len(target) and all(map(_close, tail, target)):
+            tokens[-len(target) :] = target
+            break
+    return " ".join(tokens)
+
+
 def _split_legal_form(words: str) -> tuple[str, str]:
+    words = _mend_legal_form(words)
     form = ""
-    for phrase, name in _LEGAL_FORMS:
+    for phrase, name in LEGAL_FORMS:
         words, found = _remove_phrase(words, phrase)
         if found:
             # The first (longest) form names the firm; shorter ones found later are its remains
@@ -377,18 +178,60 @@ def _split_legal_form(words: str) -> tuple[str, str]:
 
 
 def _canonical_tokens(words: str) -> tuple[str, ...]:
-    for phrase, replacement in _PHRASES:
+    for phrase, replacement in PHRASES:
         words = f" {words} ".replace(f" {phrase} ", f" {replacement} ").strip()
     out: list[str] = []
     for word in words.split():
-        if word in _STOPWORDS:
+        if word in STOPWORDS:
             continue
-        out.extend(_GLOSSARY.get(word, word).split())
+        out.extend(GLOSSARY.get(word, word).split())
     return tuple(out)
 
 
+def split_trade_words(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split name tokens into the proper name and the trade words.
+
+    Trade words open a Vietnamese name and close an English one, so phrases of
+    :data:`TRADE_PHRASES` (typed with a slip or not) and words that are no Vietnamese syllable
+    (English trade words) are taken from both ends while more than two tokens remain: a
+    two-syllable proper name is the rule, and "Đúc Đức Công" keeps "Đức Công".
+
+    Examples
+    --------
+    >>> split_trade_words(("thuong", "mai", "dich", "vu", "minh", "phat"))
+    (('minh', 'phat'), ('thuong', 'mai', 'dich', 'vu'))
+    >>> split_trade_words(("hung", "tam", "packing"))
+    (('hung', 'tam'), ('packing',))
+    """
+    rest, trade = list(tokens), []
+    moved = True
+    while moved and len(rest) > 2:
+        moved = False
+        for end in (0, -1):  # the front first: Vietnamese names are most common
+            word = rest[end]
+            if not VIETNAMESE_SYLLABLE.match(word):
+                trade.append(word)
+                del rest[end]
+                moved = True
+                break
+            for phrase in TRADE_PHRASES:
+                target = phrase.split()
+                if len(rest) - len(target) < 2:
+                    continue
+                part = rest[: len(target)] if end == 0 else rest[-len(target) :]
+                # One-word trade words only as written: "gia" is not "giay" mistyped.
+                if part == target or (len(target) > 1 and all(map(_close, part, target))):
+                    trade.extend(target)
+                    rest = rest[len(target) :] if end == 0 else rest[: -len(target)]
+                    moved = True
+                    break
+            if moved:
+                break
+    return tuple(rest), tuple(trade)
+
+
 def _is_place(words: str) -> bool:
-    return words in _PROVINCE_ALIASES or words in _HANOI_DISTRICTS
+    return words in PROVINCE_ALIASES or words in HANOI_DISTRICTS
 
 
 def _strip_branch_place(words: str) -> str:
@@ -418,10 +261,10 @@ def normalise_province(text: str) -> str:
     'bac ninh'
     """
     words = _plain(text)
-    if words in _PROVINCE_ALIASES:
-        return _PROVINCE_ALIASES[words]
-    words = _PROVINCE_PREFIX.sub("", words)
-    return _PROVINCE_ALIASES.get(words, words)
+    if words in PROVINCE_ALIASES:
+        return PROVINCE_ALIASES[words]
+    words = PROVINCE_PREFIX.sub("", words)
+    return PROVINCE_ALIASES.get(words, words)
 
 
 def normalise_district(text: str) -> str:
@@ -436,9 +279,9 @@ def normalise_district(text: str) -> str:
     ('cau giay', 'quan 1', 'quan 3')
     """
     words = _plain(text)
-    if words in _HANOI_DISTRICTS:
+    if words in HANOI_DISTRICTS:
         return words
-    stripped = _DISTRICT_PREFIX.sub("", words, count=1).strip()
+    stripped = DISTRICT_PREFIX.sub("", words, count=1).strip()
     if not stripped:
         return words
     if stripped.isdigit():
@@ -453,15 +296,15 @@ def _place_from_address(address: str) -> tuple[str, str]:
     for part in reversed(parts):
         if not province:
             candidate = normalise_province(part)
-            if candidate in _PROVINCE_ALIASES.values():
+            if candidate in PROVINCE_ALIASES.values():
                 province = candidate
                 continue
         if not district:
-            if _DISTRICT_PREFIX.match(part) and not part.startswith(("phuong", "xa ", "thon")):
+            if DISTRICT_PREFIX.match(part) and not part.startswith(("phuong", "xa ", "thon")):
                 district = normalise_district(part)
-            elif part in _HANOI_DISTRICTS:
+            elif part in HANOI_DISTRICTS:
                 district = part
-    if not province and district in _HANOI_DISTRICTS:
+    if not province and district in HANOI_DISTRICTS:
         province = "ha noi"
     return province, district
 
@@ -537,7 +380,7 @@ def normalise_firm(record: Mapping[str, object]) -> FirmKey:
     name = _text(record, "name")
     words = _strip_branch_place(_plain(name))
     is_branch = False
-    for phrase in _BRANCH_WORDS:
+    for phrase in BRANCH_WORDS:
         words, found = _remove_phrase(words, phrase)
         if found:
             is_branch = True
@@ -560,7 +403,7 @@ def normalise_firm(record: Mapping[str, object]) -> FirmKey:
     district_text = _text(record, "district")
     province = normalise_province(province_text) if province_text else from_address[0]
     district = normalise_district(district_text) if district_text else from_address[1]
-    if not province and district in _HANOI_DISTRICTS:
+    if not province and district in HANOI_DISTRICTS:
         province = "ha noi"
 
     return FirmKey(

@@ -13,7 +13,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ketnoi.api.pages import _routes_core, _routes_firms, _routes_programme
+from ketnoi.api.pages import (
+    _routes_core,
+    _routes_events,
+    _routes_firms,
+    _routes_programme,
+)
 from ketnoi.api.pages._i18n import LANGS, MESSAGES
 from ketnoi.api.pages._session import SessionStore
 
@@ -24,7 +29,12 @@ STATIC = Path(__file__).resolve().with_name("static")
 
 
 #: The page routers, in the order they are added (tests walk their routes).
-ROUTERS = (_routes_core.router, _routes_firms.router, _routes_programme.router)
+ROUTERS = (
+    _routes_core.router,
+    _routes_firms.router,
+    _routes_programme.router,
+    _routes_events.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -267,6 +267,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contributions": ("What the score is made of", "Thành phần của điểm số"),
     "feature": ("Feature", "Yếu tố"),
     "contribution": ("Contribution", "Mức đóng góp"),
+    "chain_show": ("Show the tier chain", "Xem chuỗi cung ứng theo cấp"),
     "chain": ("The supply chain, tier by tier", "Chuỗi cung ứng theo từng cấp"),
     "chain_none": ("No chain to show.", "Chưa có chuỗi cung ứng để hiển thị."),
     "existing": ("existing", "hiện có"),
@@ -361,14 +362,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "table": ("Table", "Bàn"),
     "new_event": ("Plan an event", "Lên kế hoạch sự kiện"),
     "participant_ids": (
-        "Participating firms (IDs, separated by spaces, commas or lines)",
-        "Doanh nghiệp tham dự (mã, cách nhau bởi dấu cách, dấu phẩy hoặc xuống dòng)",
+        "Participating firms (IDs, separated by spaces, commas or lines; a firm that both buys "
+        "and supplies: ID:buyer or ID:supplier)",
+        "Doanh nghiệp tham dự (mã, cách nhau bởi dấu cách, dấu phẩy hoặc xuống dòng; doanh "
+        "nghiệp vừa mua vừa bán thì ghi mã:buyer hoặc mã:supplier)",
+    ),
+    "participant_languages": (
+        "Languages of the people each firm sends (optional; one line per firm, such as "
+        "hn-b001: ja, en; otherwise those of the firm's profile)",
+        "Ngôn ngữ của người mà mỗi doanh nghiệp cử đến (không bắt buộc; mỗi doanh nghiệp một "
+        "dòng, ví dụ hn-b001: ja, en; bỏ trống thì lấy theo hồ sơ doanh nghiệp)",
+    ),
+    "bad_participant": (
+        "“{text}” is not a participant: write an ID, or ID:buyer or ID:supplier.",
+        "“{text}” không phải cách ghi hợp lệ: hãy ghi mã, hoặc mã:buyer hay mã:supplier.",
+    ),
+    "bad_languages": (
+        "“{text}” is not a line of languages: write ID: languages (such as hn-b001: ja, en) "
+        "for a firm listed above.",
+        "Dòng “{text}” không hợp lệ: hãy ghi mã: ngôn ngữ (ví dụ hn-b001: ja, en) cho một "
+        "doanh nghiệp có trong danh sách tham dự.",
     ),
     "slots": ("Time slots", "Số khung giờ"),
     "tables": ("Tables", "Số bàn"),
     "max_meetings": ("Most meetings per firm", "Số cuộc gặp tối đa mỗi doanh nghiệp"),
     "interpreters": ("Interpreters", "Số phiên dịch viên"),
     "plan": ("Schedule and save", "Xếp lịch và lưu"),
+    "locked_meetings": ("Locked meetings", "Cuộc gặp đã khóa"),
+    "replan_counts": ("Last re-planning", "Lần xếp lịch lại gần nhất"),
+    "replan_counts_n": (
+        "{moved} moved, {cancelled} cancelled, {added} added",
+        "{moved} cuộc gặp đổi chỗ, {cancelled} bị hủy, {added} thêm mới",
+    ),
+    "replan": ("Plan again", "Xếp lịch lại"),
+    "replan_help": (
+        "Meetings already on agendas stay where they are unless a change forces them out.",
+        "Các cuộc gặp đã có trong lịch gặp được giữ nguyên chỗ, trừ khi thay đổi buộc phải dời.",
+    ),
+    "replanned": (
+        "Planned again: meetings on published agendas kept their places wherever they could.",
+        "Đã xếp lịch lại: các cuộc gặp trong lịch đã gửi được giữ nguyên chỗ khi có thể.",
+    ),
+    "replan_changes": (
+        "What the last re-planning changed",
+        "Những thay đổi của lần xếp lịch lại gần nhất",
+    ),
+    "interpreter": ("Interpreter", "Phiên dịch"),
+    "lock": ("Lock", "Khóa"),
+    "unlock": ("Unlock", "Mở khóa"),
+    "locked": ("Locked", "Đã khóa"),
+    "lock_meeting": (
+        "Lock the meeting of {buyer} and {supplier} in slot {slot}",
+        "Khóa cuộc gặp giữa {buyer} và {supplier} ở khung giờ {slot}",
+    ),
+    "unlock_meeting": (
+        "Unlock the meeting of {buyer} and {supplier}",
+        "Mở khóa cuộc gặp giữa {buyer} và {supplier}",
+    ),
+    "side": ("Side at the event", "Vai trò tại sự kiện"),
+    "meeting_languages": ("Languages they meet in", "Ngôn ngữ giao tiếp"),
+    "languages_from_profile": ("from the firm's profile", "theo hồ sơ doanh nghiệp"),
+    # jobs
+    "job_title": ("Work in progress", "Công việc đang xử lý"),
+    "job_state_queued": ("Waiting to start", "Đang chờ bắt đầu"),
+    "job_state_running": ("Running", "Đang chạy"),
+    "job_state_finished": ("Done", "Đã xong"),
+    "job_state_failed": ("Failed", "Không thành công"),
+    "job_step_schedule": ("Scheduling the meetings", "Đang xếp lịch các cuộc gặp"),
+    "job_progress": ("Progress", "Tiến độ"),
+    "job_refresh": ("Reload to see how far it got", "Tải lại trang để xem tiến độ"),
+    "job_result": ("See the result", "Xem kết quả"),
     # gaps
     "gaps_title": ("Gaps in local supply", "Khoảng trống trong cung ứng nội địa"),
     "localisation_gaps": (
