@@ -44,7 +44,9 @@ def train(
         table.add_column("inner NDCG@10", justify="right")
         for row in fitted.selection_:
             chosen = " (chosen)" if row["ranker"] == fitted.ranker_ else ""
-            table.add_row(f"{row['ranker']}{chosen}", f"{row['inner_ndcg@10']:.3f}")
+            # A learned blend ("logistic+ease") shows the first ranker's weight.
+            weight = f" w={row['weight']:.2f}" if "weight" in row else ""
+            table.add_row(f"{row['ranker']}{weight}{chosen}", f"{row['inner_ndcg@10']:.3f}")
         console.print(table)
     if fitted.ease_l2_ is not None:
         console.print(f"EASE ridge penalty {fitted.ease_l2_:g}", highlight=False)

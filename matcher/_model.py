@@ -30,11 +30,12 @@ from ketnoi.matcher._chain import supply_chain
 from ketnoi.matcher._explain import explain_pair
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease, with_rp3
+from ketnoi.matcher._lambdarank import lightgbm_available
 from ketnoi.matcher._peers import choose_ease_l2
 from ketnoi.matcher._ranking import RECOMMENDATION_COLUMNS, RankingPath
 from ketnoi.matcher._reasons import LANGUAGES
-from ketnoi.matcher._scorer import learned_score, logit, make_pipeline, prior_score, prior_terms
-from ketnoi.matcher._selection import platt_scaling, select_ranker
+from ketnoi.matcher._scorer import learned_score, logit, prior_score, prior_terms
+from ketnoi.matcher._selection import fit_params, make_ranker, platt_scaling, select_ranker
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 from ketnoi.matcher._training import TrainingSet, training_set
 
@@ -92,11 +93,11 @@ class Matcher:
         labels = train.labels
         if train.n_positives >= settings.min_positives and 0 < labels.mean() < 1:
             self.ranker_, self.selection_, self.calibration_ = self._choose_ranker(train)
-            pipeline = make_pipeline(settings, len(labels), self.ranker_)
+            pipeline = make_ranker(settings, len(labels), self.ranker_, self.selection_)
             # One OpenMP thread: on a shared 2-core machine (a service retraining while it
             # serves) busy-waiting threads cost far more than the second core gains.
             with threadpool_limits(limits=1, user_api="openmp"):
-                pipeline.fit(train.features, labels)
+                pipeline.fit(train.features, labels, **fit_params(self.ranker_, train.queries))
             self.pipeline_: Pipeline | None = pipeline
             self.mode_ = "learned"
             self.negative_rate_ = train.negative_rate
@@ -142,14 +143,24 @@ class Matcher:
         settings = self.settings_
         if settings.model != "auto":
             candidates: tuple[str, ...] = (settings.model,)
-        elif self.ease_l2_ is None:
-            candidates = tuple(r for r in RANKERS if r != "ease")
         else:
-            candidates = RANKERS
+            # EASE's ranker needs EASE; lambdarank, the optional lightgbm: left out without.
+            candidates = tuple(
+                r
+                for r in settings.rankers or RANKERS
+                if not (r == "ease" and self.ease_l2_ is None)
+                and not (r == "lgbm_rank" and not lightgbm_available())
+            ) or (RANKERS[0],)
         if train.validation is None:
-            return candidates[0] if settings.model != "auto" else RANKERS[0], [], None
+            return candidates[0], [], None
         chosen, table, probabilities = select_ranker(
-            train.features, train.labels, train.groups, train.validation, settings, candidates
+            train.features,
+            train.labels,
+            train.groups,
+            train.validation,
+            settings,
+            candidates,
+            train.queries,
         )
         calibration = (
             platt_scaling(probabilities, train.validation.labels)

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ketnoi.matcher._features import FEATURES, GRAPH_FEATURES, PROFILE_FEATURES
+from ketnoi.matcher._lambdarank import LambdaRanker
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
 __all__ = [
@@ -166,6 +167,7 @@ RANKER_FEATURES: dict[str, tuple[str, ...]] = {
     "hgb_profile": PROFILE_FEATURES,
     "hgb_graph": GRAPH_FEATURES,
     "ease": ("ease_score", "ease_rank", "required_certs_met", "buyer_activity"),
+    "lgbm_rank": tuple(FEATURES),
 }
 
 
@@ -212,6 +214,20 @@ def make_pipeline(settings: MatcherSettings, n_samples: int, ranker: str | None 
             ]
         )
     constraints = [_MONOTONIC.get(name, 0) for name in names]
+    if ranker == "lgbm_rank":
+        # Fitted with the query of each row (``model__query``, see ``query_ids``): the order
+        # within a buyer's candidates is what it learns.
+        return Pipeline(
+            [
+                select,
+                (
+                    "model",
+                    LambdaRanker(
+                        monotone_constraints=constraints, random_state=settings.random_state
+                    ),
+                ),
+            ]
+        )
     return Pipeline(
         [
             select,

@@ -22,12 +22,27 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from ketnoi.matcher._blend import (
+    BLEND_WEIGHTS,
+    BlendedRanker,
+    blend_logit,
+    blend_weight,
+    buyer_ndcg,
+)
 from ketnoi.matcher._features import BatchSignals, batch_size, candidate_pairs, pair_features
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot
 from ketnoi.matcher._scorer import logit, make_pipeline
 from ketnoi.matcher._settings import RANKERS, MatcherSettings
 
-__all__ = ["ValidationRows", "platt_scaling", "ranking_ndcg", "ranking_rows", "select_ranker"]
+__all__ = [
+    "ValidationRows",
+    "fit_params",
+    "make_ranker",
+    "platt_scaling",
+    "ranking_ndcg",
+    "ranking_rows",
+    "select_ranker",
+]
 
 # The rankers are compared on at most this many training pairs (a seeded sample), which bounds
 # the time inner validation adds to a fit; the chosen one is then fitted on all of them.
@@ -120,16 +135,37 @@ def ranking_ndcg(rows: ValidationRows, scores: np.ndarray, k: int = 10) -> float
     >>> round(ranking_ndcg(rows, np.array([0.9, 0.5, 0.1])), 4)  # found 1 of 2, at rank 2
     0.3869
     """
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    frame = pd.DataFrame(
-        {"buyer": rows.buyers, "supplier": rows.suppliers, "score": scores, "y": rows.labels}
-    ).sort_values(["buyer", "score", "supplier"], ascending=[True, False, True])
-    frame["rank"] = frame.groupby("buyer").cumcount()
-    top = frame[frame["rank"] < k]
-    dcg = (top["y"] * discount[top["rank"].to_numpy()]).groupby(top["buyer"]).sum()
-    dcg = dcg.reindex(rows.relevant.index, fill_value=0.0)
-    ideal = np.array([discount[: min(k, int(n))].sum() for n in rows.relevant.to_numpy()])
-    return float(np.mean(dcg.to_numpy() / ideal)) if len(ideal) else 0.0
+    ndcg = buyer_ndcg(rows.buyers, rows.suppliers, rows.labels, rows.relevant, scores, k)
+    return float(ndcg.mean()) if len(ndcg) else 0.0
+
+
+def fit_params(ranker: str, queries: np.ndarray | None) -> dict[str, Any]:
+    """What a ranker's pipeline ``fit`` takes besides the rows: lambdarank's queries."""
+    if "+" in ranker:
+        first, _ = ranker.split("+", 1)
+        return {"first_params": fit_params(first, queries)}
+    if ranker == "lgbm_rank" and queries is not None:
+        return {"model__query": queries}
+    return {}
+
+
+def make_ranker(
+    settings: MatcherSettings, n_samples: int, ranker: str, table: list[dict[str, Any]]
+) -> Any:
+    """The unfitted scorer of ``ranker``: a pipeline of :data:`RANKERS`, or a learned blend.
+
+    A blend is named ``"<learned>+ease"``; its weight is read from its row of the selection
+    ``table`` (see :func:`select_ranker`).
+    """
+    if "+" not in ranker:
+        return make_pipeline(settings, n_samples, ranker)
+    first, second = ranker.split("+", 1)
+    weight = next(float(row["weight"]) for row in table if row["ranker"] == ranker)
+    return BlendedRanker(
+        make_pipeline(settings, n_samples, first),
+        make_pipeline(settings, n_samples, second),
+        weight,
+    )
 
 
 def select_ranker(
@@ -139,32 +175,58 @@ def select_ranker(
     validation: ValidationRows,
     settings: MatcherSettings,
     candidates: tuple[str, ...] = RANKERS,
+    queries: np.ndarray | None = None,
 ) -> tuple[str, list[dict[str, Any]], np.ndarray | None]:
     """The ranker of ``candidates`` with the best NDCG@10 on ``validation``, and the table.
 
     Each is fitted on the training pairs outside the held-back group. Ties go to the earlier
     ranker of ``candidates``; where too few pairs are left to fit, the first one is returned
     with an empty table. The third value is the chosen ranker's probabilities on the
-    validation rows (None without a table), for :func:`platt_scaling`.
+    validation rows (None without a table), for :func:`platt_scaling`. ``queries`` holds each
+    training pair's query (period and buyer, :func:`ketnoi.matcher._lambdarank.query_ids`) for
+    ``lgbm_rank``.
     """
     keep = groups != validation.group
     x, y = features[keep], labels[keep]
+    query = queries[keep] if queries is not None else None
     if y.sum() < settings.min_positives or y.min() == y.max():
         return candidates[0], [], None
     if len(y) > _MAX_SELECTION_PAIRS:
         rng = np.random.default_rng(settings.random_state)
         pick = np.sort(rng.choice(len(y), size=_MAX_SELECTION_PAIRS, replace=False))
         x, y = x.iloc[pick], y[pick]
+        query = query[pick] if query is not None else None
     table, probabilities = [], []
     for name in candidates:
         pipeline = make_pipeline(settings, len(y), name)
         with threadpool_limits(limits=1, user_api="openmp"):
-            pipeline.fit(x, y)
+            pipeline.fit(x, y, **fit_params(name, query))
             scores = pipeline.predict_proba(validation.features)[:, 1]
         table.append({"ranker": name, "inner_ndcg@10": ranking_ndcg(validation, scores)})
         probabilities.append(scores)
+    names = list(candidates)
+    learned = [i for i, name in enumerate(names) if name != "ease"]
+    if "ease" in names and learned:
+        # The best learned ranker blended with EASE's, the weight learned (cross-fitted).
+        first = max(learned, key=lambda i: (table[i]["inner_ndcg@10"], -i))
+        second = names.index("ease")
+        per_weight = {
+            w: buyer_ndcg(
+                validation.buyers,
+                validation.suppliers,
+                validation.labels,
+                validation.relevant,
+                blend_logit(probabilities[first], probabilities[second], w),
+            )
+            for w in BLEND_WEIGHTS
+        }
+        weight, crossed, _ = blend_weight(per_weight, settings.random_state)
+        names.append(f"{names[first]}+ease")
+        table.append({"ranker": names[-1], "inner_ndcg@10": crossed, "weight": weight})
+        z = blend_logit(probabilities[first], probabilities[second], weight)
+        probabilities.append(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
     best = max(range(len(table)), key=lambda i: (table[i]["inner_ndcg@10"], -i))
-    return candidates[best], table, probabilities[best]
+    return names[best], table, probabilities[best]
 
 
 def platt_scaling(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:

@@ -13,8 +13,9 @@ __all__ = ["RANKERS", "MatcherSettings"]
 
 #: The rankers ``model`` may name: gradient boosting on every feature, on the profile features
 #: only, on the link-graph features only; a logistic regression on every feature; EASE's order
-#: weighing required certifications. ``auto`` chooses among them by inner validation.
-RANKERS: tuple[str, ...] = ("hgb", "logistic", "hgb_profile", "hgb_graph", "ease")
+#: weighing required certifications; LightGBM lambdarank on every feature, grouped by buyer
+#: (optional package). ``auto`` chooses among them by inner validation.
+RANKERS: tuple[str, ...] = ("hgb", "logistic", "hgb_profile", "hgb_graph", "ease", "lgbm_rank")
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,14 @@ class MatcherSettings:
         each link from the network without its fold, i.e. to recover *missing* links (the
         task of a random hold-out). ``auto``: temporal for links with a year, folds for the
         rest.
-    model : {"auto", "hgb", "logistic", "hgb_profile", "hgb_graph", "ease"}
+    model : {"auto", "hgb", "logistic", "hgb_profile", "hgb_graph", "ease", "lgbm_rank"}
         The ranker inside the scikit-learn pipeline (see :data:`RANKERS`). ``auto`` fits each
         on the training pairs of all but the latest period (or one fold), ranks the held-back
         period's candidates with it, and keeps the best by NDCG@10 (the table is kept in
         ``Matcher.selection_``); the chosen ranker is then fitted on every training pair.
+    rankers : tuple of str or None
+        The rankers ``auto`` compares; None: every ranker of :data:`RANKERS` that can run
+        (``lgbm_rank`` needs the optional lightgbm package; ``ease`` needs EASE).
     max_selection_buyers : int
         Buyers whose candidates ``auto`` ranks to compare the rankers (a seeded sample).
     min_positives : int
@@ -96,6 +100,7 @@ class MatcherSettings:
     folds: int = 10
     training: str = "auto"
     model: str = "auto"
+    rankers: tuple[str, ...] | None = None
     max_selection_buyers: int = 300
     min_positives: int = 20
     max_training_pairs: int = 60_000
@@ -118,6 +123,14 @@ class MatcherSettings:
             raise ValueError(f"training must be auto, temporal or folds, not {self.training!r}")
         if self.model not in {"auto", *RANKERS}:
             raise ValueError(f"model must be 'auto' or one of {RANKERS}, not {self.model!r}")
+        if self.rankers is not None:
+            # A JSON or TOML file gives a list: kept as a tuple, so settings stay hashable.
+            object.__setattr__(self, "rankers", tuple(self.rankers))
+            unknown = [name for name in self.rankers if name not in RANKERS]
+            if unknown or not self.rankers:
+                raise ValueError(
+                    f"rankers must name at least one of {RANKERS}, not {self.rankers!r}"
+                )
         if not 0.0 <= self.min_score < 1.0:
             raise ValueError(f"min_score must be in [0, 1), not {self.min_score!r}")
         if self.ease_l2 is not None and not self.ease_l2 > 0:

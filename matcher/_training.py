@@ -36,6 +36,7 @@ from ketnoi.matcher._features import (
     pair_features,
 )
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot, build_snapshot, with_ease, with_rp3
+from ketnoi.matcher._lambdarank import query_ids
 from ketnoi.matcher._selection import ValidationRows, ranking_rows
 from ketnoi.matcher._settings import MatcherSettings
 
@@ -60,6 +61,13 @@ class TrainingSet:
     @property
     def n_positives(self) -> int:
         return int(self.labels.sum())
+
+    @property
+    def queries(self) -> np.ndarray | None:
+        """Each pair's query for lambdarank: its period (or fold) and its buyer."""
+        if self.pairs is None or len(self.pairs) != len(self.labels):
+            return None
+        return query_ids(self.groups, self.pairs[:, 0])
 
 
 def first_links(index: FirmIndex, links: pd.DataFrame) -> pd.DataFrame:

@@ -43,3 +43,6 @@ def test_model_route_names_the_ranker_and_its_inner_validation(
     ]
     for row in body["selection"]:
         assert 0.0 <= row["inner_ndcg_at_10"] <= 1.0
+    # A learned blend with EASE shows its weight; the single rankers have none.
+    weights = {row["ranker"]: row.get("weight") for row in served.selection_}
+    assert {row["ranker"]: row["weight"] for row in body["selection"]} == weights

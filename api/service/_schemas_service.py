@@ -30,6 +30,11 @@ class RankerScore(BaseModel):
 
     ranker: str
     inner_ndcg_at_10: float = Field(validation_alias="inner_ndcg@10")
+    weight: float | None = Field(
+        None,
+        description="For a learned blend ('logistic+ease'): the first ranker's share of the "
+        "blended log-odds, chosen by inner validation",
+    )
 
 
 class ModelInfo(BaseModel):
