@@ -150,11 +150,16 @@ def phase_load(world: dict[str, Any], out: dict[str, Any]) -> None:
     out["load"]["firms"], out["load"]["links"] = len(dataset.firms), len(dataset.links)
 
 
-def phase_fit(world: dict[str, Any], model: Path, out: dict[str, Any]) -> None:
+def phase_fit(
+    world: dict[str, Any], model: Path, out: dict[str, Any], rankers: str | None = None
+) -> None:
     dataset = graph.Dataset.from_frames(**world)
     world.clear()
+    # --rankers: the rankers model="auto" compares (default: all), e.g. the set before a new
+    # one joined, as the baseline of the same run.
+    settings = matcher.MatcherSettings(rankers=tuple(rankers.split(",")) if rankers else None)
     with Phase() as p:
-        m = matcher.Matcher().fit(dataset)
+        m = matcher.Matcher(settings).fit(dataset)
     out["fit"] = p.record()
     out["fit"].update(mode=m.mode_, training_pairs=int(m.n_training_pairs_))
     m.save(model)
@@ -290,7 +295,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     if args.worker == "load":
         phase_load(world, out)
     elif args.worker == "fit":
-        phase_fit(world, model, out)
+        phase_fit(world, model, out, args.rankers)
     elif args.worker == "match_list":
         phase_match_list(world, model, out)
     elif args.worker == "networkx":
@@ -313,6 +318,7 @@ def run_phase(args: argparse.Namespace, phase: str, model: Path) -> dict[str, An
         str(args.pairs),
         "--nx-budget",
         str(args.nx_budget),
+        *(["--rankers", args.rankers] if args.rankers else []),
     ]
     load_before = [round(x, 2) for x in os.getloadavg()]
     start = time.perf_counter()
@@ -514,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nx-budget", type=float, default=120.0, help="s per networkx signal")
     parser.add_argument("--timeout", type=float, default=900.0, help="s per phase process")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--rankers", help="comma-separated rankers model='auto' compares in the fit phase"
+    )
     parser.add_argument("--quick", action="store_true", help="a small world, for a sanity run")
     parser.add_argument("--profile", choices=PHASES, help="cProfile one phase in-process")
     parser.add_argument("--top", type=int, default=30, help="functions to list with --profile")
