@@ -18,6 +18,7 @@ from ketnoi.api.pages import (
     _routes_events,
     _routes_firms,
     _routes_programme,
+    _routes_resolution,
 )
 from ketnoi.api.pages._i18n import LANGS, MESSAGES
 from ketnoi.api.pages._session import SessionStore
@@ -34,6 +35,7 @@ ROUTERS = (
     _routes_firms.router,
     _routes_programme.router,
     _routes_events.router,
+    _routes_resolution.router,
 )
 
 

@@ -315,6 +315,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“{text}” is not a pair: write buyer:supplier.",
         "“{text}” không phải một cặp: hãy viết bên_mua:nhà_cung_cấp.",
     ),
+    # duplicates: the review queue of entity resolution
+    "nav_duplicates": ("Duplicates", "Trùng lặp"),
+    "dup_title": ("Possible duplicates", "Doanh nghiệp có thể trùng lặp"),
+    "dup_help": (
+        "Rows of imported lists that may be firms already in the register. Compare them side "
+        "by side and say whether they are the same firm; the answer is remembered, so the same "
+        "list uploaded again does not ask it twice.",
+        "Các dòng trong danh sách đã nhập có thể trùng với doanh nghiệp đã có trong sổ đăng ký. "
+        "Hãy so sánh song song và cho biết có phải cùng một doanh nghiệp không; câu trả lời "
+        "được ghi nhớ, nên khi tải lại cùng danh sách sẽ không phải trả lời lần nữa.",
+    ),
+    "dup_none": ("No pair is waiting for review.", "Không có cặp nào đang chờ xem xét."),
+    "dup_pair": ("Pair {id}", "Cặp {id}"),
+    "dup_probability": ("match probability", "xác suất trùng khớp"),
+    "dup_record": ("Row of the list", "Dòng trong danh sách"),
+    "dup_firm": ("Firm in the register", "Doanh nghiệp trong sổ đăng ký"),
+    "dup_where": ("From", "Nguồn"),
+    "dup_sheet_row": ("sheet {sheet}, row {line}", "trang tính {sheet}, dòng {line}"),
+    "dup_field_name": ("Name", "Tên"),
+    "dup_field_tax_code": ("Tax code", "Mã số thuế"),
+    "dup_field_address": ("Address", "Địa chỉ"),
+    "dup_field_phone": ("Phone", "Điện thoại"),
+    "dup_field_email": ("Email", "Thư điện tử"),
+    "dup_field_website": ("Website", "Trang web"),
+    "dup_evidence": ("Evidence (weight of each field)", "Căn cứ (trọng số của từng trường)"),
+    "dup_thresholds": (
+        "Same firm without asking at {accept} or above; asked from {review}",
+        "Tự động coi là cùng doanh nghiệp từ {accept} trở lên; cần người xem xét từ {review}",
+    ),
+    "dup_same": ("Same firm", "Cùng một doanh nghiệp"),
+    "dup_different": ("Different firms", "Hai doanh nghiệp khác nhau"),
+    "dup_done_match": (
+        "Pair {id}: recorded as the same firm ({firm}).",
+        "Cặp {id}: đã ghi nhận là cùng một doanh nghiệp ({firm}).",
+    ),
+    "dup_done_distinct": (
+        "Pair {id}: recorded as different firms.",
+        "Cặp {id}: đã ghi nhận là hai doanh nghiệp khác nhau.",
+    ),
+    "dup_gone": (
+        "Pair {id} was answered already or no longer exists.",
+        "Cặp {id} đã được trả lời hoặc không còn tồn tại.",
+    ),
+    "dup_bad_answer": (
+        "Choose a pair and an answer.",
+        "Hãy chọn một cặp và một câu trả lời.",
+    ),
     # imports
     "imports_title": ("Import data", "Nhập dữ liệu"),
     "imports_help": (
