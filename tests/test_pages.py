@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from ketnoi.api import storage
 from ketnoi.api.pages import MESSAGES, ROUTERS
 from ketnoi.api.pages._i18n import Translator, format_number, format_share
 from ketnoi.api.pages._web import PageRoute
@@ -64,8 +65,8 @@ def page_routes(app: Any, method: str = "GET") -> list[str]:
     )
 
 
-def filled(path: str) -> str:
-    for name, value in FILL.items():
+def filled(path: str, **more: str) -> str:
+    for name, value in {**FILL, **more}.items():
         path = path.replace("{" + name + "}", value)
     assert "{" not in path, f"no value to fill {path}"
     return path
@@ -187,10 +188,12 @@ def test_every_page_renders_for_staff_in_both_languages(
     event = {"participants": [{"firm_id": f} for f in ("B1", "S1", "S3")], "slots": 2}
     assert client.post("/v1/events", json={**event, "tables": 2, "max_meetings": 2},
                        headers=staff).status_code == 201  # fmt: skip
+    job, _ = storage.create_job(service["engine"], "test", "staff", {})
+    storage.finish_job(service["engine"], job.id, result={"body": {}, "tables": {}})
     for path in page_routes(service["app"]):
         if path == "/sign-in":
             continue
-        url = filled(path).replace("/agendas/S2", "/agendas/S1")
+        url = filled(path, job_id=job.id).replace("/agendas/S2", "/agendas/S1")
         answer = client.get(url)
         assert answer.status_code == 200, f"{url}: {answer.status_code} {answer.text[:300]}"
         if "text/html" in answer.headers["content-type"]:
@@ -288,3 +291,88 @@ def test_a_broken_workbook_shows_its_problems(client: TestClient, service: dict[
     assert answer.status_code == 422
     assert "problems: nothing was loaded" in answer.text
     assert "required sheet is missing" in answer.text and answer.text.count("<tr>") > 2
+
+
+# -- the event planner ---------------------------------------------------------------------------
+def _plan(client: TestClient, **more: str) -> Any:
+    token = csrf_of(client, "/events")
+    form = {"csrf": token, "name": "hội chợ", "participants": "B1, B2 S1 S3", "slots": "2"}
+    return client.post("/events", data={**form, "tables": "2", "max_meetings": "2", **more})
+
+
+def _placed(event: dict[str, Any]) -> dict[tuple[str, str], tuple[int, int, bool]]:
+    return {
+        (m["buyer_id"], m["supplier_id"]): (m["slot"], m["table"], m["locked"])
+        for m in event["meetings"]
+    }
+
+
+def test_an_event_is_planned_with_languages_and_a_meeting_locked_and_unlocked(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    sign_in(client, service["keys"]["staff"], "vi")
+    planned = _plan(client, languages="B1: de", interpreters="1")
+    assert planned.status_code == 200 and re.search(r"/events/\d+$", str(planned.url))
+    page = planned.text
+    assert "Ngôn ngữ giao tiếp" in page and "<td>de" in page  # B1 sends a German speaker
+    assert "theo hồ sơ doanh nghiệp" in page  # the others: their profiles' languages
+    event_id = planned.url.path.rsplit("/", 1)[1]
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    before = client.get(f"/v1/events/{event_id}", headers=staff).json()
+    assert before["spec"]["participants"][0]["languages"] == ["de"]
+    assert before["spec"]["interpreters"] == 1
+    (buyer, supplier), (slot, _, _) = next(iter(_placed(before).items()))
+    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    pair = {"csrf": token, "buyer_id": buyer, "supplier_id": supplier, "slot": str(slot)}
+    locked = client.post(f"/events/{event_id}/locks", data={**pair, "action": "lock"})
+    assert locked.status_code == 200 and "Đã xếp lịch lại" in locked.text
+    after = client.get(f"/v1/events/{event_id}", headers=staff).json()
+    assert after["spec"]["locks"] == [{"buyer_id": buyer, "supplier_id": supplier, "slot": slot}]
+    # Locking a meeting where it is moves nothing: every published meeting keeps its place.
+    assert {p: v[:2] for p, v in _placed(after).items()} == {
+        p: v[:2] for p, v in _placed(before).items()
+    }
+    assert _placed(after)[(buyer, supplier)][2] is True and after["summary"]["moved"] == 0
+    assert f'aria-label="Mở khóa cuộc gặp giữa {buyer} và {supplier}"' in locked.text
+    again = client.post(f"/events/{event_id}/schedule", data={"csrf": token})
+    assert again.status_code == 200
+    kept = client.get(f"/v1/events/{event_id}", headers=staff).json()
+    assert _placed(kept) == _placed(after), "planning again keeps the locked and the published"
+    client.post(f"/events/{event_id}/locks", data={**pair, "action": "unlock"})
+    unlocked = client.get(f"/v1/events/{event_id}", headers=staff).json()
+    assert unlocked["spec"]["locks"] == [] and not any(m["locked"] for m in unlocked["meetings"])
+
+
+def test_a_bad_participant_or_language_line_is_named(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    sign_in(client, service["keys"]["staff"])
+    answer = _plan(client, participants="B1 S1:seller")
+    assert answer.status_code == 422 and "“S1:seller” is not a participant" in answer.text
+    answer = _plan(client, languages="S9: en")
+    assert answer.status_code == 422 and "“S9: en” is not a line of languages" in answer.text
+
+
+def test_a_large_event_is_planned_as_a_job_whose_progress_the_page_shows(
+    service: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(service["app"]) as client:  # its own start-up: a running job runner
+        _a_large_event_as_a_job(client, service, monkeypatch)
+
+
+def _a_large_event_as_a_job(
+    client: TestClient, service: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in(client, service["keys"]["staff"])
+    monkeypatch.setattr(service["app"].state.settings, "event_job_participants", 2)
+    started = _plan(client)
+    assert started.status_code == 200 and "/jobs/" in started.url.path
+    job_id = started.url.path.rsplit("/", 1)[1]
+    assert 'id="job"' in started.text
+    job = service["app"].state.jobs.wait(job_id)
+    assert job is not None and job.state == "finished", job
+    partial = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    target = partial.headers["HX-Redirect"]
+    assert re.fullmatch(r"/events/\d+", target)
+    assert client.get(f"/jobs/{job_id}").url.path == target
+    assert "hội chợ" in client.get(target).text

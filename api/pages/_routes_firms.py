@@ -125,8 +125,8 @@ def suppliers_for_buyer(
     ownership: Annotated[Ownership | Literal[""] | None, Query()] = None,
     why: IdText = None,
 ) -> Response:
-    """A buyer's new suppliers with reasons, filters, the chain, "why not yet" and outcome
-    buttons (``GET /v1/buyers/{id}/suppliers``, ``/chain`` and the explanation)."""
+    """A buyer's new suppliers with reasons, filters, "why not yet" and outcome buttons
+    (``GET /v1/buyers/{id}/suppliers`` and the explanation); the chain comes after it."""
     key, engine = page.key, page.engine
     assert key is not None
     served = get_served(page.request.app.state.holder)
@@ -140,9 +140,6 @@ def suppliers_for_buyer(
     found = _recommendations.suppliers_for_buyer(
         served, engine, key, buyer_id, k=k, tier=tier, lang=page.lang, **filters
     )
-    chain = _recommendations.buyer_chain(
-        served, engine, key, buyer_id, depth=2, k=3, lang=page.lang
-    )
     explanation = None
     if _blank(why):
         explanation = _recommendations.explain_pair(
@@ -152,7 +149,6 @@ def suppliers_for_buyer(
         "suppliers.html",
         firm=firm,
         found=found,
-        chain=chain["items"],
         filters={**{n: v or "" for n, v in filters.items()}, "k": k, "tier": tier},
         why=_blank(why) or "",
         explanation=explanation,
@@ -160,6 +156,22 @@ def suppliers_for_buyer(
         buttons=OUTCOME_BUTTONS,
         can_record=key.role != "analyst",
     )
+
+
+@router.get("/buyers/{buyer_id}/chain")
+def buyer_chain(page: SignedInPage, buyer_id: IdPath) -> Response:
+    """The buyer's tier chain as a tree, existing and recommended suppliers
+    (``GET /v1/buyers/{id}/chain``): htmx puts it into the suppliers page once that is shown
+    (it ranks every buying firm of the tree live, seconds on the demo world)."""
+    key, engine = page.key, page.engine
+    assert key is not None
+    served = get_served(page.request.app.state.holder)
+    firm = _routes_firms.get_firm(buyer_id, engine, key).model_dump()
+    chain = _recommendations.buyer_chain(
+        served, engine, key, buyer_id, depth=2, k=3, lang=page.lang
+    )
+    template = "_chain.html" if page.partial else "chain.html"
+    return page.render(template, firm=firm, chain=chain["items"])
 
 
 @router.get("/pairs/{supplier_id}/{buyer_id}")

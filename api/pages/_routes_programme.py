@@ -1,4 +1,4 @@
-"""Programme work: match lists, imports, events and their agendas, gaps.
+"""Programme work: match lists, imports, gaps (events: :mod:`._routes_events`).
 
 Readers (staff and analysts) see these pages, staff change things, as in the API; a firm key
 reads only its own agenda at an event. Files come from the routes' own writer
@@ -21,23 +21,20 @@ from ketnoi.api.pages._web import (
     PageContext,
     PageRoute,
     ReaderPage,
-    SignedInPage,
     StaffPage,
     page_count,
     posted_form,
 )
 from ketnoi.api.service import (
-    _routes_events,
     _routes_firms,
     _routes_imports,
     _routes_match_lists,
     _routes_programme,
 )
-from ketnoi.api.service._deps import IdPath, Paging, get_dataset, get_served
+from ketnoi.api.service._deps import Paging, get_dataset, get_served
 from ketnoi.api.service._files import FileOptions
 from ketnoi.api.service._match_lists import create_match_list, preview_match_list
 from ketnoi.api.service._schemas import MAX_PAGE, MAX_ROW_ID, FirmPair, MatchListCreate
-from ketnoi.api.service._schemas_events import EventCreate
 from ketnoi.api.storage import Invalid
 
 __all__ = ["router"]
@@ -215,60 +212,6 @@ def upload(page: StaffPage, form: UploadDep) -> Response:
         refused = json.loads(bytes(answer.body))
         return page.render("imports.html", 422, result=None, refused=refused, message="")
     return page.render("imports.html", result=answer, refused=None, message="")
-
-
-# -- events ------------------------------------------------------------------------------------
-@router.get("/events")
-def events(page: ReaderPage, p: PageNumber = 1) -> Response:
-    """Saved events (``GET /v1/events``) and, for staff, a form to plan one."""
-    assert page.key is not None
-    found = _routes_events.list_all(page.engine, page.key, Paging(p, 20))
-    return page.render("events.html", found=found, pages=page_count(found))
-
-
-@router.post("/events")
-def plan_event(page: StaffPage, form: FormDep) -> Response:
-    """Schedule and save an event (``POST /v1/events``)."""
-    assert page.key is not None
-    served = get_served(page.request.app.state.holder)
-    firms = list(dict.fromkeys(f for f in _SEPARATORS.split(form.get("participants")) if f))
-    try:
-        body = EventCreate(
-            name=form.get("name"),
-            participants=[{"firm_id": f} for f in firms],  # type: ignore[misc]
-            slots=int(form.get("slots") or 0),
-            tables=int(form.get("tables") or 0),
-            max_meetings=int(form.get("max_meetings") or 0),
-            interpreters=int(form.get("interpreters") or 0),
-        )
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
-    saved = _routes_events.create(body, page.key, served, get_dataset(page.engine), page.engine)
-    return page.redirect(f"/events/{saved['id']}")
-
-
-@router.get("/events/{event_id}")
-def event(page: ReaderPage, event_id: RowId) -> Response:
-    """An event: the slot-by-table grid and links to each participant's agenda."""
-    assert page.key is not None
-    saved = _routes_events.get_one(event_id, page.engine, page.key, FileOptions())
-    grid = _routes_events.get_grid(event_id, page.engine, page.key, FileOptions())
-    return page.render("event.html", event=saved, grid=grid)
-
-
-@router.get("/events/{event_id}/agendas/{firm_id}")
-def agenda(page: SignedInPage, event_id: RowId, firm_id: IdPath) -> Response:
-    """One participant's agenda, made to print (staff, analysts and the firm itself)."""
-    assert page.key is not None
-    found = _routes_events.get_agenda(event_id, firm_id, page.engine, page.key, FileOptions())
-    saved = (
-        _routes_events.get_one(event_id, page.engine, page.key, FileOptions())
-        if page.key.role != "firm"
-        else None
-    )
-    return page.render("agenda.html", agenda=found, event=saved, firm_id=firm_id)
 
 
 # -- gaps --------------------------------------------------------------------------------------

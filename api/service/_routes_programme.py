@@ -8,6 +8,8 @@ JSON, or with ``format=csv`` / ``format=xlsx`` the same table as a file. The def
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -48,18 +50,43 @@ MIN_YEAR, MAX_YEAR, MAX_YEARS = 1980, 2100, 50
 Year = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
 
+def _said(table: pd.DataFrame, dataset: Any, options: FileOptions) -> pd.DataFrame:
+    """A report as a file says it: its words in the file's language (JSON keeps the codes)."""
+    return programme.report_in_language(table, dataset, options.lang or "en")
+
+
 def _share(value: Any) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def _run(report: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
-    """Run a report; an unknown category is a 404, a bad argument a 422."""
+#: Reports already made from a dataset (the object :func:`._deps.get_dataset` hands out until
+#: a write or its expiry): the home page and the gaps page ask for the same ones again and
+#: again, and each takes up to seconds on the demo world (docs/performance.md, issue 13).
+_made: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], pd.DataFrame]] = (
+    weakref.WeakKeyDictionary()
+)
+_made_lock = threading.Lock()
+
+
+def _run(
+    report: Callable[..., pd.DataFrame], dataset: Any, *args: Any, **kwargs: Any
+) -> pd.DataFrame:
+    """Run a report on ``dataset`` (or hand out a copy of the one made from this very dataset
+    object); an unknown category is a 404, a bad argument a 422."""
+    key = (report.__module__, report.__qualname__, args, tuple(sorted(kwargs.items())))
+    with _made_lock:
+        hit = _made.get(dataset, {}).get(key)
+    if hit is not None:
+        return hit.copy()
     try:
-        return report(*args, **kwargs)
+        table = report(dataset, *args, **kwargs)
     except KeyError as exc:
         raise NotFound(str(exc.args[0])) from None
     except ValueError as exc:
         raise Invalid(str(exc)) from None
+    with _made_lock:
+        _made.setdefault(dataset, {})[key] = table.copy()
+    return table
 
 
 @router.get(
@@ -88,7 +115,7 @@ def localisation(
     return json_or_file(
         format,
         name,
-        {name: table},
+        lambda: {name: _said(table, dataset, format)},
         lambda: {"by": by, "category": category, "items": records(table)},
     )
 
@@ -111,7 +138,7 @@ def near_miss_targets(
     table = _run(programme.near_miss_targets, dataset, category=category)
 
     def body() -> dict[str, Any]:
-        overall = programme.localisation(dataset, "all", category=category).iloc[0]
+        overall = _run(programme.localisation, dataset, "all", category=category).iloc[0]
         return {
             "category": category,
             "weighting": overall["weighting"],
@@ -120,7 +147,12 @@ def near_miss_targets(
             "items": records(table),
         }
 
-    return json_or_file(format, "near-miss-targets", {"near-miss-targets": table}, body)
+    return json_or_file(
+        format,
+        "near-miss-targets",
+        lambda: {"near-miss-targets": _said(table, dataset, format)},
+        body,
+    )
 
 
 @router.get(
@@ -141,7 +173,7 @@ def near_miss_pairs(
     return json_or_file(
         format,
         "near-misses",
-        {"near-misses": table},
+        lambda: {"near-misses": _said(table, dataset, format)},
         lambda: {"category": category, "items": records(table)},
     )
 
@@ -155,9 +187,12 @@ def near_miss_pairs(
 def concentration(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Per category: active links, suppliers, buyers, the Herfindahl-Hirschman index over the
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
-    table = programme.category_concentration(dataset)
+    table = _run(programme.category_concentration, dataset)
     return json_or_file(
-        format, "concentration", {"concentration": table}, lambda: {"items": records(table)}
+        format,
+        "concentration",
+        lambda: {"concentration": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -169,9 +204,12 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileO
 )
 def single_sourced(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
-    table = programme.single_sourced(dataset)
+    table = _run(programme.single_sourced, dataset)
     return json_or_file(
-        format, "single-sourced", {"single-sourced": table}, lambda: {"items": records(table)}
+        format,
+        "single-sourced",
+        lambda: {"single-sourced": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -184,9 +222,12 @@ def single_sourced(key: ReaderKey, dataset: DatasetDep, format: FileQuery = File
 def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileOptions()) -> Any:
     """Suppliers by the number of (buyer, category) pairs they are the only source of
     (staff, analyst)."""
-    table = programme.sole_suppliers(dataset)
+    table = _run(programme.sole_suppliers, dataset)
     return json_or_file(
-        format, "sole-suppliers", {"sole-suppliers": table}, lambda: {"items": records(table)}
+        format,
+        "sole-suppliers",
+        lambda: {"sole-suppliers": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -211,5 +252,8 @@ def indicators(
         raise Invalid(f"start to end spans {end - start} years: at most {MAX_YEARS}")
     table = _run(programme.programme_indicators, dataset, start=start, end=end)
     return json_or_file(
-        format, "indicators", {"indicators": table}, lambda: {"items": records(table)}
+        format,
+        "indicators",
+        lambda: {"indicators": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )

@@ -30,9 +30,13 @@ class ServiceSettings(StorageSettings):
     match_list_job_firms : int
         ``KETNOI_MATCH_LIST_JOB_FIRMS``: a match list for more firms than this (or for every
         buyer) is made as a job (``202``); a smaller one within the request.
+    event_job_participants : int
+        ``KETNOI_EVENT_JOB_PARTICIPANTS``: the workbench schedules an event with more
+        participants than this as a job (its page shows the job's progress).
     """
 
     precompute: bool = True
     evaluate: bool = True
     import_job_bytes: int = 1024 * 1024
     match_list_job_firms: int = 50
+    event_job_participants: int = 40
