@@ -54,7 +54,6 @@ from ketnoi.programme._plot_programme import (
     plot_sole_suppliers,
 )
 from ketnoi.programme._replan import CHANGE_COLUMNS, PublishedMeeting, StablePlan, stable_schedule
-from ketnoi.programme._report_language import INDICATOR_NAMES, report_in_language
 from ketnoi.programme._schedule import (
     InfeasibleLocks,
     MeetingInstance,
@@ -81,7 +80,6 @@ __all__ = [
     "EventSpec",
     "FUNNEL",
     "INDICATORS",
-    "INDICATOR_NAMES",
     "InfeasibleLocks",
     "LOCALISATION_GROUPS",
     "MeetingInstance",
@@ -105,7 +103,6 @@ __all__ = [
     "near_misses",
     "optimal_schedule",
     "pair_progress",
-    "report_in_language",
     "parse_lock",
     "participant_languages",
     "participants_from_frame",

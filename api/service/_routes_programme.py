@@ -50,11 +50,6 @@ MIN_YEAR, MAX_YEAR, MAX_YEARS = 1980, 2100, 50
 Year = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
 
-def _said(table: pd.DataFrame, dataset: Any, options: FileOptions) -> pd.DataFrame:
-    """A report as a file says it: its words in the file's language (JSON keeps the codes)."""
-    return programme.report_in_language(table, dataset, options.lang or "en")
-
-
 def _share(value: Any) -> float | None:
     return None if pd.isna(value) else float(value)
 
@@ -115,7 +110,7 @@ def localisation(
     return json_or_file(
         format,
         name,
-        lambda: {name: _said(table, dataset, format)},
+        {name: table},
         lambda: {"by": by, "category": category, "items": records(table)},
     )
 
@@ -147,12 +142,7 @@ def near_miss_targets(
             "items": records(table),
         }
 
-    return json_or_file(
-        format,
-        "near-miss-targets",
-        lambda: {"near-miss-targets": _said(table, dataset, format)},
-        body,
-    )
+    return json_or_file(format, "near-miss-targets", {"near-miss-targets": table}, body)
 
 
 @router.get(
@@ -173,7 +163,7 @@ def near_miss_pairs(
     return json_or_file(
         format,
         "near-misses",
-        lambda: {"near-misses": _said(table, dataset, format)},
+        {"near-misses": table},
         lambda: {"category": category, "items": records(table)},
     )
 
@@ -189,10 +179,7 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileO
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
     table = _run(programme.category_concentration, dataset)
     return json_or_file(
-        format,
-        "concentration",
-        lambda: {"concentration": _said(table, dataset, format)},
-        lambda: {"items": records(table)},
+        format, "concentration", {"concentration": table}, lambda: {"items": records(table)}
     )
 
 
@@ -206,10 +193,7 @@ def single_sourced(key: ReaderKey, dataset: DatasetDep, format: FileQuery = File
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
     table = _run(programme.single_sourced, dataset)
     return json_or_file(
-        format,
-        "single-sourced",
-        lambda: {"single-sourced": _said(table, dataset, format)},
-        lambda: {"items": records(table)},
+        format, "single-sourced", {"single-sourced": table}, lambda: {"items": records(table)}
     )
 
 
@@ -224,10 +208,7 @@ def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: FileQuery = File
     (staff, analyst)."""
     table = _run(programme.sole_suppliers, dataset)
     return json_or_file(
-        format,
-        "sole-suppliers",
-        lambda: {"sole-suppliers": _said(table, dataset, format)},
-        lambda: {"items": records(table)},
+        format, "sole-suppliers", {"sole-suppliers": table}, lambda: {"items": records(table)}
     )
 
 
@@ -252,8 +233,5 @@ def indicators(
         raise Invalid(f"start to end spans {end - start} years: at most {MAX_YEARS}")
     table = _run(programme.programme_indicators, dataset, start=start, end=end)
     return json_or_file(
-        format,
-        "indicators",
-        lambda: {"indicators": _said(table, dataset, format)},
-        lambda: {"items": records(table)},
+        format, "indicators", {"indicators": table}, lambda: {"items": records(table)}
     )
