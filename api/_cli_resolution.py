@@ -25,6 +25,7 @@ from ketnoi.api._cli_common import (
     print_json,
     storage_engine,
 )
+from ketnoi.api.storage._resolution import ACCEPT, REVIEW
 
 app = typer.Typer()
 
@@ -128,10 +129,10 @@ def intake(
     ] = "supplier",
     accept: Annotated[
         float, typer.Option("--accept", min=0, max=1, help="Match without asking at or above.")
-    ] = 0.95,
+    ] = ACCEPT,
     review: Annotated[
         float, typer.Option("--review", min=0, max=1, help="Ask a person at or above.")
-    ] = 0.6,
+    ] = REVIEW,
     lang: LangOpt = "en",
     as_json: JsonOpt = False,
     database: DatabaseOpt = None,

@@ -22,6 +22,8 @@ from ketnoi.api.cli import app
 from ketnoi.api.storage import _resolution
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+#: The thresholds the scripted scores are written against.
+THRESHOLDS = {"accept": 0.95, "review": 0.6}
 HEADER = ["STT", "Tên doanh nghiệp", "Mã số thuế", "Địa chỉ", "Điện thoại"]
 
 
@@ -117,7 +119,7 @@ def test_a_reupload_asks_nothing_twice(
             ["Vít Sông Hồng", "", "", ""],
         ],
     )
-    first = storage.intake_records(engine, records(path), actor="test")
+    first = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
     assert len(first.proposed) == 2
     queue = storage.review_queue(engine)
     assert [(q["firm"]["firm_id"], q["match_probability"]) for q in queue] == [
@@ -127,7 +129,7 @@ def test_a_reupload_asks_nothing_twice(
     assert queue[0]["record"]["name"] == "Cơ khí chính xác Đức Thành"
     assert queue[0]["method_version"] == "scripted/1" and queue[0]["accept"] == 0.95
     # The same list again before anyone answered: no second question.
-    again = storage.intake_records(engine, records(path), actor="test")
+    again = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
     assert again.remembered == 2
     assert len(storage.review_queue(engine)) == 2
     # Answered: one is S2, the other is not S3 (a new firm).
@@ -137,7 +139,7 @@ def test_a_reupload_asks_nothing_twice(
     assert storage.review_queue(engine) == []
     # And again: everything is known, nothing is asked, no firm is made twice.
     decisions = count(engine, storage.ResolutionDecision)
-    third = storage.intake_records(engine, records(path), actor="test")
+    third = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
     assert third.counts() == {"matched": 2, "proposed": 0, "created": 0, "remembered": 2}
     assert [m["firm_id"] for m in third.matched] == ["S2", "S6"]
     assert storage.review_queue(engine) == []
@@ -152,7 +154,7 @@ def test_a_persons_distinct_stands_for_the_same_pair(
     # Two candidates: the person rejects one, then the other; only then is a firm made.
     monkeypatch.setattr(_resolution, "_scored", scripted({(0, "S2"): 0.8, (0, "S5"): 0.65}))
     path = workbook(tmp_path / "a.xlsx", [["Cơ khí Đức Thành Phú Nghĩa", "", "", ""]])
-    storage.intake_records(engine, records(path), actor="test")
+    storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
     first, second = storage.review_queue(engine)
     assert storage.decide_review(engine, first["id"], "distinct", "test")["created"] is False
     made = storage.decide_review(engine, second["id"], "distinct", "test")
@@ -172,7 +174,7 @@ def test_conflicting_tax_codes_are_never_matched_automatically(
         tmp_path / "a.xlsx",
         [["Công ty TNHH Cơ khí Chính xác Đức Thành", "0100233488", "", ""]],
     )
-    summary = storage.intake_records(engine, records(path), actor="test")
+    summary = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
     assert summary.matched == [] and len(summary.proposed) == 1
     assert [q["firm"]["firm_id"] for q in storage.review_queue(engine)] == ["S2"]
 
@@ -183,7 +185,7 @@ def test_conflicting_tax_codes_with_the_real_scorer(engine: Any, tmp_path: Path)
         tmp_path / "a.xlsx",
         [["Công ty TNHH Cơ khí Chính xác Đức Thành", "0100233488", "", ""]],
     )
-    summary = storage.intake_records(engine, records(path), actor="test")
+    summary = storage.intake_records(engine, records(path), actor="test")  # decide's defaults
     assert summary.matched == []
     with Session(engine) as session:
         auto = session.scalars(
@@ -283,7 +285,17 @@ def test_duplicates_decide_merge_and_unmerge(
     monkeypatch.setattr(_resolution, "_scored", scripted({(0, "S2"): 0.8}))
     monkeypatch.setenv("COLUMNS", "200")  # the queue's table on one line per field
     path = workbook(tmp_path / "list.xlsx", [["Cơ khí chính xác Đức Thành", "", "", ""]])
-    done = run("intake", str(path), "--accept-mapping", "--database", database)
+    done = run(
+        "intake",
+        str(path),
+        "--accept-mapping",
+        "--accept",
+        "0.95",
+        "--review",
+        "0.6",
+        "--database",
+        database,
+    )
     assert done.exit_code == 0, done.output
     assert "to review" in done.output
     listed = run("duplicates", "--database", database)

@@ -51,7 +51,7 @@ def queue_one(engine: Any, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
     monkeypatch.setattr(_resolution, "_scored", scored)
     record = graph.SourceRecord("hoi-cho", "Danh sách", 3, {"Tên": name}, {"name": name})
-    storage.intake_records(engine, [record], actor="test")
+    storage.intake_records(engine, [record], actor="test", accept=0.95, review=0.6)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -36,7 +36,7 @@ def workbook(path: Path, rows: list[list[Any]]) -> bytes:
 def upload(service: dict[str, Any], data: bytes, source: str, name: str = "staff") -> Any:
     return service["client"].post(
         "/v1/resolution/intake",
-        params={"source": source},
+        params={"source": source, "accept": 0.95, "review": 0.6},
         files={"file": ("danh-sach.xlsx", data, XLSX)},
         headers=auth(service, name),
     )

@@ -56,6 +56,7 @@ from ketnoi.api.storage import (
     review_queue,
     unmerge_firms,
 )
+from ketnoi.api.storage._resolution import ACCEPT, REVIEW
 
 __all__ = ["intake_upload", "router"]
 
@@ -164,8 +165,8 @@ async def intake(
         str,
         Query(pattern="^(supplier|buyer|both)$", description="The role of the firms it creates."),
     ] = "supplier",
-    accept: Annotated[float, Query(ge=0, le=1, description="Match without asking.")] = 0.95,
-    review: Annotated[float, Query(ge=0, le=1, description="Ask a person at or above.")] = 0.6,
+    accept: Annotated[float, Query(ge=0, le=1, description="Match without asking.")] = ACCEPT,
+    review: Annotated[float, Query(ge=0, le=1, description="Ask a person at or above.")] = REVIEW,
     filename: Annotated[
         str | None, Query(max_length=200, description="The file's name, for a raw body.")
     ] = None,

@@ -23,6 +23,7 @@ validated as a dataset first: a bad list writes nothing.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 from collections import Counter
@@ -58,10 +59,12 @@ __all__ = [
     "record_content_key",
 ]
 
-#: At or above this match probability a pair is a match without asking anyone.
-ACCEPT = 0.95
-#: At or above this (below :data:`ACCEPT`) a pair waits in the review queue.
-REVIEW = 0.6
+_DECIDE = inspect.signature(graph.decide).parameters
+#: At or above this match probability a pair is a match without asking anyone: the threshold
+#: :func:`ketnoi.graph.decide` was tuned with (its default), so there is one number to change.
+ACCEPT = float(_DECIDE["accept"].default)
+#: At or above this (below :data:`ACCEPT`) a pair waits in the review queue (``decide``'s too).
+REVIEW = float(_DECIDE["review"].default)
 #: The firm fields that make a firm's side of a pair (what a person saw when deciding).
 FIRM_KEY_FIELDS = ("name", "tax_code", "address", "phone", "email", "website")
 #: Record fields that go to the firms table's own columns; the rest are kept in ``extra``.
