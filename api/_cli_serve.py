@@ -8,15 +8,21 @@ expires after :data:`DEMO_KEY_DAYS` days, and making it revokes every earlier de
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ketnoi import graph
 from ketnoi.api import storage
+from ketnoi.api.service import ServiceSettings, create_app
+from ketnoi.api.service._holder import fit_served_model
 
-__all__ = ["DEMO_KEY_DAYS", "DEMO_KEY_FILE", "DEMO_KEY_LABEL", "demo_key"]
+__all__ = ["DEMO_KEY_DAYS", "DEMO_KEY_FILE", "DEMO_KEY_LABEL", "demo_key", "serve_workers"]
 
 #: Days a demo staff key is valid.
 DEMO_KEY_DAYS = 7.0
@@ -67,3 +73,74 @@ def demo_key(engine: Engine, data_dir: Path) -> tuple[str, bool]:
     )
     _write_private(path, key)
     return key, False
+
+
+def serve_workers(settings: ServiceSettings, host: str, port: int, workers: int) -> None:
+    """Serve with ``workers`` processes that share one model, fitted here before they fork.
+
+    gunicorn forks its uvicorn workers from this process (uvicorn's own ``--workers`` spawns
+    fresh interpreters, each fitting a model of its own): the model's arrays are shared
+    copy-on-write, a new worker starts serving at once, and every worker answers with the same
+    model version. Without gunicorn (``pip install 'ketnoi[workers]'``; not on Windows) uvicorn
+    spawns the workers and each fits its own model, as before.
+
+    Parameters
+    ----------
+    settings : ServiceSettings
+        The service's settings (each worker opens its own database connections).
+    host, port : str, int
+        Where to listen.
+    workers : int
+        Worker processes.
+    """
+    import uvicorn
+
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        uvicorn.run(
+            "ketnoi.api.service:create_app", factory=True, host=host, port=port, workers=workers
+        )
+        return
+    with warnings.catch_warnings():
+        # uvicorn.workers is deprecated for the uvicorn-worker package, which is the same
+        # class; the one shipped with uvicorn spares a dependency.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from uvicorn.workers import UvicornWorker
+
+    class QuietWorker(UvicornWorker):  # type: ignore[misc]
+        CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "access_log": False}
+
+    engine = storage.make_engine(settings.database_url, settings.data_dir)
+    storage.upgrade(engine)
+    try:
+        served = fit_served_model(
+            engine, precompute=settings.precompute, evaluate=settings.evaluate
+        )
+    except (graph.DatasetError, ValueError):
+        served = None  # an empty database: the workers fit nothing either until a retrain
+    engine.dispose()  # connections must not cross the fork: each worker opens its own
+    app = create_app(settings, served=served)
+    # Frozen, the model's objects are never traversed by a worker's garbage collector, which
+    # would otherwise write to (and so copy) every page holding one.
+    gc.collect()
+    gc.freeze()
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": QuietWorker,
+        "preload_app": True,
+        "backlog": 1024,
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for name, value in options.items():
+                self.cfg.set(name, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+: no socket in ~
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> Any:
+            return app
+
+    Server().run()

@@ -300,7 +300,7 @@ def serve(
     import uvicorn
 
     from ketnoi.api import storage
-    from ketnoi.api._cli_serve import DEMO_KEY_DAYS, demo_key
+    from ketnoi.api._cli_serve import DEMO_KEY_DAYS, demo_key, serve_workers
     from ketnoi.api.service import ServiceSettings, create_app
 
     if data_dir is not None:
@@ -325,11 +325,9 @@ def serve(
         f"OpenAPI docs: http://{host}:{port}/docs (the model trains first; allow a few seconds)",
         highlight=False,
     )
-    if workers > 1:
+    if workers > 1:  # forked by gunicorn, sharing one model fitted here
         engine.dispose()
-        uvicorn.run(
-            "ketnoi.api.service:create_app", factory=True, host=host, port=port, workers=workers
-        )
+        serve_workers(settings, host, port, workers)
     else:
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
 

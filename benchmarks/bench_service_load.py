@@ -28,6 +28,7 @@ Prints a markdown table (and the machine, date and load average) to stdout. The 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -66,7 +67,7 @@ class Server:
     connections, and Nagle's algorithm with delayed ACKs adds about 40 ms to every answer.
     """
 
-    def __init__(self, data_dir: Path, workers: int) -> None:
+    def __init__(self, data_dir: Path, workers: int, kind: str = "uvicorn") -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -79,6 +80,8 @@ class Server:
         command += ["--no-access-log", "--backlog", "1024"]
         if workers > 1:
             command += ["--workers", str(workers)]
+        if kind == "gunicorn":  # as ``ketnoi serve --workers N``: forked, one model shared
+            command = [sys.executable, "-c", _GUNICORN.format(port=port, workers=workers)]
         self.log_path = data_dir / "server.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -108,6 +111,47 @@ class Server:
                 self.process.wait()
 
 
+_GUNICORN = (
+    "from ketnoi.api._cli_serve import serve_workers; "
+    "from ketnoi.api.service import ServiceSettings; "
+    "serve_workers(ServiceSettings(), '127.0.0.1', {port}, {workers})"
+)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def memory(pid: int) -> list[dict[str, Any]]:
+    """RSS, PSS and USS (private pages) in MB of the server process and its workers (Linux)."""
+    rows = []
+    for each in [pid, *_children(pid)]:
+        try:
+            text = Path(f"/proc/{each}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        kb = {
+            line.split(":")[0]: int(line.split()[1])
+            for line in text.splitlines()[1:]
+            if line.split()[-1] == "kB"
+        }
+        private = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+        rows.append(
+            {
+                "pid": each,
+                "role": "parent" if each == pid else "worker",
+                "rss_mb": round(kb.get("Rss", 0) / 1024, 1),
+                "pss_mb": round(kb.get("Pss", 0) / 1024, 1),
+                "uss_mb": round(private / 1024, 1),
+            }
+        )
+    return rows
+
+
 # -- load generators ------------------------------------------------------------------------------
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -135,9 +179,35 @@ def parse_wrk(output: str) -> dict[str, Any]:
     return out
 
 
-def run_wrk(url: str, key: str | None, connections: int, duration: int, threads: int) -> dict:
+def rotating_script(paths: list[str], folder: Path) -> Path:
+    """A wrk script asking ``paths`` in turn (one list per wrk thread, each from its own
+    offset), so that few requests repeat a recent question."""
+    script = folder / "rotate.lua"
+    quoted = ",".join(json.dumps(p) for p in paths)
+    script.write_text(
+        f"local paths = {{{quoted}}}\n"
+        "local i = 0\n"
+        "function init(args) i = math.random(#paths) end\n"
+        "function request()\n"
+        "  i = i % #paths + 1\n"
+        "  return wrk.format(nil, paths[i])\n"
+        "end\n"
+    )
+    return script
+
+
+def run_wrk(
+    url: str,
+    key: str | None,
+    connections: int,
+    duration: int,
+    threads: int,
+    script: Path | None = None,
+) -> dict:
     command = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}s"]
     command += ["--latency", "--timeout", "5s"]
+    if script is not None:
+        command += ["-s", str(script)]
     if key:
         command += ["-H", f"Authorization: Bearer {key}"]
     output = subprocess.run(
@@ -219,7 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="uvicorn (workers spawned, a model each) or gunicorn (forked, one model shared)",
+    )
+    parser.add_argument(
+        "--rotate",
+        action="store_true",
+        help="also every buyer with k 1-50 in turn (few repeats: the answer cache misses)",
+    )
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument("--python-load", action="store_true", help="use the Python generator")
     parser.add_argument(
@@ -245,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         storage.load_into(engine, dataset)
         key = storage.create_key(engine, "staff", label="bench_service_load")
         engine.dispose()
-        server = Server(folder, args.workers)
+        server = Server(folder, args.workers, args.server)
         try:
             startup = server.wait_ready(args.ready_timeout)
             urls = {
@@ -260,14 +341,25 @@ def main(argv: list[str] | None = None) -> int:
             for url in urls.values():  # warm up both paths
                 for _ in range(20):
                     httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+            scripts: dict[str, Path | None] = {name: None for name in urls}
+            if args.rotate and use_wrk:
+                paths = [f"/v1/buyers/{b}/suppliers?k={k}" for k in range(1, 51) for b in buyers]
+                urls["recommendations, rotating"] = server.url + paths[0]
+                scripts["recommendations, rotating"] = rotating_script(paths, folder)
             results = []
             for connections in args.connections:
                 for name, url in urls.items():
                     auth = key if name != "health" else None
-                    figures = run(url, auth, connections, args.duration, args.threads)
+                    if scripts[name] is not None:
+                        figures = run_wrk(
+                            url, auth, connections, args.duration, args.threads, scripts[name]
+                        )
+                    else:
+                        figures = run(url, auth, connections, args.duration, args.threads)
                     figures.pop("raw", None)
                     results.append({"route": name, "connections": connections, **figures})
                     time.sleep(1)
+            processes = memory(server.process.pid)
         finally:
             server.stop()
     load_after = os.getloadavg()
@@ -281,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": args.duration,
         "threads": args.threads,
         "workers": args.workers,
+        "server": args.server,
+        "memory": processes,
         "startup_s": round(startup, 2),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
@@ -334,7 +428,8 @@ def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
         f"Service load, {m['date']}: {m['cpu']} ({m['cpus']} CPUs), {m['platform']}, "
-        f"Python {m['python']}, uvicorn {m['uvicorn']} ({report['workers']} worker), "
+        f"Python {m['python']}, uvicorn {m['uvicorn']} ({report['workers']} worker, "
+        f"{report['server']}), "
         f"load generator {report['generator']} (-t{report['threads']}, "
         f"{report['duration_s']} s per run, on the same machine).",
         f"Dataset {report['dataset']} ({report['firms']} firms), buyer {report['buyer']}, "
@@ -353,6 +448,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r.get('p99_ms', 0):.2f} | {r['requests']} | {r['non_2xx']} "
             f"| {r['socket_errors']} |"
         )
+    lines += ["", "| process | RSS MB | PSS MB | USS MB |", "| --- | ---: | ---: | ---: |"]
+    for r in report["memory"]:
+        lines.append(f"| {r['role']} {r['pid']} | {r['rss_mb']} | {r['pss_mb']} | {r['uss_mb']} |")
     lines += ["", "| target | value | result |", "| --- | ---: | --- |"]
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {t['value']} | {'pass' if t['pass'] else 'FAIL'} |")

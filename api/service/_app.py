@@ -143,6 +143,7 @@ def create_app(
     *,
     engine: Engine | None = None,
     matcher: matcher.Matcher | None = None,
+    served: ServedModel | None = None,
 ) -> FastAPI:
     """The ketnoi HTTP service.
 
@@ -155,6 +156,9 @@ def create_app(
         settings' ``database_url`` and ``data_dir``.
     matcher : matcher.Matcher, optional
         A fitted matcher to serve. Default: fitted at start-up on the database's rows.
+    served : ServedModel, optional
+        A model already fitted and registered (:func:`fit_served_model`), served as it is: the
+        workers of ``ketnoi serve --workers`` share the one their parent fitted.
 
     Examples
     --------
@@ -165,18 +169,19 @@ def create_app(
     'ok'
     """
     settings = settings or ServiceSettings()
-    given_engine, given_matcher = engine, matcher
+    given_engine, given_matcher, given_served = engine, matcher, served
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = given_engine or make_engine(settings.database_url, settings.data_dir)
         upgrade(engine)
         _routes_imports.clean_stale_uploads()
-        served = (
-            served_from_matcher(given_matcher)
-            if given_matcher is not None
-            else _initial_model(engine, settings)
-        )
+        if given_served is not None:
+            served = given_served
+        elif given_matcher is not None:
+            served = served_from_matcher(given_matcher)
+        else:
+            served = _initial_model(engine, settings)
         app.state.settings = settings
         app.state.engine = engine
         app.state.holder = ModelHolder(served)
