@@ -125,16 +125,20 @@ class Phase:
         self.rss_start = rss_bytes()
         self.load_start = os.getloadavg()[0]
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+        # CPU time of this process: on a shared machine, wall time also counts the waits.
+        self.cpu_seconds = time.process_time() - self.cpu_start
         self.peak = peak_bytes()
         self.load_end = os.getloadavg()[0]
 
     def record(self) -> dict[str, Any]:
         return {
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
             "rss_start": self.rss_start,
             "peak_rss": self.peak,
             "peak_is_per_phase": self.reset,
