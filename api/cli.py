@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ketnoi import graph
 from ketnoi.api import (
+    _cli_adapt,
     _cli_events,
     _cli_feedback,
     _cli_match_list,
@@ -422,6 +423,7 @@ def dump(
 # Programme tools live in their own modules, one sub-application each; their commands join
 # the top level (``ketnoi schedule``, ``ketnoi localisation``...), not a group.
 for _module in (
+    _cli_adapt,
     _cli_model,
     _cli_match_list,
     _cli_events,

@@ -39,6 +39,7 @@ __all__ = [
     "suggest_categories",
     "suggest_hs",
     "suggest_record_categories",
+    "suggester_for",
     "token_overlap_suggestions",
 ]
 
@@ -310,6 +311,12 @@ def _frame_key(categories: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...
 def _suggester_for(key: tuple[tuple[str, str, str, str], ...]) -> CategorySuggester:
     frame = pd.DataFrame(list(key), columns=["category_id", "name", "name_vi", "hs_code"])
     return CategorySuggester().fit(frame)
+
+
+def suggester_for(categories: pd.DataFrame) -> CategorySuggester:
+    """A fitted :class:`CategorySuggester` for ``categories``, shared by calls with the same ones
+    (fitting reads the whole HS table: seconds, not milliseconds)."""
+    return _suggester_for(_frame_key(categories))
 
 
 def suggest_categories(text: object, categories: pd.DataFrame, k: int = 3) -> list[Suggestion]:
