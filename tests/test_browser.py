@@ -7,15 +7,10 @@ installs it with apt). Where it is absent the tests skip, saying so.
 
 from __future__ import annotations
 
+import importlib.util
 import io
-import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +18,18 @@ from typing import Any
 import openpyxl
 import pytest
 
-CHROMIUM = os.environ.get("KETNOI_CHROMIUM", "/usr/bin/chromium")
+# The screenshot script's server, page list and sign-in: a page it shows that breaks fails here.
+_spec = importlib.util.spec_from_file_location(
+    "ketnoi_screenshots", Path(__file__).resolve().parents[1] / "docs" / "screenshots.py"
+)
+assert _spec is not None and _spec.loader is not None
+shots = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = shots
+_spec.loader.exec_module(shots)
+
+CHROMIUM = shots.CHROMIUM
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
@@ -38,79 +41,22 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``ketnoi serve`` on the tiny world, with a key per role, on a free loopback port."""
-    from ketnoi import graph
-    from ketnoi.api import storage
-
     folder = tmp_path_factory.mktemp("browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KETNOI_")}
-    env.update(KETNOI_DATA_DIR=str(folder), KETNOI_EVALUATE="false")
-    saved_secret = os.environ.pop("KETNOI_SECRET", None)
-    try:
-        engine = storage.make_engine(f"sqlite:///{folder / 'ketnoi.db'}", data_dir=folder)
-        storage.upgrade(engine)
-        storage.load_into(engine, graph.load_dataset(TINY))
-        keys = {
-            "staff": storage.create_key(engine, "staff"),
-            "analyst": storage.create_key(engine, "analyst"),
-            "firm_b1": storage.create_key(engine, "firm", "B1"),
-            "firm_s1": storage.create_key(engine, "firm", "S1"),
-        }
-        engine.dispose()
-    finally:
-        if saved_secret is not None:
-            os.environ["KETNOI_SECRET"] = saved_secret
-    port = _free_port()
-    command = [sys.executable, "-c", "from ketnoi.api.cli import main; main()", "serve"]
-    command += ["--port", str(port), "--data-dir", str(folder)]
-    log = open(folder / "serve.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/v1/health", timeout=2) as answer:
-                    if json.load(answer)["model_loaded"]:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ketnoi serve did not start:\n" + (folder / "serve.log").read_text())
-            time.sleep(0.3)
-        yield {"base": base, "keys": keys, "folder": folder}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with shots.serve(folder, TINY, timeout=120, firms=("B1", "S1")) as running:
+        yield running
 
 
 def _api(server: dict[str, Any], method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        server["base"] + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"X-API-Key": server["keys"]["staff"], "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer)
+    return shots.api(server, method, path, body)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = shots.launch(playwright)
         yield chromium
         chromium.close()
 
@@ -128,15 +74,7 @@ def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
     context.close()
 
 
-def sign_in(page: Any, key: str, lang: str = "en") -> None:
-    page.goto("/")
-    assert "/sign-in" in page.url
-    page.fill("#api_key", key)
-    page.click("form[action='/sign-in'] button[type=submit]")
-    page.wait_for_url("**/")
-    if page.get_attribute("html", "lang") != lang:
-        page.click(f"form.lang button[value='{lang}']")
-        page.wait_for_selector(f"html[lang='{lang}']")
+sign_in = shots.sign_in
 
 
 def axe_violations(page: Any) -> list[str]:
@@ -226,6 +164,32 @@ def test_print_an_agenda(page: Any, server: dict[str, Any]) -> None:
     assert page.locator("article.agenda table").is_visible()
 
 
+def test_lock_a_meeting_from_the_grid_and_plan_again(page: Any, server: dict[str, Any]) -> None:
+    event = {"participants": [{"firm_id": f} for f in ("B1", "B2", "S1", "S3")], "slots": 2}
+    made = _api(server, "POST", "/v1/events", {**event, "tables": 2, "max_meetings": 2})
+    first = made["meetings"][0]
+    pair = f"{first['buyer_id']}/{first['supplier_id']}"
+    sign_in(page, server["keys"]["staff"], lang="vi")
+    page.goto(f"/events/{made['id']}")
+    row = page.locator(f"table.meetings tr[data-pair='{pair}']")
+    row.locator("button[value=lock]").click()
+    page.wait_for_selector(".flash")
+    assert "Đã xếp lịch lại" in page.inner_text(".flash")
+    row = page.locator(f"table.meetings tr[data-pair='{pair}']")
+    assert "locked" in (row.get_attribute("class") or "")
+    assert row.locator("button[value=unlock]").is_visible()
+    page.click("button.replan")
+    page.wait_for_selector(".flash")
+    saved = _api(server, "GET", f"/v1/events/{made['id']}")
+    placed = {(m["buyer_id"], m["supplier_id"]): (m["slot"], m["table"]) for m in saved["meetings"]}
+    before = {(m["buyer_id"], m["supplier_id"]): (m["slot"], m["table"]) for m in made["meetings"]}
+    assert placed == before, "locking and planning again moved published meetings"
+    mine = (first["buyer_id"], first["supplier_id"])
+    assert next(m for m in saved["meetings"] if (m["buyer_id"], m["supplier_id"]) == mine)["locked"]
+    locked = page.locator(f"table.meetings tr[data-pair='{pair}']")
+    assert "locked" in (locked.get_attribute("class") or "")
+
+
 def test_a_broken_workbook_shows_its_problems(page: Any, server: dict[str, Any]) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -270,31 +234,23 @@ def test_a_form_without_its_csrf_token_is_refused(page: Any, server: dict[str, A
     assert _api(server, "GET", query)["total"] == before
 
 
-MAIN_PAGES = [
-    "/sign-in",
-    "/",
-    "/firms?q=co+khi",
-    "/firms/S2",
-    "/buyers/B1/suppliers?why=S4",
-    "/suppliers/S1/buyers",
-    "/match-lists",
-    "/events",
-    "/gaps",
-    "/imports",
-    "/audit",
-]
+@pytest.fixture(scope="module")
+def main_pages(server: dict[str, Any]) -> list[str]:
+    """The screenshot script's pages, filled for the tiny world (an event and a list saved)."""
+    values = shots.seed(server, shots.WORLDS["tiny"])
+    return [shots.filled(path, values) for _, path in shots.PAGES]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_main_pages_have_no_serious_accessibility_violations(
-    page: Any, server: dict[str, Any], lang: str
+    page: Any, server: dict[str, Any], main_pages: list[str], lang: str
 ) -> None:
     sign_in(page, server["keys"]["staff"], lang=lang)
     problems = []
-    for path in MAIN_PAGES:
-        if path == "/sign-in":
-            continue
-        page.goto(path)
+    for path in main_pages:
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 200, f"{path}: {answer and answer.status}"
+        page.wait_for_load_state("networkidle")  # the parts htmx asks for after the page
         problems += [f"{path}: {v}" for v in axe_violations(page)]
     page.click("form[action='/sign-out'] button")
     page.wait_for_url("**/sign-in**")
