@@ -162,3 +162,27 @@ def test_held_out_phrases_beat_token_overlap_and_reach_a_floor(
     assert ours1 > base1 + 0.04
     assert ours1 >= 0.80
     assert ours3 >= 0.90
+
+
+def test_an_officers_workbook_gets_suggestions_through_intake(
+    tmp_path: Path, categories: pd.DataFrame
+) -> None:
+    import openpyxl
+
+    from ketnoi.graph import read_intake
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách DN"
+    sheet.append(["DANH SÁCH DOANH NGHIỆP THAM GIA HỘI CHỢ 2025"])
+    sheet.append(["STT", "Tên doanh nghiệp", "Sản phẩm chính", "Số lao động"])
+    sheet.append([1, "Công ty TNHH Cơ khí Đông Anh", "Bu lông, ốc vít các loại", "1.250"])
+    sheet.append([2, "Cty CP Bao bì Hà Nam", "thung carton 5 lop", "300"])
+    sheet.append([3, "Công ty TNHH Thương mại Minh Phát", "", "12"])
+    book.save(tmp_path / "hoi-cho.xlsx")
+    result = read_intake(tmp_path / "hoi-cho.xlsx", "hoi-cho-2025")
+    found = suggest_record_categories(result.records, categories)
+    assert [(r.sheet, r.line, r.suggestions[0].category_id) for r in found] == [
+        ("Danh sách DN", 3, "fasteners"),
+        ("Danh sách DN", 4, "corrugated"),
+    ]
