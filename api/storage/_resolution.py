@@ -135,6 +135,20 @@ def _pair_key(record_key: str, firm_key: str) -> str:
 
 
 # -- new firms ----------------------------------------------------------------------------------
+def _id_pattern(pairs: list[tuple[str, str]], role: str) -> tuple[str, int, int]:
+    """The prefix, digit count and highest number of the ids the register uses for ``role``."""
+
+    def numbered(ids: Iterable[str]) -> list[tuple[str, str]]:
+        return [(m.group(1), m.group(2)) for i in ids if (m := _ID_NUMBER.match(i))]
+
+    found = numbered(f for f, r in pairs if r == role) or numbered(f for f, _ in pairs)
+    if not found:
+        return _FIRST_IDS.get(role, "f0001")[0], 4, 0
+    prefix = Counter(p for p, _ in found).most_common(1)[0][0]
+    digits = max((d for p, d in found if p == prefix), key=lambda d: (int(d), len(d)))
+    return prefix, len(digits), int(digits)
+
+
 def next_firm_id(existing: Iterable[tuple[str, str]], role: str) -> str:
     """The next firm id in the pattern the register already uses for ``role``.
 
@@ -155,23 +169,16 @@ def next_firm_id(existing: Iterable[tuple[str, str]], role: str) -> str:
     'f0001'
     """
     pairs = list(existing)
-    taken = {f for f, _ in pairs}
+    prefix, width, number = _id_pattern(pairs, role)
+    return _free_id(prefix, width, number, {f for f, _ in pairs})
 
-    def numbered(ids: Iterable[str]) -> list[tuple[str, str]]:
-        return [(m.group(1), m.group(2)) for i in ids if (m := _ID_NUMBER.match(i))]
 
-    found = numbered(f for f, r in pairs if r == role) or numbered(taken)
-    if not found:
-        prefix, digits = _FIRST_IDS.get(role, "f0001")[0], "0000"
-    else:
-        prefix = Counter(p for p, _ in found).most_common(1)[0][0]
-        digits = max((d for p, d in found if p == prefix), key=lambda d: (int(d), len(d)))
-    number = int(digits) + 1
+def _free_id(prefix: str, width: int, number: int, taken: set[str]) -> str:
     while True:
-        candidate = f"{prefix}{number:0{len(digits)}d}"
+        number += 1
+        candidate = f"{prefix}{number:0{width}d}"
         if candidate not in taken:
             return candidate
-        number += 1
 
 
 def _firm_values(fields: dict[str, Any], role: str, parks: set[str], where: str) -> dict[str, Any]:
@@ -268,9 +275,14 @@ class Register:
         self.by_tax = {f.tax_code: f.firm_id for f in self.live if f.tax_code}
         self.live_set = {f.firm_id for f in self.live}
         self.parks = set(session.scalars(select(Park.park_id).where(Park.deleted_at.is_(None))))
+        self.taken = {f for f, _ in self.ids}
+        self.pattern = _id_pattern(self.ids, role)  # worked out once: ids are made in a row
 
     def create(self, rec: SourceRecord) -> str:
-        firm_id = next_firm_id(self.ids, self.role)
+        prefix, width, number = self.pattern
+        firm_id = _free_id(prefix, width, number, self.taken)
+        self.pattern = (prefix, width, int(firm_id[len(prefix) :]))
+        self.taken.add(firm_id)
         where = f"{rec.source}[{rec.sheet}] row {rec.line}"
         values = _firm_values(rec.fields, self.role, self.parks, where)
         self.session.add(Firm(firm_id=firm_id, **values))
@@ -281,29 +293,43 @@ class Register:
         return firm_id
 
 
-def _remembered(session: Session, content_key: str) -> SourceRecord | None:
-    """The latest earlier record with the same content that was resolved or is waiting."""
-    return session.scalar(
-        select(SourceRecord)
-        .where(SourceRecord.content_key == content_key)
-        .order_by(SourceRecord.id.desc())
-        .limit(1)
-    )
+#: How many keys one ``IN (...)`` query asks for.
+_CHUNK = 500
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def _remembered(session: Session, content_keys: list[str]) -> dict[str, SourceRecord]:
+    """The latest earlier record with each content (resolved, or waiting for review)."""
+    found: dict[str, SourceRecord] = {}
+    for chunk in _chunks(sorted(set(content_keys))):
+        query = (
+            select(SourceRecord)
+            .where(SourceRecord.content_key.in_(chunk))
+            .order_by(SourceRecord.id)
+        )
+        for rec in session.scalars(query):
+            found[rec.content_key] = rec  # in id order: the latest stays
+    return found
 
 
 def _human_decisions(session: Session, pair_keys: list[str]) -> dict[str, str]:
-    if not pair_keys:
-        return {}
-    rows = session.execute(
-        select(ResolutionDecision.pair_key, ResolutionDecision.decision)
-        .where(
-            ResolutionDecision.pair_key.in_(pair_keys),
-            ResolutionDecision.decided_by != "auto",
-            ResolutionDecision.decided_at.is_not(None),
-        )
-        .order_by(ResolutionDecision.id)
-    ).all()
-    return {k: d for k, d in rows}  # the latest answer stands
+    """People's answers by pair key (the latest answer stands)."""
+    answers: list[tuple[int, str, str]] = []
+    for chunk in _chunks(sorted(set(pair_keys))):
+        answers += session.execute(
+            select(
+                ResolutionDecision.id, ResolutionDecision.pair_key, ResolutionDecision.decision
+            ).where(
+                ResolutionDecision.pair_key.in_(chunk),
+                ResolutionDecision.decided_by != "auto",
+                ResolutionDecision.decided_at.is_not(None),
+            )
+        ).all()
+    return {key: said for _, key, said in sorted(answers)}
 
 
 def intake_records(
@@ -352,6 +378,8 @@ def intake_records(
         firms = {f.firm_id: f for f in register.live}
         firm_keys = {f: firm_content_key(firm_as_dict(firm)) for f, firm in firms.items()}
         by_record: dict[str, list[dict[str, Any]]] = {}
+        if not scored.empty:  # a pair judged distinct is neither matched, asked nor linked
+            scored = scored[scored["decision"] != "distinct"]
         for row in scored.to_dict("records") if not scored.empty else []:
             by_record.setdefault(row["left_id"], []).append(row)
         settings = {"accept": accept, "review": review, "method_version": method}
@@ -366,7 +394,7 @@ def intake_records(
                     pair_key=_pair_key(rec.content_key, firm_keys.get(firm_id, firm_id)),
                     record_key=rec.content_key,
                     firm_key=firm_keys.get(firm_id, firm_id),
-                    source_record_id=rec.id,
+                    source_record=rec,
                     firm_id=firm_id,
                     decision=decision,
                     rule=rule,
@@ -379,8 +407,18 @@ def intake_records(
                 )
             )
 
+        content_keys = [record_content_key(item.fields) for item in records]
+        seen = _remembered(session, content_keys)
+        people = _human_decisions(
+            session,
+            [
+                _pair_key(content_keys[int(row["left_id"][1:])], firm_keys[row["right_id"]])
+                for rows in by_record.values()
+                for row in rows
+            ],
+        )
         for i, item in enumerate(records):
-            content_key = record_content_key(item.fields)
+            content_key = content_keys[i]
             rec = SourceRecord(
                 source=item.source,
                 file=file,
@@ -392,9 +430,9 @@ def intake_records(
                 status="proposed",
                 created_by=created_by,
             )
-            earlier = _remembered(session, content_key)
-            session.add(rec)
-            session.flush()
+            earlier = seen.get(content_key)
+            session.add(rec)  # flushed with the rest at the end: one write, not one per row
+            seen[content_key] = rec  # a second copy in this list follows this one
             if earlier is not None and earlier.status == "proposed":
                 summary.remembered += 1  # its questions are open already: not asked twice
                 summary.proposed.append(_describe(rec, candidates=[], rule="same record"))
@@ -413,10 +451,6 @@ def intake_records(
                 continue
             candidates = sorted(
                 by_record.get(f"r{i}", []), key=lambda r: -float(r["match_probability"])
-            )
-            people = _human_decisions(
-                session,
-                [_pair_key(content_key, firm_keys[c["right_id"]]) for c in candidates],
             )
             chosen: dict[str, Any] | None = None
             reviews, branch_of = [], None
@@ -440,7 +474,6 @@ def intake_records(
             elif reviews:
                 for c in reviews:
                     note(rec, str(c["right_id"]), "review", str(c["rule"]), c)
-                session.flush()
                 summary.proposed.append(
                     _describe(rec, candidates=[str(c["right_id"]) for c in reviews], rule="score")
                 )

@@ -21,7 +21,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ketnoi.api.storage._models import Base, utcnow
 
@@ -83,6 +83,7 @@ class ResolutionDecision(Base):
     record_key: Mapped[str] = mapped_column(String(64))
     firm_key: Mapped[str] = mapped_column(String(64))
     source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    source_record: Mapped[SourceRecord] = relationship()
     firm_id: Mapped[str] = mapped_column(String)
     decision: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String, default="")
