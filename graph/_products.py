@@ -177,6 +177,12 @@ def _hs_texts() -> dict[str, str]:
     return dict(zip(table["hscode"], table["text"], strict=True))
 
 
+@lru_cache(maxsize=1)
+def _hs_heading_terms() -> list[str]:
+    table = hs_table()
+    return [product_terms(t) for t in table.loc[table["level"] <= 4, "text"]]
+
+
 def _hs_text(code: str) -> str:
     return _hs_texts().get(code, "") if code else ""
 
@@ -230,10 +236,11 @@ class CategorySuggester:
             "hs": [product_terms(_hs_text(r[3])) for r in self.rows_],
         }
         self.vectoriser_ = _vectoriser()
-        # Fitted on every field and on the whole HS table, so that n-gram weights say how
-        # common a piece of text is in product language at large, not only in this world.
-        corpus = [d for field in self.fields for d in docs[field] if d]
-        self.vectoriser_.fit(corpus + [product_terms(t) for t in hs_table()["text"]] or ["x"])
+        # Fitted on every field and on the HS chapters and headings, so that n-gram weights say
+        # how common a piece of text is in product language at large, not only in this world.
+        # (The subheadings too took 11 s instead of 2 s for the same accuracy on the dev third.)
+        corpus = [d for field in self.fields for d in docs[field] if d] + _hs_heading_terms()
+        self.vectoriser_.fit(corpus)
         self.matrices_ = {
             field: self.vectoriser_.transform([d or "" for d in docs[field]])
             for field in self.fields
@@ -242,7 +249,7 @@ class CategorySuggester:
         # cong nghiep" (valves); a shared syllable such as "son" is the stronger evidence.
         self.word_vectoriser_ = TfidfVectorizer(
             analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"
-        ).fit(corpus + [product_terms(t) for t in hs_table()["text"]])
+        ).fit(corpus)
         self.word_matrices_ = {
             field: self.word_vectoriser_.transform([d or "" for d in docs[field]])
             for field in self.fields
