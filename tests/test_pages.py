@@ -376,3 +376,36 @@ def _a_large_event_as_a_job(
     assert re.fullmatch(r"/events/\d+", target)
     assert client.get(f"/jobs/{job_id}").url.path == target
     assert "hội chợ" in client.get(target).text
+
+
+# -- the firm search's filters -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"category": "elec"}, {"T1", "S1", "S4"}),  # pcb and pcba sit under elec
+        ({"category": "8534"}, {"S1", "S4"}),  # an HS code: printed circuit boards
+        ({"category": "73"}, {"S2", "S3", "S5"}),  # HS chapter 73: every metal part
+        ({"category": "73", "ownership": "jv"}, {"S3"}),
+        ({"ownership": "fdi", "country": "kr"}, {"B2"}),
+        ({"country": "JP"}, {"B1"}),
+        ({"category": "nothing"}, set()),
+    ],
+)
+def test_firm_search_filters_by_category_or_hs_code_ownership_and_country(
+    client: TestClient, service: dict[str, Any], query: dict[str, str], expected: set[str]
+) -> None:
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    answer = client.get("/v1/firms", params=query, headers=staff).json()
+    assert {firm["firm_id"] for firm in answer["items"]} == expected
+    sign_in(client, service["keys"]["staff"])
+    page = client.get("/firms", params=query).text
+    assert f'data-total="{len(expected)}"' in page
+    assert set(re.findall(r'href="/firms/(\w+)"', page)) == expected
+
+
+def test_firm_search_pages_keep_their_filters(client: TestClient, service: dict[str, Any]) -> None:
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    assert client.get("/v1/firms", params={"country": "JPN"}, headers=staff).status_code == 422
+    sign_in(client, service["keys"]["staff"])
+    page = client.get("/firms", params={"ownership": "domestic", "country": "VN"}).text
+    assert '<option value="domestic" selected>' in page and 'name="country" value="VN"' in page

@@ -131,6 +131,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "own_jv": ("joint venture", "liên doanh"),
     "own_fdi": ("foreign-invested (FDI)", "có vốn đầu tư nước ngoài (FDI)"),
     "country": ("Country of origin", "Quốc gia xuất xứ"),
+    "country_hint": ("Two letters: VN, JP, KR", "Hai chữ cái: VN, JP, KR"),
+    "category_or_hs": ("Category or HS code", "Mặt hàng hoặc mã HS"),
     "tax_code": ("Tax code", "Mã số thuế"),
     "employees": ("Employees", "Số lao động"),
     "founded": ("Founded", "Năm thành lập"),

@@ -43,6 +43,8 @@ IdText = Annotated[str | None, Query(max_length=MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 K = Annotated[int, Query(ge=1, le=MAX_K)]
 Ownership = Literal["local", "domestic", "soe", "jv", "fdi"]
+#: A firm's own ownership (the firm search; "local" groups them in recommendations only).
+FirmOwnership = Literal["domestic", "soe", "jv", "fdi"]
 #: The outcomes a page records with one button.
 OUTCOME_BUTTONS = ("contacted", "met", "declined")
 PAGE_SIZE = 25
@@ -61,6 +63,9 @@ def firms(
     park: IdText = None,
     certification: IdText = None,
     process: IdText = None,
+    ownership: Annotated[FirmOwnership | Literal[""] | None, Query()] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    category: IdText = None,
     p: PageNumber = 1,
 ) -> Response:
     """Firms by name (accents optional) and filters, as ``GET /v1/firms``; htmx asks for the
@@ -73,6 +78,9 @@ def firms(
         "park": _blank(park),
         "certification": _blank(certification),
         "process": _blank(process),
+        "ownership": ownership or None,
+        "country": _blank(country),
+        "category": _blank(category),
     }
     found = _routes_firms.list_firms(page.engine, page.key, Paging(p, PAGE_SIZE), **filters)
     items = [item.model_dump() for item in found["items"]]

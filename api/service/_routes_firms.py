@@ -7,7 +7,7 @@ is unlisted.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
@@ -21,6 +21,7 @@ from ketnoi.api.storage import (
     KeyInfo,
     NotFound,
     capabilities_of,
+    categories_under,
     create_row,
     delete_row,
     firm_query,
@@ -88,6 +89,23 @@ def list_firms(
     park: Filter = None,
     certification: Filter = None,
     process: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    ownership: Annotated[
+        Literal["domestic", "soe", "jv", "fdi"] | None,
+        Query(description="The firm's ownership."),
+    ] = None,
+    country: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z]{2}$", description="Country of origin (ISO 3166 code)."),
+    ] = None,
+    category: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Firms able to make this category_id or one under it, or a category "
+            "whose HS code starts with these digits ('85').",
+        ),
+    ] = None,
     q: Annotated[
         str | None,
         Query(
@@ -107,6 +125,9 @@ def list_firms(
         process=process,
         q=q,
         listed_or=None if is_reader(key) else (key.firm_id or ""),
+        ownership=ownership,
+        country=country,
+        category_ids=categories_under(engine, category) if category else None,
     )
     found = list_rows(engine, query, paging.page, paging.page_size)
     caps = capabilities_of(engine, [r["firm_id"] for r in found.rows])

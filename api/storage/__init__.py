@@ -124,6 +124,7 @@ from ketnoi.api.storage._models import (
 from ketnoi.api.storage._queries import (
     capabilities_of,
     capability_query,
+    categories_under,
     category_names,
     category_tree,
     confidential_demands,
@@ -196,6 +197,7 @@ __all__ = [
     "capabilities_of",
     "capability_query",
     "category_names",
+    "categories_under",
     "category_tree",
     "confidential_demands",
     "create_event",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from ketnoi.api.storage._models import Capability, Category, Demand, Firm, Link,
 __all__ = [
     "capabilities_of",
     "capability_query",
+    "categories_under",
     "category_names",
     "category_tree",
     "confidential_demands",
@@ -46,11 +48,16 @@ def firm_query(
     process: str | None = None,
     q: str | None = None,
     listed_or: str | None = None,
+    ownership: str | None = None,
+    country: str | None = None,
+    category_ids: Sequence[str] | None = None,
 ) -> Select[Any]:
     """Live firms matching every filter given, in firm_id order.
 
     ``q`` matches names accent- and case-insensitively through the stored folded name (every
-    word must occur); ``listed_or`` keeps unlisted firms out except that one firm.
+    word must occur); ``listed_or`` keeps unlisted firms out except that one firm;
+    ``category_ids`` keeps firms with a live capability in one of them (see
+    :func:`categories_under`); ``country`` is the country of origin's ISO code.
     """
     query = select(Firm).where(live(Firm)).order_by(Firm.firm_id)
     if role:
@@ -70,7 +77,37 @@ def firm_query(
         query = query.where(*(Firm.name_folded.contains(w, autoescape=True) for w in words))
     if listed_or is not None:
         query = query.where(or_(Firm.listed.is_(True), Firm.firm_id == listed_or))
+    if ownership:
+        query = query.where(Firm.ownership == ownership)
+    if country:
+        query = query.where(func.upper(Firm.country_of_origin) == country.upper())
+    if category_ids is not None:
+        makers = select(Capability.firm_id).where(
+            live(Capability), Capability.category_id.in_(list(category_ids))
+        )
+        query = query.where(Firm.firm_id.in_(makers))
     return query
+
+
+def categories_under(engine: Engine, text: str) -> list[str]:
+    """The live categories a category filter means: ``text`` as a category_id, or as the
+    leading digits of an HS code (``85``: every category whose code starts with 85), with
+    every category under those (empty when nothing matches).
+
+    The tree is walked by :func:`ketnoi.graph.category_ancestors`, as everywhere else.
+    """
+    rows = all_rows(engine, select(Category).where(live(Category)))
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows)[["category_id", "parent_id", "hs_code"]].fillna("")
+    text = text.strip()
+    digits = text.replace(".", "")
+    roots = set(frame.loc[frame["category_id"] == text, "category_id"])
+    if digits.isdigit():
+        codes = frame["hs_code"].astype(str).str.replace(".", "", regex=False)
+        roots |= set(frame.loc[codes.str.startswith(digits) & (codes != ""), "category_id"])
+    pairs = graph.category_ancestors(frame)
+    return sorted(set(pairs.loc[pairs["ancestor_id"].isin(roots), "category_id"]))
 
 
 def _party(supplier: Any, buyer: Any, firm_id: str | None) -> Any:
