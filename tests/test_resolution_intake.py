@@ -47,8 +47,8 @@ def records(path: Path, source: str = "hoi-cho-2025") -> list[graph.SourceRecord
 
 
 @pytest.fixture
-def engine(tmp_path: Path, open_database: Any) -> Any:
-    with open_database("sqlite", tmp_path / "db") as engine:
+def engine(backend: str, tmp_path: Path, open_database: Any) -> Any:
+    with open_database(backend, tmp_path / backend) as engine:
         storage.load_into(engine, graph.load_dataset(TINY), actor="test")
         yield engine
 
