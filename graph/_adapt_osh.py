@@ -33,7 +33,7 @@ from ketnoi.graph._problems import Problem
 from ketnoi.graph._products import suggester_for
 from ketnoi.graph._taxonomy import walk_up
 
-__all__ = ["BUYER_CONTRIBUTOR_TYPES", "OSH_COLUMNS", "adapt_osh"]
+__all__ = ["BUYER_CONTRIBUTOR_TYPES", "OSH_COLUMNS", "OSH_CONTRIBUTOR_TYPES", "adapt_osh"]
 
 #: The columns of an OSH facility download, in its order (its FacilityDownloadSerializer).
 OSH_COLUMNS: tuple[str, ...] = (
@@ -59,6 +59,20 @@ OSH_COLUMNS: tuple[str, ...] = (
 _OPTIONAL = ("contributor_type",)
 #: OSH contributor types whose listing of a facility makes them its buyer (folded).
 BUYER_CONTRIBUTOR_TYPES: frozenset[str] = frozenset({"brand / retailer", "brand", "retailer"})
+#: OSH's contributor types (folded). A contributor who chose not to be named is shown by its type
+#: alone, with an article: "A Brand / Retailer", "An Academic / Researcher / Journalist / Student".
+OSH_CONTRIBUTOR_TYPES: frozenset[str] = frozenset(
+    {
+        "brand / retailer",
+        "civil society organization",
+        "facility / factory / manufacturing group / supplier / vendor",
+        "multi-stakeholder initiative",
+        "academic / researcher / journalist / student",
+        "auditor / certification scheme / service provider",
+        "union",
+        "other",
+    }
+)
 #: Columns kept as they are in ``source_extra`` (the contract has no column for them).
 _KEPT = (
     "contribution_date",
@@ -198,6 +212,7 @@ def adapt_osh(
     capabilities: list[dict[str, object]] = []
     buyers: dict[str, str] = {}
     unknown_types: set[str] = set()
+    anonymous: set[str] = set()
     sources: dict[str, list[str]] = {}
     for os_id, facility in facilities.items():
         cells = facility.cells
@@ -254,6 +269,11 @@ def adapt_osh(
                     capabilities.append({"firm_id": firm_id, "category_id": suggestion.category_id})
                     category = category or suggestion.category_id
         for contributor, kind in facility.contributors.items():
+            article, _, rest = fold(contributor).partition(" ")
+            if article in {"a", "an"} and rest in OSH_CONTRIBUTOR_TYPES:
+                if rest in BUYER_CONTRIBUTOR_TYPES:
+                    anonymous.add(contributor)
+                continue  # a type without a name: no firm can be made of it
             kind = kind or types.get(fold(contributor), "")
             if not kind:
                 unknown_types.add(contributor)
@@ -271,6 +291,12 @@ def adapt_osh(
             Problem(label, None, "contributor (list)",
                     f"contributor {contributor!r}: type unknown, not taken as a buyer (give its"
                     " type in a contributor-types table)", "warning")
+        )  # fmt: skip
+    if anonymous:
+        problems.append(
+            Problem(label, None, "contributor (list)",
+                    "an anonymous Brand / Retailer lists some facilities: no buyer can be made"
+                    " of a contributor without a name", "warning")
         )  # fmt: skip
     written = {fold(c): c for f in facilities.values() for c in f.contributors}
     for key, buyer_id in buyers.items():

@@ -108,7 +108,8 @@ def test_osh_long_form_and_unknown_columns(tmp_path: Path) -> None:
         "os_id,name,country_code,contributor (list),contributor_type,audit_grade\n"
         "VN1,Xưởng May A,VN,Brand One,Brand / Retailer,B\n"
         "VN1,,,Some Union,Union,\n"
-        "VN1,,,Brand Two,Brand / Retailer,\n",
+        "VN1,,,Brand Two,Brand / Retailer,\n"
+        "VN1,,,A Brand / Retailer|An Academic / Researcher / Journalist / Student,,\n",
         encoding="utf-8",
     )
     result = adapt_osh(path)
@@ -117,6 +118,8 @@ def test_osh_long_form_and_unknown_columns(tmp_path: Path) -> None:
     assert "categories" not in result.frames
     unknown = [p for p in result.problems if p.column == "audit_grade"]
     assert unknown and "unknown column" in unknown[0].reason
+    assert any("anonymous Brand / Retailer" in p.reason for p in result.problems)
+    assert not any("type unknown" in p.reason for p in result.problems)
     extra = json.loads(result.frames["firms"].iloc[0]["source_extra"])
     assert extra == {"country_code": "VN", "audit_grade": "B"}
     result.dataset()  # passes the contract
