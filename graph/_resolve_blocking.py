@@ -8,9 +8,10 @@ rules, in the order a pair is credited to them:
 2. ``phone``: the same phone number;
 3. ``website`` and ``email``: the same web domain, the same mail domain (free mail excluded);
 4. ``name``: the same name once legal form, branch words and language are set aside;
-5. ``brand``: the same proper name (the name without its trade words);
-6. ``province_token``: the same province and one of the record's three rarest name tokens;
-7. ``token_pair``: the same two rarest name tokens, in any province (a list without addresses).
+5. ``brand``: the same province and proper name (the name without its trade words);
+6. ``brand_letters``: the same province and set of letters in the proper name (typing slips);
+7. ``province_token``: the same province and the record's rarest name word;
+8. ``token_pair``: the same two rarest name words, in any province (a list without addresses).
 
 A key shared by too many records says little and would explode the pair count, so blocks above
 ``max_block`` records are skipped (a generic word such as "thương mại" never blocks alone; the
@@ -36,6 +37,7 @@ BLOCKING_RULES = (
     "email",
     "name",
     "brand",
+    "brand_letters",
     "province_token",
     "token_pair",
 )
@@ -59,7 +61,11 @@ _KEY_COLUMNS = (
     "tax_branch",
     "tax_valid",
 )
-_RAREST_TOKENS = 3
+_RAREST_TOKENS = 2
+#: Rules on identifiers: a block may be this many times larger than ``max_block`` (a generic
+#: name or a switchboard shared by many records still says more than a shared word).
+_IDENTIFIER_RULES = frozenset({"tax_code", "phone", "website", "email", "name"})
+_IDENTIFIER_FACTOR = 4
 
 
 def firm_keys(records: pd.DataFrame) -> pd.DataFrame:
@@ -154,16 +160,22 @@ def _block_keys(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
     email = keys["email_domain"].where(~keys["email_domain"].isin(FREE_MAIL_DOMAINS), "")
     add("email", email)
     add("name", keys["name_core"])
-    add("brand", keys["brand"])
+    add("brand", (keys["province"] + "|" + keys["brand"]).where(keys["brand"] != "", ""))
+    # The brand's letters as a set: a slip (two letters swapped, one doubled, or dropped where
+    # the brand has it twice: "Hồng Phnog", "Vĩnh Quag") keeps the key.
+    letters = keys["brand"].map(lambda brand: "".join(sorted(set(brand.replace(" ", "")))))
+    add("brand_letters", (keys["province"] + "|" + letters).where(keys["brand"] != "", ""))
     rare = _rarest_tokens(keys, frequency)
-    province = keys["province"].to_numpy()[rare["pos"].to_numpy()]
+    # The rarest word alone with the province; the two rarest together anywhere.
+    first = rare[rare["rank"] == 0]
+    province = keys["province"].to_numpy()[first["pos"].to_numpy()]
     with_province = province != ""
     parts.append(
         pd.DataFrame(
             {
-                "pos": rare["pos"].to_numpy()[with_province],
+                "pos": first["pos"].to_numpy()[with_province],
                 "rule": "province_token",
-                "key": province[with_province] + "|" + rare["token"].to_numpy()[with_province],
+                "key": province[with_province] + "|" + first["token"].to_numpy()[with_province],
             }
         )
     )
@@ -175,7 +187,7 @@ def _block_keys(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
 
 
 def candidate_pairs(
-    left: pd.DataFrame, right: pd.DataFrame | None = None, *, max_block: int = 200
+    left: pd.DataFrame, right: pd.DataFrame | None = None, *, max_block: int = 50
 ) -> pd.DataFrame:
     """Pairs of firm records worth scoring, each with the first blocking rule that found it.
 
@@ -188,8 +200,9 @@ def candidate_pairs(
     right : DataFrame, optional
         A second frame to link ``left`` against (a new list against the register). Without it,
         ``left`` is deduplicated against itself and each pair appears once.
-    max_block : int, default 200
-        Blocks holding more records than this (on either side) are skipped.
+    max_block : int, default 50
+        Blocks holding more records than this (on either side) are skipped; blocks on an
+        identifier (tax code, phone, domains, the whole name) may hold four times as many.
 
     Returns
     -------
@@ -217,7 +230,9 @@ def candidate_pairs(
     sizes_left = left_blocks.groupby(["rule", "key"]).size().rename("n_left")
     sizes_right = right_blocks.groupby(["rule", "key"]).size().rename("n_right")
     small = sizes_left.to_frame().join(sizes_right, how="inner")
-    small = small[(small["n_left"] <= max_block) & (small["n_right"] <= max_block)]
+    rules = small.index.get_level_values("rule")
+    cap = np.where(rules.isin(_IDENTIFIER_RULES), _IDENTIFIER_FACTOR * max_block, max_block)
+    small = small[(small["n_left"].to_numpy() <= cap) & (small["n_right"].to_numpy() <= cap)]
     if right_keys is None:
         small = small[small["n_left"] > 1]
     kept = small.index

@@ -23,25 +23,69 @@ __all__ = ["COMPARISONS", "Comparison", "add_comparison_columns", "compare_pairs
 
 @dataclass(frozen=True)
 class Comparison:
-    """One field's comparison: its name and its levels' labels, most agreeing last."""
+    """One field's comparison: its name, its levels (most agreeing last), and what a person
+    reads for them in English and Vietnamese (a level ``"missing"`` reads as the last pair).
+    """
 
     name: str
     levels: tuple[str, ...]
+    label_en: str
+    label_vi: str
+    levels_vi: tuple[str, ...]
+
+    def describe(self, level: str, lang: str = "vi") -> str:
+        """What a reviewer reads for ``level`` (``"missing"`` included), in ``lang``."""
+        if level == "missing":
+            return "không có ở một bên" if lang == "vi" else "missing on one side"
+        return self.levels_vi[self.levels.index(level)] if lang == "vi" else level
 
 
+_DIFFERENT, _SAME = "khác nhau", "trùng nhau"
 #: The comparisons, in the order of the level matrix's columns.
 COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("brand", ("different", "one word shared", "typo", "same")),
-    Comparison("trade_words", ("different", "overlap", "same")),
     Comparison(
-        "tax_code", ("different", "different, one fails its check", "same head office", "same")
+        "brand",
+        ("different", "one word shared", "typo", "same"),
+        "proper name",
+        "tên riêng",
+        (_DIFFERENT, "trùng một chữ", "giống, khác một lỗi gõ", _SAME),
     ),
-    Comparison("phone", ("different", "same")),
-    Comparison("email_domain", ("different", "same")),
-    Comparison("website_domain", ("different", "same")),
-    Comparison("district", ("different", "same")),
-    Comparison("province", ("different", "same")),
-    Comparison("legal_form", ("different", "compatible", "same")),
+    Comparison(
+        "trade_words",
+        ("different", "overlap", "same"),
+        "trade words in the name",
+        "ngành nghề trong tên",
+        (_DIFFERENT, "trùng một phần", _SAME),
+    ),
+    Comparison(
+        "tax_code",
+        ("different", "different, one fails its check", "same head office", "same"),
+        "tax code",
+        "mã số thuế",
+        (_DIFFERENT, "khác nhau, một mã sai chữ số kiểm tra", "cùng trụ sở chính", _SAME),
+    ),
+    Comparison("phone", ("different", "same"), "phone", "điện thoại", (_DIFFERENT, _SAME)),
+    Comparison(
+        "email_domain",
+        ("different", "same"),
+        "e-mail domain",
+        "tên miền thư điện tử",
+        (_DIFFERENT, _SAME),
+    ),
+    Comparison(
+        "website_domain", ("different", "same"), "website", "trang web", (_DIFFERENT, _SAME)
+    ),
+    Comparison("district", ("different", "same"), "district", "quận/huyện", (_DIFFERENT, _SAME)),
+    Comparison(
+        "province", ("different", "same"), "province", "tỉnh/thành phố", (_DIFFERENT, _SAME)
+    ),
+    Comparison(
+        "legal_form",
+        ("different", "compatible", "same"),
+        "legal form",
+        "loại hình doanh nghiệp",
+        (_DIFFERENT, "tương thích", _SAME),
+    ),
 )
 #: Legal forms that are the same firm's form written more or less precisely.
 _FAMILIES = {

@@ -94,6 +94,7 @@ BRANCH_WORDS = (
 # for: "Hanoi Precision Mechanics" and "Cơ khí Chính xác Hà Nội" then share every token.
 GLOSSARY: dict[str, str] = {
     "trading": "thuong mai",
+    "general": "tong hop",
     "trade": "thuong mai",
     "commerce": "thuong mai",
     "commercial": "thuong mai",

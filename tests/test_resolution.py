@@ -191,6 +191,8 @@ def test_scores_are_probabilities_with_json_evidence(decided: pd.DataFrame) -> N
     for evidence in decided["evidence"]:
         assert json.loads(json.dumps(evidence)) == evidence
         assert {"brand", "trade_words", "tax_code", "phone"} <= set(evidence)
+        # What the review queue shows: each field's level and its weight.
+        assert all(set(item) == {"level", "weight"} for item in evidence.values())
 
 
 def test_conflicting_tax_codes_never_auto_merged(decided: pd.DataFrame) -> None:
@@ -205,6 +207,17 @@ def test_branch_is_linked_not_merged(decided: pd.DataFrame) -> None:
     assert decided.loc[("a", "c"), "branch_id"] == "c"
     assert decided.loc[("a", "b"), "decision"] == "match"
     assert (decided["decision"] == "match").sum() == 1
+
+
+def test_every_level_reads_in_vietnamese_and_english() -> None:
+    from ketnoi.graph._resolve_compare import COMPARISONS
+
+    for comparison in COMPARISONS:
+        assert len(comparison.levels_vi) == len(comparison.levels)
+        assert comparison.label_vi and comparison.label_en
+        for level in (*comparison.levels, "missing"):
+            assert comparison.describe(level, "vi") and comparison.describe(level, "en")
+    assert COMPARISONS[2].describe("same head office", "vi") == "cùng trụ sở chính"
 
 
 def test_decide_rejects_inverted_thresholds(decided: pd.DataFrame) -> None:
