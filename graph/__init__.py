@@ -72,6 +72,7 @@ from ketnoi.graph._products import (
     suggest_record_categories,
 )
 from ketnoi.graph._resolve_blocking import candidate_pairs, firm_keys
+from ketnoi.graph._resolve_compare import COMPARISONS as RESOLUTION_COMPARISONS
 from ketnoi.graph._resolve_names import FirmKey, normalise_firm
 from ketnoi.graph._resolve_scoring import FirmResolver, decide
 from ketnoi.graph._stats import graph_summary
@@ -100,6 +101,7 @@ __all__ = [
     "LOCAL_OWNERSHIPS",
     "NODE_KINDS",
     "Problem",
+    "RESOLUTION_COMPARISONS",
     "RecordSuggestions",
     "SUPPLIER_ROLES",
     "SheetMapping",
