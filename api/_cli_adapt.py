@@ -8,6 +8,8 @@ came from). The folder is written whole or not at all.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -51,6 +53,66 @@ _SUMMARY = {
     "vi": "đã ghi {firms} doanh nghiệp, {links} liên kết vào {out}; {left} dòng bị bỏ qua,"
     " {review} cặp cần xem xét, {warnings} cảnh báo: xem adapt_report.json",
 }
+#: The adapters' reasons in Vietnamese: (English pattern, Vietnamese template with its groups).
+_REASONS_VI: tuple[tuple[str, str], ...] = (
+    (r"not an Open Supply Hub download: no column (.+)",
+     r"không phải tệp tải về từ Open Supply Hub: thiếu cột \1"),
+    (r"unknown column: kept in source_extra", "cột không xác định: giữ lại trong source_extra"),
+    (r"unknown column: kept in the links' source_extra",
+     "cột không xác định: giữ lại trong source_extra của liên kết"),
+    (r"empty: the row names no facility", "trống: dòng không nêu cơ sở sản xuất nào"),
+    (r"empty: facility (.+) has no name", r"trống: cơ sở \1 không có tên"),
+    (r"(.+) is not a coordinate: lat and lng kept in source_extra",
+     r"\1 không phải tọa độ: lat và lng giữ lại trong source_extra"),
+    (r"(.+) is not a head count: kept in source_extra",
+     r"\1 không phải số lao động: giữ lại trong source_extra"),
+    (r"contributor (.+): type unknown, not taken as a buyer \(give its type in a"
+     r" contributor-types table\)",
+     r"bên đóng góp \1: chưa rõ loại, không coi là bên mua (ghi loại của họ trong bảng"
+     r" --contributor-types)"),
+    (r"an anonymous Brand / Retailer lists some facilities: no buyer can be made of a"
+     r" contributor without a name",
+     "một nhãn hàng / nhà bán lẻ ẩn danh liệt kê một số cơ sở: không thể tạo bên mua từ bên"
+     " đóng góp không có tên"),
+    (r"needs columns 'name' and 'type' \(contributor types\)",
+     "cần các cột 'name' và 'type' (loại bên đóng góp)"),
+    (r"no (.+) column: the header needs supplier and buyer \(or Nhà cung cấp, Khách hàng\)",
+     r"thiếu cột \1: dòng tiêu đề cần có Nhà cung cấp và Khách hàng (hoặc supplier, buyer)"),
+    (r"empty: a link needs both firms", "trống: một liên kết cần đủ hai doanh nghiệp"),
+    (r"(.+) and (.+) are the same firm: a firm does not supply itself",
+     r"\1 và \2 là cùng một doanh nghiệp: doanh nghiệp không tự cung cấp cho mình"),
+    (r"(.+) read as category (.+) \((.+)\): check it",
+     r"\1 được hiểu là ngành hàng \2 (\3): hãy kiểm tra"),
+    (r"(.+) matches no category: the link is kept without one",
+     r"\1 không khớp ngành hàng nào: liên kết được giữ, không có ngành hàng"),
+    (r"(.+): no categories given \(--categories\), the link is kept without one",
+     r"\1: chưa có danh mục ngành hàng (--categories), liên kết được giữ, không có ngành hàng"),
+    (r"(.+) is not a year from 1900 to (\d+): left empty",
+     r"\1 không phải năm từ 1900 đến \2: để trống"),
+    (r"the same link as row (\d+): merged into it", r"trùng liên kết ở dòng \1: đã gộp vào đó"),
+    (r"cells right of the last header", "có ô nằm bên phải cột tiêu đề cuối cùng"),
+    (r"(\d+) cells for (\d+) headers", r"\1 ô cho \2 cột tiêu đề"),
+    (r"file is empty \(no header row\)", "tệp trống (không có dòng tiêu đề)"),
+    (r"the workbook has no rows", "tệp Excel không có dòng nào"),
+    (r"not UTF-8 text \(byte (\d+)\)", r"không phải văn bản UTF-8 (byte \1)"),
+    (r"unreadable CSV: (.+)", r"không đọc được CSV: \1"),
+    (r"cannot be read: (.+)", r"không đọc được: \1"),
+    (r"not a readable XLSX workbook: (.+)", r"không phải tệp Excel (XLSX) đọc được: \1"),
+)  # fmt: skip
+
+
+def problem_text(problem: graph.Problem, lang: str) -> str:
+    """A problem as a line, its reason in ``lang`` (an unknown reason stays as it is)."""
+    if lang == "vi":
+        for pattern, template in _REASONS_VI:
+            if re.fullmatch(pattern, problem.reason):
+                reason = re.sub(pattern, template, problem.reason)
+                return str(dataclasses.replace(problem, reason=reason)).replace(
+                    "warning: ", "cảnh báo: "
+                )
+    return str(problem)
+
+
 _NOTHING = {
     "en": "nothing read from {file}: no firm could be made; nothing was written",
     "vi": "không đọc được gì từ {file}: không tạo được doanh nghiệp nào; chưa ghi gì",
@@ -83,7 +145,7 @@ def _check(path: Path, out: Path, lang: str) -> None:
 def _write(result: AdaptResult, path: Path, out: Path, lang: str, as_json: bool) -> None:
     problems = sorted(result.problems, key=sort_key)
     for problem in problems:
-        err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+        err.print(problem_text(problem, lang), highlight=False, soft_wrap=True, markup=False)
     if result.frames.get("firms") is None or result.frames["firms"].empty:
         raise fail(_NOTHING[lang].format(file=path.name))
     try:

@@ -214,7 +214,7 @@ def test_cli_adapt_edges_in_vietnamese_and_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     # Without categories the two Cơ khí -> Canon rows are one link.
     assert "đã ghi 7 doanh nghiệp, 7 liên kết" in result.stdout
-    assert "the same link as row 2: merged into it" in result.stderr
+    assert "trùng liên kết ở dòng 2: đã gộp vào đó" in result.stderr
     assert validate_dataset(out).ok
     out2 = tmp_path / "edges2"
     result = runner.invoke(app, ["adapt", "edges", str(EDGES), "--out", str(out2), "--json"])
@@ -236,3 +236,33 @@ def test_cli_refuses_without_writing_anything(tmp_path: Path) -> None:
     result = runner.invoke(app, ["adapt", "osh", str(OSH), "--out", str(out), "--lang", "fr"])
     assert result.exit_code == 2
     shutil.rmtree(taken)
+
+
+def test_every_adapter_problem_reads_in_vietnamese(
+    tmp_path: Path, categories: pd.DataFrame
+) -> None:
+    from ketnoi.api._cli_adapt import problem_text
+
+    long = tmp_path / "long.csv"
+    long.write_text(
+        "os_id,name,contributor (list),lat,lng,extra\nX1,,A Brand / Retailer,1,2,z\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    (tmp_path / "latin.csv").write_bytes("supplier,buyer\nC\xf4ng,B\n".encode("latin-1"))
+    (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
+    (tmp_path / "wide.csv").write_text("supplier,buyer\nA,B,C\n", encoding="utf-8")
+    problems = [
+        *adapt_osh(OSH, categories).problems,
+        *adapt_osh(long).problems,
+        *adapt_osh(EDGES).problems,
+        *adapt_edges(EDGES, categories).problems,
+        *adapt_edges(EDGES).problems,
+        *adapt_edges(OSH).problems,
+        *(p for n in ("empty.csv", "latin.csv", "bad.xlsx", "wide.csv")
+          for p in adapt_edges(tmp_path / n).problems),
+    ]  # fmt: skip
+    assert len({p.reason.split(":")[0][:12] for p in problems}) >= 15
+    untranslated = [str(p) for p in problems if problem_text(p, "vi") == str(p)]
+    assert untranslated == []
+    assert all(problem_text(p, "en") == str(p) for p in problems)
