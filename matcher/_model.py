@@ -36,7 +36,7 @@ from ketnoi.matcher._ranking import RECOMMENDATION_COLUMNS, RankingPath
 from ketnoi.matcher._reasons import LANGUAGES
 from ketnoi.matcher._scorer import learned_score, logit, prior_score, prior_terms
 from ketnoi.matcher._selection import fit_params, make_ranker, platt_scaling, select_ranker
-from ketnoi.matcher._settings import RANKERS, MatcherSettings
+from ketnoi.matcher._settings import AUTO_RANKERS, RANKERS, MatcherSettings
 from ketnoi.matcher._training import TrainingSet, training_set
 
 __all__ = ["Matcher", "RECOMMENDATION_COLUMNS"]
@@ -147,7 +147,7 @@ class Matcher:
             # EASE's ranker needs EASE; lambdarank, the optional lightgbm: left out without.
             candidates = tuple(
                 r
-                for r in settings.rankers or RANKERS
+                for r in settings.rankers or AUTO_RANKERS
                 if not (r == "ease" and self.ease_l2_ is None)
                 and not (r == "lgbm_rank" and not lightgbm_available())
             ) or (RANKERS[0],)

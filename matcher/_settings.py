@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RANKERS", "MatcherSettings"]
+__all__ = ["AUTO_RANKERS", "RANKERS", "MatcherSettings"]
 
 #: The rankers ``model`` may name: gradient boosting on every feature, on the profile features
 #: only, on the link-graph features only; a logistic regression on every feature; EASE's order
 #: weighing required certifications; LightGBM lambdarank on every feature, grouped by buyer
 #: (optional package). ``auto`` chooses among them by inner validation.
 RANKERS: tuple[str, ...] = ("hgb", "logistic", "hgb_profile", "hgb_graph", "ease", "lgbm_rank")
+
+#: The rankers ``auto`` compares unless ``MatcherSettings.rankers`` names others: all but
+#: ``lgbm_rank``, which ranked below the logistic ranker on the held-out split of both
+#: link-only worlds measured (docs/performance.md) and costs a fit more; name it to compare it.
+AUTO_RANKERS: tuple[str, ...] = tuple(name for name in RANKERS if name != "lgbm_rank")
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,10 @@ class MatcherSettings:
         period's candidates with it, and keeps the best by NDCG@10 (the table is kept in
         ``Matcher.selection_``); the chosen ranker is then fitted on every training pair.
     rankers : tuple of str or None
-        The rankers ``auto`` compares; None: every ranker of :data:`RANKERS` that can run
-        (``lgbm_rank`` needs the optional lightgbm package; ``ease`` needs EASE).
+        The rankers ``auto`` compares (any of :data:`RANKERS`); None: those of
+        :data:`AUTO_RANKERS`. A ranker that cannot run is left out (``lgbm_rank`` needs the
+        optional lightgbm package; ``ease`` needs EASE). Where ``ease`` and a learned ranker
+        are compared, their learned blend is too.
     max_selection_buyers : int
         Buyers whose candidates ``auto`` ranks to compare the rankers (a seeded sample).
     min_positives : int

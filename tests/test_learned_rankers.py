@@ -121,7 +121,16 @@ def _dated_world(seed: int) -> graph.Dataset:
 def test_auto_leaves_lambdarank_out_without_lightgbm(monkeypatch) -> None:
     monkeypatch.setattr(_model, "lightgbm_available", lambda: False)
     world = _dated_world(seed=3)
-    fitted = matcher.Matcher(matcher.MatcherSettings(min_positives=5)).fit(world)
+    settings = matcher.MatcherSettings(min_positives=5, rankers=("hgb", "lgbm_rank"))
+    fitted = matcher.Matcher(settings).fit(world)
     names = {row["ranker"] for row in fitted.selection_}
-    assert "lgbm_rank" not in names and "hgb" in names
+    assert names == {"hgb"} and fitted.ranker_ == "hgb"
+
+
+def test_auto_compares_lambdarank_when_named() -> None:
+    world = _dated_world(seed=3)
+    settings = matcher.MatcherSettings(min_positives=5, rankers=("hgb", "lgbm_rank", "ease"))
+    fitted = matcher.Matcher(settings).fit(world)
+    names = {row["ranker"] for row in fitted.selection_}
+    assert {"hgb", "lgbm_rank", "ease"} < names and len(names) == 4  # and one blend
     assert fitted.ranker_ in names
