@@ -30,7 +30,7 @@ import pandas as pd
 from ketnoi.graph._adapt_common import AdaptResult, InputTable, firm_slug, read_input_table
 from ketnoi.graph._normalise import fold, nfc
 from ketnoi.graph._problems import Problem
-from ketnoi.graph._products import suggester_for
+from ketnoi.graph._products import Suggestion, suggester_for
 from ketnoi.graph._taxonomy import walk_up
 
 __all__ = ["BUYER_CONTRIBUTOR_TYPES", "OSH_COLUMNS", "OSH_CONTRIBUTOR_TYPES", "adapt_osh"]
@@ -213,6 +213,7 @@ def adapt_osh(
     buyers: dict[str, str] = {}
     unknown_types: set[str] = set()
     anonymous: set[str] = set()
+    suggested: dict[str, list[Suggestion]] = {}
     sources: dict[str, list[str]] = {}
     for os_id, facility in facilities.items():
         cells = facility.cells
@@ -264,7 +265,9 @@ def adapt_osh(
             text = "; ".join(_split(cells.get("product_type", ""))) or "; ".join(
                 _split(cells.get("sector", ""))
             )
-            for suggestion in suggester.suggest(text, k=2):
+            if text not in suggested:  # a download repeats a few product types many times
+                suggested[text] = suggester.suggest(text, k=2)
+            for suggestion in suggested[text]:
                 if suggestion.score >= _MIN_CAPABILITY_SCORE:
                     capabilities.append({"firm_id": firm_id, "category_id": suggestion.category_id})
                     category = category or suggestion.category_id
