@@ -204,6 +204,24 @@ def test_an_intake_that_would_break_the_register_writes_nothing(
     assert table_fingerprint(engine) == before
 
 
+def test_words_that_are_not_columns_are_kept_in_extra(engine: Any, tmp_path: Path) -> None:
+    # The tiny world has parks: a park written in words is not a park_id, so it is kept aside
+    # (as are products), and the register stays a valid dataset with the new firm in it.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Tên doanh nghiệp", "Khu công nghiệp", "Sản phẩm chính", "Tỉnh"])
+    sheet.append(["Công ty TNHH Nhựa Ánh Dương", "KCN Thăng Long", "khay nhựa", "Hà Nội"])
+    sheet.append(["Công ty TNHH Cơ khí Bình Minh", "thang-long", "", ""])
+    book.save(tmp_path / "parks.xlsx")
+    summary = storage.intake_records(engine, records(tmp_path / "parks.xlsx"), actor="test")
+    made = [storage.get_row(engine, storage.FIRMS, [c["firm_id"]]) for c in summary.created]
+    assert made[0]["park"] == "" and made[0]["extra"]["intake_park"] == "KCN Thăng Long"
+    assert made[0]["extra"]["intake_products"] == "khay nhựa"
+    assert made[1]["park"] == "thang-long"
+    registered = set(storage.dataset_from_db(engine).firms["firm_id"])
+    assert {m["firm_id"] for m in made} <= registered
+
+
 def test_next_firm_id_never_reuses_an_id() -> None:
     taken = [("hn-s0001", "supplier"), ("hn-s0002", "supplier"), ("hn-b0001", "buyer")]
     assert storage.next_firm_id(taken, "supplier") == "hn-s0003"

@@ -82,6 +82,8 @@ _FIRM_COLUMNS = (
     "contact_person",
 )
 _ROLES = ("supplier", "buyer", "both")
+#: The prefix of the fields intake keeps in a new firm's ``extra`` (``intake_products``).
+_EXTRA = "intake_"
 _ID_NUMBER = re.compile(r"^(.*?)(\d+)$")
 #: The id pattern of a register's first firm of a role.
 _FIRST_IDS = {"supplier": "s0001", "buyer": "b0001", "both": "f0001"}
@@ -183,7 +185,9 @@ def _free_id(prefix: str, width: int, number: int, taken: set[str]) -> str:
 
 def _firm_values(fields: dict[str, Any], role: str, parks: set[str], where: str) -> dict[str, Any]:
     values: dict[str, Any] = {"role": role, "listed": True, "contact_public": False}
-    extra: dict[str, Any] = {"source_record": where}
+    # Extra columns come back as a dump's extra columns: prefixed so that none can take the
+    # name of a contract column (a park named in words is not the ``park`` column).
+    extra: dict[str, Any] = {f"{_EXTRA}source": where}
     for name, value in fields.items():
         if name in _FIRM_COLUMNS:
             values[name] = value
@@ -193,7 +197,7 @@ def _firm_values(fields: dict[str, Any], role: str, parks: set[str], where: str)
         elif name == "park" and (not parks or value in parks):
             values["park"] = value
         else:  # products, province, district, a park named in words: kept, not lost
-            extra[name] = str(value)
+            extra[f"{_EXTRA}{name}"] = str(value)
     values["name"] = graph.nfc(str(values.get("name", "")))
     values["name_folded"] = graph.fold(values["name"])
     values["extra"] = extra
@@ -211,8 +215,8 @@ def _firm_frame(firms: list[Firm]) -> pd.DataFrame:
                 "name": f.name,
                 "tax_code": f.tax_code,
                 "address": f.address,
-                "province": str(extra.get("province", "")),
-                "district": str(extra.get("district", "")),
+                "province": str(extra.get("province") or extra.get(f"{_EXTRA}province", "")),
+                "district": str(extra.get("district") or extra.get(f"{_EXTRA}district", "")),
                 "phone": f.phone,
                 "email": f.email,
                 "website": f.website,
