@@ -217,7 +217,7 @@ def schedule(
         for line in str(exc).splitlines():
             err.print(line, highlight=False, soft_wrap=True, markup=False)
         raise fail("the event cannot be scheduled as given; nothing was written") from None
-    sheets = result.sheets()
+    sheets = result.sheets(lang)
     if out is not None:
         chosen = sheets if out.suffix.lower() == ".xlsx" else {table: sheets[table]}
         write_tables(out, chosen, lang=lang, sep=sep)

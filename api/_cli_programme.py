@@ -15,7 +15,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from ketnoi import programme
+from ketnoi import graph, programme
 from ketnoi.api._cli_common import (
     SHARE_COLUMNS,
     DatasetArg,
@@ -72,11 +72,14 @@ def _report(
     show: Any,
     lang: str = "en",
     sep: str | None = None,
+    *,
+    dataset: graph.Dataset,
 ) -> None:
-    """Write ``frames`` to ``out`` if given (in ``lang``, CSV split by ``sep``), then print
-    them as JSON or with ``show``."""
+    """Write ``frames`` to ``out`` if given (in ``lang``, CSV split by ``sep``; their words in
+    ``lang`` too, with ``dataset``'s names), then print them as JSON or with ``show``."""
     if out is not None:
-        write_tables(out, frames, lang=lang, sep=sep)
+        said = {n: programme.report_in_language(f, dataset, lang) for n, f in frames.items()}
+        write_tables(out, said, lang=lang, sep=sep)
     if as_json:
         if len(frames) == 1:
             print_json(records(next(iter(frames.values()))))
@@ -137,7 +140,13 @@ def localisation(
     ]
     title = f"Localisation by {by}" + (f" (category {category})" if category else "")
     _report(
-        {"localisation": table}, out, as_json, lambda: _show(table, title, shown, rows), lang, sep
+        {"localisation": table},
+        out,
+        as_json,
+        lambda: _show(table, title, shown, rows),
+        lang,
+        sep,
+        dataset=dataset,
     )
 
 
@@ -170,6 +179,7 @@ def near_misses(
             lambda: _show(table, title, shown, rows),
             lang,
             sep,
+            dataset=dataset,
         )
         return
     table = _ask(programme.near_miss_targets, dataset, category=category)
@@ -193,7 +203,7 @@ def near_misses(
             highlight=False,
         )
 
-    _report({"near_miss_targets": table}, out, as_json, show, lang, sep)
+    _report({"near_miss_targets": table}, out, as_json, show, lang, sep, dataset=dataset)
 
 
 @app.command("concentration")
@@ -223,17 +233,17 @@ def concentration(
         "categories": (
             programme.category_concentration,
             "Concentration by category",
-            ["category_id", "links", "suppliers", "hhi", "top_supplier_id", "top_share"],
+            ["category_name", "links", "hhi", "top_supplier_name", "top_supplier_id", "top_share"],
         ),
         "single-sourced": (
             programme.single_sourced,
             "Buyers with a single supplier for a category",
-            ["buyer_id", "category_id", "supplier_id", "supplier_local", "since"],
+            ["buyer_name", "category_name", "supplier_name", "supplier_id", "since"],
         ),
         "suppliers": (
             programme.sole_suppliers,
             "Suppliers that buyers depend on alone",
-            ["supplier_id", "supplier_local", "sole_source_pairs", "buyers", "categories"],
+            ["supplier_name", "supplier_id", "supplier_local", "sole_source_pairs", "buyers"],
         ),
     }
     chosen = list(reports) if view == "all" else [view]
@@ -243,7 +253,7 @@ def concentration(
         for name in chosen:
             _show(frames[name], reports[name][1], reports[name][2], rows)
 
-    _report(frames, out, as_json, show, lang, sep)
+    _report(frames, out, as_json, show, lang, sep, dataset=dataset)
 
 
 @app.command("indicators")
@@ -278,15 +288,26 @@ def indicators(
     table = _ask(programme.programme_indicators, dataset, goals, start=start, end=end)
 
     def show() -> None:
-        wide = Table(title="Programme indicators (projected years in italics)")
-        wide.add_column("indicator")
+        # Every year does not fit 80 columns: the last observed year and the years with a
+        # target (projected in italics); --json and --out carry every year.
         years = list(dict.fromkeys(zip(table["year"], table["basis"], strict=True)))
-        for year, basis in years:
-            wide.add_column(f"[i]{year}[/]" if basis == "projected" else str(year), justify="right")
+        observed = [y for y in years if y[1] == "observed"]
+        targeted = set(table.loc[table["target"].notna(), "year"])
+        shown = [*observed[-1:], *(y for y in years if y[0] in targeted and y[1] != "observed")]
+        shown = list(dict.fromkeys(shown or years[-1:]))[:4]
+        narrow = Table(
+            title="Programme indicators (projected years in italics)",
+            caption=f"{len(years)} years in --json and --out",
+        )
+        narrow.add_column("indicator")
+        for year, basis in shown:
+            narrow.add_column(
+                f"[i]{year}[/]" if basis == "projected" else str(year), justify="right"
+            )
         cells = table.set_index(["indicator", "year", "basis"])
         for name in programme.INDICATORS:
-            row = [name.replace("_", " ")]
-            for year, basis in years:
+            row = [programme.INDICATOR_NAMES[name][0]]
+            for year, basis in shown:
                 key = (name, year, basis)
                 if key not in cells.index:
                     row.append("")
@@ -298,7 +319,7 @@ def indicators(
                     goal = f"{target:.0%}" if share else f"{target:,.0f}"
                     text += f" {'[green]✓' if on_track else '[red]✗'}[/] /{goal}"
                 row.append(text)
-            wide.add_row(*row)
-        console.print(wide)
+            narrow.add_row(*row)
+        console.print(narrow)
 
-    _report({"indicators": table}, out, as_json, show, lang, sep)
+    _report({"indicators": table}, out, as_json, show, lang, sep, dataset=dataset)

@@ -23,7 +23,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "reasons": ("reasons", "lý do"),
     "blockers": ("blockers", "trở ngại"),
     "none": ("none", "không có"),
-    "contributions": ("contributions to the log-odds", "đóng góp vào log-odds"),
+    "contributions": ("contributions to the log-odds", "mức đóng góp vào điểm số"),
     "feature": ("feature", "đặc trưng"),
     "value": ("value", "giá trị"),
     "contribution": ("contribution", "đóng góp"),

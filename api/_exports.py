@@ -202,15 +202,15 @@ def _match_list(world: ExportWorld, lang: str) -> Sheets:
 
 
 def _event(world: ExportWorld, lang: str) -> Sheets:
-    return dict(world.event().sheets())
+    return dict(world.event().sheets(lang))
 
 
 def _grid(world: ExportWorld, lang: str) -> Sheets:
-    return {"grid": world.event().grid()}
+    return {"grid": world.event().grid(lang)}
 
 
 def _agenda(world: ExportWorld, lang: str) -> Sheets:
-    return {"agenda": world.event().agendas()}
+    return {"agenda": programme.report_in_language(world.event().agendas(), None, lang)}
 
 
 def _conversion(world: ExportWorld, lang: str) -> Sheets:
@@ -220,7 +220,7 @@ def _conversion(world: ExportWorld, lang: str) -> Sheets:
 
 def _report(name: str, report: Callable[[graph.Dataset], pd.DataFrame]) -> Callable[..., Sheets]:
     def tables(world: ExportWorld, lang: str) -> Sheets:
-        return {name: report(world.dataset)}
+        return {name: programme.report_in_language(report(world.dataset), world.dataset, lang)}
 
     return tables
 

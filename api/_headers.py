@@ -36,6 +36,7 @@ _EN = {
     "buyer_name": "buyer",
     "supplier_name": "supplier",
     "category_name": "category",
+    "top_supplier_name": "top supplier",
 }
 
 _VI = {
@@ -82,6 +83,7 @@ _VI = {
     "links": "số liên kết",
     "buyers": "số bên mua",
     "hhi": "chỉ số HHI",
+    "top_supplier_name": "nhà cung cấp lớn nhất",
     "top_share": "thị phần của nhà cung cấp lớn nhất",
     "local_share": "thị phần trong nước",
     "single_sourced_buyers": "bên mua chỉ có một nguồn",

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ketnoi import graph
+from ketnoi import graph, matcher
 from ketnoi.api import (
     _cli_adapt,
     _cli_events,
@@ -278,7 +278,13 @@ def explain(
     for column in ("feature", "value", "contribution"):
         table.add_column(words[column])
     for item in report["contributions"][:12]:
-        table.add_row(item["feature"], str(item["value"]), f"{item['contribution']:+.3f}")
+        name = matcher.feature_name(item["feature"], lang)
+        raw = item["value"]
+        value = f"{raw:.4g}" if isinstance(raw, int | float) else str(raw)
+        weight = f"{item['contribution']:+.3f}"
+        if lang == "vi":  # the decimal comma
+            value, weight = value.replace(".", ","), weight.replace(".", ",")
+        table.add_row(name, value, weight)
     console.print(table)
 
 

@@ -21,6 +21,7 @@ from ketnoi.matcher._evaluate import (
 )
 from ketnoi.matcher._evaluate import default_methods as evaluation_methods
 from ketnoi.matcher._explain import PRIVATE_FEATURES, disclose_explanation, reasons_for_pairs
+from ketnoi.matcher._feature_names import FEATURE_NAMES, feature_name
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._match_list import (
     MATCH_LIST_COLUMNS,
@@ -78,6 +79,8 @@ __all__ = [
     "vietnamese_names",
     "EvaluationResult",
     "FEATURES",
+    "FEATURE_NAMES",
+    "feature_name",
     "MATCH_LIST_COLUMNS",
     "METRICS",
     "MatchListPlan",

@@ -29,6 +29,7 @@ from ketnoi.matcher._evaluate import (
     split_random,
     split_temporal,
 )
+from ketnoi.matcher._feature_names import feature_name
 from ketnoi.matcher._features import FEATURES
 from ketnoi.matcher._judge import judge_rankings, judged_relevant
 from ketnoi.matcher._metrics import recall_at_k
@@ -178,7 +179,8 @@ def feature_importance(
     DataFrame
         Index ``feature`` (every feature of :data:`FEATURES`), most important first:
         ``mean_abs_contribution``, ``mean_contribution`` (its sign says which way the feature
-        mostly pushes) and ``description``. ``attrs["pairs"]`` holds the number of pairs.
+        mostly pushes), ``name`` (in plain words, :func:`feature_name`) and ``description``
+        (how it is computed). ``attrs["pairs"]`` holds the number of pairs.
 
     Examples
     --------
@@ -188,7 +190,7 @@ def feature_importance(
     >>> tiny = graph.load_dataset(Path(__file__).resolve().parents[1] / "fixtures" / "tiny")
     >>> table = feature_importance(Matcher().fit(tiny), k=3)
     >>> table.columns.tolist()
-    ['mean_abs_contribution', 'mean_contribution', 'description']
+    ['mean_abs_contribution', 'mean_contribution', 'name', 'description']
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -209,6 +211,7 @@ def feature_importance(
         {
             "mean_abs_contribution": contrib.abs().mean().reindex(names).fillna(0.0),
             "mean_contribution": contrib.mean().reindex(names).fillna(0.0),
+            "name": [feature_name(n) for n in names],
             "description": [FEATURES.get(n, "") for n in names],
         },
         index=pd.Index(names, name="feature"),
@@ -245,7 +248,7 @@ def explanation_text(explanation: Mapping[str, Any], *, top: int = 5) -> str:
     Reasons:
       - makes pcb
     What weighs most (change in log-odds):
-      +1.20  fit_level = 2  (2 = makes a demanded category, 1 = a sibling/parent of one, 0 = none)
+      +1.20  makes what the buyer needs (2), or a related category (1): 2  [fit_level]
     Blocks: none
     """
     category = explanation.get("category_id") or ""
@@ -263,10 +266,10 @@ def explanation_text(explanation: Mapping[str, Any], *, top: int = 5) -> str:
         for c in contributions:
             value = c.get("value")
             shown = "missing" if value is None else f"{float(value):.3g}"
-            meaning = FEATURES.get(c["feature"], "")
+            # The plain name for the reader, the id for the analyst who looks it up.
             lines.append(
-                f"  {float(c['contribution']):+.2f}  {c['feature']} = {shown}"
-                + (f"  ({meaning})" if meaning else "")
+                f"  {float(c['contribution']):+.2f}  {feature_name(c['feature'])}: {shown}"
+                f"  [{c['feature']}]"
             )
     blockers = list(explanation.get("blockers") or [])
     lines.append("Blocks: " + ("; ".join(blockers) if blockers else "none"))
@@ -446,7 +449,7 @@ def plot_feature_importance(
     y = np.arange(len(table))
     colours = ["#4c72b0" if v >= 0 else "#c44e52" for v in table["mean_contribution"]]
     ax.barh(y, table["mean_abs_contribution"].to_numpy(dtype=float), color=colours)
-    ax.set_yticks(y, [str(f) for f in table.index], fontsize=8)
+    ax.set_yticks(y, [feature_name(str(f)) for f in table.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("mean |contribution| to the log-odds")
     pairs = importance.attrs.get("pairs")
@@ -479,7 +482,7 @@ def plot_explanation(
     for r in rows:
         value = r.get("value")
         shown = "missing" if value is None else f"{float(value):.3g}"
-        labels.append(f"{r['feature']} = {shown}")
+        labels.append(f"{feature_name(r['feature'])}: {shown}")
     y = np.arange(len(rows))
     ax.barh(y, values, color=["#4c72b0" if v >= 0 else "#c44e52" for v in values])
     ax.axvline(0, color="#444444", linewidth=0.8)

@@ -54,6 +54,7 @@ from ketnoi.programme._plot_programme import (
     plot_sole_suppliers,
 )
 from ketnoi.programme._replan import CHANGE_COLUMNS, PublishedMeeting, StablePlan, stable_schedule
+from ketnoi.programme._report_language import INDICATOR_NAMES, report_in_language
 from ketnoi.programme._schedule import (
     InfeasibleLocks,
     MeetingInstance,
@@ -80,6 +81,7 @@ __all__ = [
     "EventSpec",
     "FUNNEL",
     "INDICATORS",
+    "INDICATOR_NAMES",
     "InfeasibleLocks",
     "LOCALISATION_GROUPS",
     "MeetingInstance",
@@ -103,6 +105,7 @@ __all__ = [
     "near_misses",
     "optimal_schedule",
     "pair_progress",
+    "report_in_language",
     "parse_lock",
     "participant_languages",
     "participants_from_frame",

@@ -148,7 +148,7 @@ def category_concentration(dataset: Dataset) -> pd.DataFrame:
         One row per category with at least one categorised active link, the most concentrated
         first (then the most links, then category id): ``category_id``, ``category_name``,
         ``links``, ``suppliers``, ``buyers``, ``hhi`` (0 to 1), ``top_supplier_id`` (most
-        links; ties go to the smallest id), ``top_share``, ``local_share`` (share of the links
+        links; ties go to the smallest id) and its ``top_supplier_name``, ``top_share``, ``local_share`` (share of the links
         held by local suppliers) and ``single_sourced_buyers`` (buyers with one supplier in
         the category).
 
@@ -188,6 +188,11 @@ def category_concentration(dataset: Dataset) -> pd.DataFrame:
     ).rename_axis("category_id")
     out = out.reset_index()
     out.insert(1, "category_name", out["category_id"].map(category))
+    out.insert(
+        list(out.columns).index("top_supplier_id") + 1,
+        "top_supplier_name",
+        out["top_supplier_id"].map(name),
+    )
     out = out.astype(
         {
             "links": int,

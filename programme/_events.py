@@ -42,6 +42,7 @@ from ketnoi.programme._replan import (
     published_pairs,
     stable_schedule,
 )
+from ketnoi.programme._report_language import report_in_language
 from ketnoi.programme._schedule import InfeasibleLocks, MeetingInstance, ScheduleResult
 from ketnoi.programme._schedule import greedy_schedule as _greedy
 from ketnoi.programme._schedule import optimal_schedule as _optimal
@@ -169,9 +170,11 @@ class EventSchedule:
         """The slot-by-table grid, firms by name."""
         return event_grid(self.spec, self.meetings, lang)
 
-    def sheets(self) -> dict[str, pd.DataFrame]:
-        """The tables to export: ``meetings``, ``agendas`` and ``grid``."""
-        return {"meetings": self.meetings, "agendas": self.agendas(), "grid": self.grid()}
+    def sheets(self, lang: str = "en") -> dict[str, pd.DataFrame]:
+        """The tables to export: ``meetings``, ``agendas`` and ``grid`` (their words in
+        ``lang``)."""
+        agendas = report_in_language(self.agendas(), None, lang)
+        return {"meetings": self.meetings, "agendas": agendas, "grid": self.grid(lang)}
 
 
 def event_agendas(

@@ -429,6 +429,8 @@ def plot_programme_indicators(
                         color=_TARGET,
                     )
         if share:
+            # From zero to at least 100%: a 40-42% axis makes a flat line look like a fall.
+            ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
             _percent_axis(ax.yaxis)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("year")

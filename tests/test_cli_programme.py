@@ -99,7 +99,22 @@ def test_indicators_json_and_table() -> None:
         (2030, 6.0, 1200.0),
     ]
     code, out, _ = run("indicators", TINY)
-    assert code == 0 and "local supporting firms" in out
+    assert code == 0 and "local supporting-industry firms" in out
+
+
+def test_indicators_and_concentration_read_at_80_columns() -> None:
+    """The demo world's indicators fit an 80-column terminal (every year is in --json and
+    --out), and the concentration tables name firms and categories, not only ids (issue 14)."""
+    hanoi = str(TINY.parent / "hanoi")
+    shown = runner.invoke(app, ["indicators", hanoi], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, shown.stdout
+    assert "local supporting-industry firms" in shown.stdout and "2030" in shown.stdout
+    assert "years in --json and --out" in shown.stdout
+    shown = runner.invoke(app, ["concentration", hanoi, "--view", "categories"])
+    assert shown.exit_code == 0, shown.output
+    assert "Công ty" in shown.stdout and "hn-f007" in shown.stdout  # a name and its id
 
 
 def test_out_writes_csv_and_xlsx(tmp_path: Path) -> None:

@@ -346,6 +346,10 @@ def test_explanation_text_reads_out_reasons_weights_and_blockers(
     assert all(f"  - {reason}" in lines for reason in best["reasons"])
     weights = [line for line in lines if re.match(r"  [+-]\d", line)]
     assert len(weights) == 3
+    # Each weight says its feature in plain words, and the id in brackets for analysts.
+    for line in weights:
+        feature = line.rsplit("[", 1)[1].rstrip("]")
+        assert matcher.feature_name(feature) in line and matcher.feature_name(feature) != feature
     assert lines[-1] == "Blocks: none"
     supplier = hanoi.active_links.query("buyer_id == 'hn-b001'")["supplier_id"].iloc[0]
     linked = matcher.explanation_text(fitted.explain(supplier, "hn-b001"))
@@ -403,7 +407,10 @@ def test_plot_feature_importance_and_explanation(fitted: matcher.Matcher) -> Non
     table = matcher.feature_importance(fitted, ["hn-b001", "hn-b002"], k=5)
     ax = matcher.plot_feature_importance(table, top=6).axes[0]
     assert len(ax.patches) == 6
-    assert [t.get_text() for t in ax.get_yticklabels()] == table.index[:6].tolist()
+    # Features in plain words, not their ids.
+    names = [matcher.feature_name(f) for f in table.index[:6]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
+    assert table["name"].iloc[:6].tolist() == names
     assert "(10 recommended pairs)" in ax.get_title()
 
     best = fitted.recommend("hn-b001", k=1).iloc[0]

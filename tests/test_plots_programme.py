@@ -309,6 +309,9 @@ def test_plot_programme_indicators_draws_observed_projected_and_targets() -> Non
     # Shares read in percent, targets too.
     assert [t.get_text() for t in share.texts] == ["40%"]
     assert share.yaxis.get_major_formatter().__class__.__name__ == "PercentFormatter"
+    # A share's axis runs from zero to at least 100%, so 40% to 42% reads as the small rise
+    # it is (issue 14).
+    assert share.get_ylim()[0] == 0 and share.get_ylim()[1] >= 1
     # Several indicators in one panel: one observed line each, no targets.
     assert [len(line.get_xdata()) for line in tiers.get_lines()] == [2, 2]
     assert [t.get_text() for t in tiers.get_legend().get_texts()] == ["tier 1", "tier 2"]

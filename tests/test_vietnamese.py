@@ -4,11 +4,14 @@ English names (the list issue 14 pins)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +19,12 @@ from typer.testing import CliRunner
 from ketnoi import graph, matcher, programme
 from ketnoi.api._agendas import render_agendas
 from ketnoi.api._cli_text import _WORDS
+from ketnoi.api._exports import _ABOUT, EXPORTS, ExportWorld
+from ketnoi.api._headers import _VI as _HEADERS_VI
+from ketnoi.api._headers import header, is_key_column
+from ketnoi.api._tables import tables_to_bytes
 from ketnoi.api.cli import app
+from ketnoi.matcher import FEATURE_NAMES
 from ketnoi.matcher._explain import _BLOCKERS
 from ketnoi.matcher._index import FirmIndex
 from ketnoi.matcher._reasons import _TEMPLATES, pair_reasons
@@ -26,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Words Vietnamese writes as English does: codes, loanwords and units.
 SHARED = {"iso", "iatf", "ipc", "rohs", "smt", "cnc", "edm", "pcb", "tlip", "abs", "pvc"}
 SHARED |= {"laser", "carton", "camera", "lithium", "ion", "micro"}
+# Loanwords of the demo world's Vietnamese category names, certification codes, and the
+# abbreviations Vietnamese tables use as they are (chỉ số HHI, top k, giờ UTC).
+SHARED |= {"kraft", "polycarbonate", "polyester", "reach", "hhi", "top", "utc"}
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +48,26 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[^\W\d_]{3,}", text)}
 
 
-@pytest.fixture(scope="module")
-def english(hanoi: graph.Dataset) -> set[str]:
-    """Every word of ketnoi's English strings and of the demo world's English names."""
+def english_words(dataset: graph.Dataset) -> set[str]:
+    """Every word of ketnoi's English strings and of ``dataset``'s English names."""
     texts = [en for en, _ in _TEMPLATES.values()] + [en for en, _ in _BLOCKERS.values()]
     texts += [en for en, _ in _TEXT.values()] + [en for en, _ in LANGUAGE_NAMES.values()]
-    texts += [en for en, _ in _WORDS.values()]
-    texts += list(hanoi.categories["name"]) + list(hanoi.parks["name"])
-    texts += list(hanoi.firms["sector"])
-    texts += [p for ps in hanoi.firms["processes"] for p in ps]
-    texts += [p for ps in hanoi.demands["required_processes"] for p in ps]
+    texts += [en for en, _ in _WORDS.values()] + [en for en, _ in FEATURE_NAMES.values()]
+    texts += list(_ABOUT["en"].values()) + [c.replace("_", " ") for c in _HEADERS_VI]
+    texts += list(dataset.categories["name"]) + list(dataset.parks["name"])
+    texts += list(dataset.firms["sector"]) + list(dataset.terms["term"])
+    texts += [p for ps in dataset.firms["processes"] for p in ps]
+    texts += [p for ps in dataset.demands["required_processes"] for p in ps]
     words = set().union(*(_words(re.sub(r"\{\w+\}", " ", t)) for t in texts))
     # Words that are Vietnamese too (place names: "Long", "Anh") are no evidence of English.
     vietnamese = set().union(*(_words(vi) for _, vi in _TEMPLATES.values()))
-    vietnamese |= set().union(*(_words(vi) for vi in matcher.TERMS_VI.values()))
+    vietnamese |= set().union(*(_words(vi) for vi in matcher.vietnamese_names(dataset).values()))
     return words - vietnamese - SHARED
+
+
+@pytest.fixture(scope="module")
+def english(hanoi: graph.Dataset) -> set[str]:
+    return english_words(hanoi)
 
 
 def _untranslated(texts: list[str], english: set[str]) -> set[str]:
@@ -152,9 +168,10 @@ def test_explain_and_recommend_in_vietnamese(english: set[str]) -> None:
         app, ["explain", tiny, "--supplier", "S5", "--buyer", "B2", "--lang", "vi"]
     )
     assert explained.exit_code == 0, explained.output
-    # The table below the text names features by their ids (fit_level): read the text above.
-    text = explained.output.split("đóng góp vào log-odds")[0]
+    # The whole of it, the table of contributions too: features in plain words, not their ids.
+    text = explained.output
     assert "trở ngại: chưa có chứng nhận IATF 16949" in text
+    assert "fit_level" not in text and "đáp ứng chứng chỉ bên mua yêu cầu" in text
     recommended = runner.invoke(app, ["recommend", tiny, "--buyer", "B1", "--lang", "vi"])
     assert recommended.exit_code == 0, recommended.output
     assert "(bậc 1, điểm 0," in recommended.output
@@ -163,3 +180,80 @@ def test_explain_and_recommend_in_vietnamese(english: set[str]) -> None:
         for name in names:
             output = output.replace(name, " ")
         assert not _untranslated([output], english), output
+
+
+def _cells(data: bytes, fmt: str) -> list[tuple[str, str]]:
+    """(header, cell) of every cell of a written file: every sheet of a workbook, the CSV's
+    one table read as Vietnamese Excel reads it (``;``)."""
+    out = []
+    if fmt == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        # A boolean cell is Excel's TRUE/FALSE, shown in Excel's own language: not our words.
+        tables = [
+            [
+                ["" if isinstance(c.value, bool) else c.value for c in row]
+                for row in sheet.iter_rows()
+            ]
+            for sheet in book
+        ]
+    else:
+        text = data.decode("utf-8-sig")
+        tables = [list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))]
+    for rows in tables:
+        if not rows:
+            continue
+        heads = ["" if h is None else str(h) for h in rows[0]]
+        out += [("", h) for h in heads]
+        for row in rows[1:]:
+            out += [(h, "" if c is None else str(c)) for h, c in zip(heads, row, strict=False)]
+    return out
+
+
+def test_every_file_ketnoi_hands_out_in_vietnamese(hanoi: graph.Dataset) -> None:
+    """Every registered export (the match list and its about sheet, the event's sheets, grid
+    and agendas, every programme report) written in Vietnamese, both formats, as the CLI and
+    the API write them (:data:`ketnoi.api._exports.EXPORTS`): no English word but the keys
+    (``*_id`` columns keep their code names, in both languages) and the firms' own names."""
+    tiny = graph.load_dataset(ROOT / "fixtures" / "tiny")
+    english = english_words(hanoi) | english_words(tiny)
+    world = ExportWorld(tiny, matcher.Matcher().fit(tiny))
+    firm_names = set(tiny.firms["name"])
+    keys = {header(c, "vi") for c in _HEADERS_VI | {"buyer_id": "", "supplier_id": ""}}
+    keys = {h for h in keys if is_key_column(h)}
+    leaks: dict[str, set[str]] = {}
+    for name, export in EXPORTS.items():
+        sheets = export.tables(world, "vi")
+        for fmt in ("xlsx", "csv"):
+            chosen = sheets if fmt == "xlsx" else dict(list(sheets.items())[:1])
+            for head, cell in _cells(tables_to_bytes(chosen, fmt, lang="vi"), fmt):
+                if is_key_column(head) or cell in keys or is_key_column(cell):
+                    continue
+                for firm in firm_names:
+                    cell = cell.replace(firm, " ")
+                found = _words(cell) & english
+                if found:
+                    leaks.setdefault(f"{name} ({fmt})", set()).update(found)
+    assert leaks == {}
+    # And the check bites: the same files in English are full of English words.
+    sheets = EXPORTS["near-miss-targets"].tables(world, "en")
+    cells = _cells(tables_to_bytes(sheets, "xlsx", lang="en"), "xlsx")
+    assert {"certification"} <= set().union(*(_words(c) for _, c in cells)) & english
+
+
+def test_the_match_list_command_writes_vietnamese(tmp_path: Path, hanoi: graph.Dataset) -> None:
+    tiny = ROOT / "fixtures" / "tiny"
+    english = english_words(hanoi) | english_words(graph.load_dataset(tiny))
+    firm_names = set(graph.load_dataset(tiny).firms["name"])
+    for fmt in ("xlsx", "csv"):
+        out = tmp_path / f"list.{fmt}"
+        args = ["match-list", str(tiny), "--out", str(out), "--k", "3", "--lang", "vi"]
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+        leaks: set[str] = set()
+        for head, cell in _cells(out.read_bytes(), fmt):
+            if is_key_column(head) or is_key_column(cell):
+                continue
+            for firm in firm_names:
+                cell = cell.replace(firm, " ")
+            leaks |= _words(cell) & english
+        assert leaks == set(), fmt

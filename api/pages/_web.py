@@ -204,6 +204,7 @@ class PageContext:
             term=term,
             terms=lambda vs: ", ".join(term(v) for v in vs),
             park=lambda v: term(parks.get(v) or v),
+            feature=lambda v: matcher.feature_name(v, lang),
             role_name=_role_name(t, self.key),
             flash=flash,
             **values,

@@ -213,10 +213,11 @@ def get_one(
     def sheets() -> dict[str, pd.DataFrame]:
         spec = programme.EventSpec.from_dict(saved.spec)
         meetings = _meetings(saved)
+        lang = format.lang or "en"
         return {
             "meetings": meetings,
-            "agendas": _agendas(saved),
-            "grid": programme.event_grid(spec, meetings),
+            "agendas": programme.report_in_language(_agendas(saved), None, lang),
+            "grid": programme.event_grid(spec, meetings, lang),
         }
 
     return json_or_file(format, f"event-{event_id}", sheets, lambda: _public(saved))
@@ -233,8 +234,14 @@ def get_grid(
     """One row per slot, one column per table, ``buyer_id / supplier_id`` in each cell held
     (staff, analyst)."""
     saved = _found(engine, event_id)
-    frame = programme.event_grid(programme.EventSpec.from_dict(saved.spec), _meetings(saved))
-    return json_or_file(format, f"event-{event_id}-grid", {"grid": frame}, lambda: records(frame))
+    spec = programme.EventSpec.from_dict(saved.spec)
+    frame = programme.event_grid(spec, _meetings(saved))
+    return json_or_file(
+        format,
+        f"event-{event_id}-grid",
+        lambda: {"grid": programme.event_grid(spec, _meetings(saved), format.lang or "en")},
+        lambda: records(frame),
+    )
 
 
 @router.get(
@@ -259,7 +266,7 @@ def get_agenda(
     return json_or_file(
         format,
         f"event-{event_id}-{firm_id}",
-        {"agenda": frame},
+        lambda: {"agenda": programme.report_in_language(frame, None, format.lang or "en")},
         lambda: {"event_id": event_id, "firm_id": firm_id, "items": records(frame)},
     )
 

@@ -50,6 +50,11 @@ MIN_YEAR, MAX_YEAR, MAX_YEARS = 1980, 2100, 50
 Year = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
 
+def _said(table: pd.DataFrame, dataset: Any, options: FileOptions) -> pd.DataFrame:
+    """A report as a file says it: its words in the file's language (JSON keeps the codes)."""
+    return programme.report_in_language(table, dataset, options.lang or "en")
+
+
 def _share(value: Any) -> float | None:
     return None if pd.isna(value) else float(value)
 
@@ -110,7 +115,7 @@ def localisation(
     return json_or_file(
         format,
         name,
-        {name: table},
+        lambda: {name: _said(table, dataset, format)},
         lambda: {"by": by, "category": category, "items": records(table)},
     )
 
@@ -142,7 +147,12 @@ def near_miss_targets(
             "items": records(table),
         }
 
-    return json_or_file(format, "near-miss-targets", {"near-miss-targets": table}, body)
+    return json_or_file(
+        format,
+        "near-miss-targets",
+        lambda: {"near-miss-targets": _said(table, dataset, format)},
+        body,
+    )
 
 
 @router.get(
@@ -163,7 +173,7 @@ def near_miss_pairs(
     return json_or_file(
         format,
         "near-misses",
-        {"near-misses": table},
+        lambda: {"near-misses": _said(table, dataset, format)},
         lambda: {"category": category, "items": records(table)},
     )
 
@@ -179,7 +189,10 @@ def concentration(key: ReaderKey, dataset: DatasetDep, format: FileQuery = FileO
     suppliers' shares of the links, the top supplier and its share (staff, analyst)."""
     table = _run(programme.category_concentration, dataset)
     return json_or_file(
-        format, "concentration", {"concentration": table}, lambda: {"items": records(table)}
+        format,
+        "concentration",
+        lambda: {"concentration": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -193,7 +206,10 @@ def single_sourced(key: ReaderKey, dataset: DatasetDep, format: FileQuery = File
     """Each (buyer, category) pair with exactly one active supplier (staff, analyst)."""
     table = _run(programme.single_sourced, dataset)
     return json_or_file(
-        format, "single-sourced", {"single-sourced": table}, lambda: {"items": records(table)}
+        format,
+        "single-sourced",
+        lambda: {"single-sourced": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -208,7 +224,10 @@ def sole_suppliers(key: ReaderKey, dataset: DatasetDep, format: FileQuery = File
     (staff, analyst)."""
     table = _run(programme.sole_suppliers, dataset)
     return json_or_file(
-        format, "sole-suppliers", {"sole-suppliers": table}, lambda: {"items": records(table)}
+        format,
+        "sole-suppliers",
+        lambda: {"sole-suppliers": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )
 
 
@@ -233,5 +252,8 @@ def indicators(
         raise Invalid(f"start to end spans {end - start} years: at most {MAX_YEARS}")
     table = _run(programme.programme_indicators, dataset, start=start, end=end)
     return json_or_file(
-        format, "indicators", {"indicators": table}, lambda: {"items": records(table)}
+        format,
+        "indicators",
+        lambda: {"indicators": _said(table, dataset, format)},
+        lambda: {"items": records(table)},
     )

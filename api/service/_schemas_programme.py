@@ -115,6 +115,7 @@ class CategoryConcentrationRow(BaseModel):
     buyers: int
     hhi: float = Field(description="Herfindahl-Hirschman index, 0 to 1.")
     top_supplier_id: str
+    top_supplier_name: str = ""
     top_share: float
     local_share: float
     single_sourced_buyers: int
