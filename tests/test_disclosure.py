@@ -472,3 +472,48 @@ def test_suppliers_read_confidential_pairs_as_unscored_masks(
         assert all(r["reasons"][0].startswith("a buyer in sector") for r in masked)
         masks += len(masked)
     assert masks, "the world puts no confidential demand in any supplier's top 10"
+
+
+def test_a_supplier_asks_for_an_introduction_and_never_learns_the_buyer(
+    worlds: tuple[World, dict[str, Any], dict[str, Any]],
+) -> None:
+    """A masked demand is no dead end (issue 14): its reference asks staff for an
+    introduction; staff read the buyer, the supplier never does."""
+    world, service, _ = worlds
+    client, keys = service["client"], service["keys"]
+    staff = {"X-API-Key": keys["staff"]}
+    asked = 0
+    for supplier in ("S01", "S02", "T01"):
+        firm = {"X-API-Key": keys[supplier]}
+        mine = client.get(f"/v1/suppliers/{supplier}/buyers", headers=firm).json()["items"]
+        for row in (r for r in mine if r["buyer_id"] is None):
+            body = {"reference": row["reference"], "category_id": row["category_id"]}
+            made = client.post(
+                "/v1/introductions", json={**body, "message": "xin gặp"}, headers=firm
+            )
+            assert made.status_code == 201, made.text
+            answer = made.json()
+            assert answer["supplier_id"] == supplier and answer["demand"] == row["reasons"][0]
+            # No other firm's id anywhere in the answer: the buyer stays hidden.
+            others = {f for f in world.firms if f != supplier}
+            assert not others & set(re.findall(r"[A-Z]+\d+", made.text))
+            again = client.post("/v1/introductions", json=body, headers=firm)
+            assert again.status_code == 200 and again.json()["id"] == answer["id"]
+            # The reference is bound to its supplier: another supplier cannot use it.
+            other = next(s for s in ("S01", "S02", "T01") if s != supplier)
+            stolen = client.post("/v1/introductions", json=body, headers={"X-API-Key": keys[other]})
+            assert stolen.status_code == 404, stolen.text
+            listed = client.get("/v1/introductions", headers=staff).json()["items"]
+            (request,) = [r for r in listed if r["id"] == answer["id"]]
+            assert (request["buyer_id"], request["category_id"]) in world.confidential
+            assert request["supplier_id"] == supplier and request["message"] == "xin gặp"
+            asked += 1
+        forged = {"reference": "intro_" + "0" * 32, "category_id": LEAVES[0]}
+        assert client.post("/v1/introductions", json=forged, headers=firm).status_code == 404
+        assert client.get("/v1/introductions", headers=firm).status_code == 403
+        # A firm key asks only for its own firm.
+        for_other = {**forged, "supplier_id": "S02" if supplier != "S02" else "S01"}
+        assert client.post("/v1/introductions", json=for_other, headers=firm).status_code == 403
+    assert asked, "no masked demand to ask about"
+    audit = client.get("/v1/audit", headers=staff, params={"entity": "introduction"})
+    assert audit.status_code == 200 and audit.json()["total"] == asked

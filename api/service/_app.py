@@ -21,6 +21,7 @@ from ketnoi.api.service import (
     _routes_feedback,
     _routes_firms,
     _routes_imports,
+    _routes_introductions,
     _routes_jobs,
     _routes_links,
     _routes_match_lists,
@@ -230,6 +231,7 @@ def create_app(
     app.include_router(_routes_feedback.router)
     app.include_router(_routes_jobs.router)
     app.include_router(_routes_resolution.router)
+    app.include_router(_routes_introductions.router)
     from ketnoi.api.pages import install  # the workbench's pages (they import this package)
 
     install(app)

@@ -45,7 +45,9 @@ from ketnoi.api.storage import (
     NotFound,
     confidential_demands,
     hidden_firms,
+    introduction_reference,
     missing_firms,
+    server_secret,
     write_generation,
 )
 from ketnoi.graph._values import json_column, json_value
@@ -128,11 +130,13 @@ def _masked_suggestions(
     buyers = [b for b in frame["buyer_id"] if not sees_private_data(key, b)]
     secret = confidential_demands(engine, buyers)
     hidden = _hidden(engine, set(buyers))
-    masked = {
-        _mask_reason(full, b, c, lang): c
-        for b, c in zip(frame["buyer_id"], frame["category_id"], strict=True)
-        if (b, c) in secret and b not in hidden
-    }
+    masked: dict[str, tuple[str, str]] = {}
+    for b, c in zip(frame["buyer_id"], frame["category_id"], strict=True):
+        if (b, c) in secret and b not in hidden:
+            masked.setdefault(_mask_reason(full, b, c, lang), (c, b))
+    # The reference lets the supplier ask staff for an introduction (POST /v1/introductions)
+    # without learning the buyer: an HMAC under the server's secret.
+    key_secret = server_secret(engine)
     return [
         {
             "buyer_id": None,
@@ -143,8 +147,9 @@ def _masked_suggestions(
             "rank": None,
             "score": None,
             "reasons": [reason],
+            "reference": introduction_reference(key_secret, supplier_id, buyer, category),
         }
-        for reason, category in sorted(masked.items())
+        for reason, (category, buyer) in sorted(masked.items())
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = [
     "Chain",
@@ -30,6 +30,11 @@ class Recommendation(BaseModel):
     buyer_name: str | None = None
     supplier_name: str | None = None
     supplier_park: str | None = None
+    reference: str | None = Field(
+        None,
+        description="On a masked confidential demand only: send it to POST /v1/introductions "
+        "to ask staff for an introduction to the buyer (who stays hidden).",
+    )
 
 
 class Recommendations(BaseModel):

@@ -60,6 +60,12 @@ from ketnoi.api.storage._events import (
     scheduled_meetings,
     update_event,
 )
+from ketnoi.api.storage._introductions import (
+    IntroductionRequest,
+    introduction_reference,
+    list_introductions,
+    request_introduction,
+)
 from ketnoi.api.storage._jobs import (
     JOB_STATES,
     STALE_AFTER,
@@ -165,6 +171,7 @@ __all__ = [
     "FirmAlias",
     "FirmMerge",
     "IntakeSummary",
+    "IntroductionRequest",
     "Invalid",
     "JOB_STATES",
     "Job",
@@ -223,6 +230,7 @@ __all__ = [
     "get_row",
     "hidden_firms",
     "intake_records",
+    "introduction_reference",
     "is_locked",
     "job_progress",
     "link_query",
@@ -230,6 +238,7 @@ __all__ = [
     "list_jobs",
     "list_match_lists",
     "list_merges",
+    "list_introductions",
     "list_rows",
     "load_into",
     "make_engine",
@@ -242,6 +251,7 @@ __all__ = [
     "register_model",
     "resolve_firm_id",
     "review_queue",
+    "request_introduction",
     "revoke_key",
     "running_job",
     "save_match_list",
