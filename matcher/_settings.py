@@ -18,8 +18,9 @@ __all__ = ["AUTO_RANKERS", "RANKERS", "MatcherSettings"]
 RANKERS: tuple[str, ...] = ("hgb", "logistic", "hgb_profile", "hgb_graph", "ease", "lgbm_rank")
 
 #: The rankers ``auto`` compares unless ``MatcherSettings.rankers`` names others: all but
-#: ``lgbm_rank``, which ranked below the logistic ranker on the held-out split of both
-#: link-only worlds measured (docs/performance.md) and costs a fit more; name it to compare it.
+#: ``lgbm_rank``, which inner validation chose on none of the worlds measured (held out, it was
+#: below the logistic ranker on two, above on one: docs/performance.md) and which costs a fit
+#: more; name it to compare it.
 AUTO_RANKERS: tuple[str, ...] = tuple(name for name in RANKERS if name != "lgbm_rank")
 
 
