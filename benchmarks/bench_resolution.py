@@ -16,8 +16,8 @@ same way; its own blocking rules mirror ours (tax code, phone, domains, name, br
 with a brand word).
 
 Scale. ``make_resolution.make_records`` with enough firms for 100,000 source records, resolved
-end to end in a child process (normalise, block, fit, score, decide), timed per step, with the
-child's peak resident memory.
+end to end in a child process (normalise, block, fit on those pairs, score, decide), timed per
+step, with the child's peak resident memory.
 
 Usage::
 
@@ -326,7 +326,7 @@ def _scale_child(n_records: int, queue) -> None:  # type: ignore[no-untyped-def]
     pairs = candidate_pairs(keys)
     times["block"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    resolver = FirmResolver().fit(keys)
+    resolver = FirmResolver().fit(keys, pairs)
     times["fit"] = time.perf_counter() - mark
     mark = time.perf_counter()
     scored = resolver.score(pairs, keys)

@@ -9,9 +9,11 @@ rules, in the order a pair is credited to them:
 3. ``website`` and ``email``: the same web domain, the same mail domain (free mail excluded);
 4. ``name``: the same name once legal form, branch words and language are set aside;
 5. ``brand``: the same province and proper name (the name without its trade words);
-6. ``brand_letters``: the same province and set of letters in the proper name (typing slips);
-7. ``province_token``: the same province and the record's rarest name word;
-8. ``token_pair``: the same two rarest name words, in any province (a list without addresses).
+6. ``brand_district``, ``brand_trade``: the same, and the same district or trade words (a common
+   proper name fills its province's block past the cap);
+7. ``brand_letters``: the same province and set of letters in the proper name (typing slips);
+8. ``province_token``: the same province and the record's rarest name word;
+9. ``token_pair``: the same two rarest name words, in any province (a list without addresses).
 
 A key shared by too many records says little and would explode the pair count, so blocks above
 ``max_block`` records are skipped (a generic word such as "thương mại" never blocks alone; the
@@ -37,6 +39,8 @@ BLOCKING_RULES = (
     "email",
     "name",
     "brand",
+    "brand_district",
+    "brand_trade",
     "brand_letters",
     "province_token",
     "token_pair",
@@ -160,7 +164,21 @@ def _block_keys(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
     email = keys["email_domain"].where(~keys["email_domain"].isin(FREE_MAIL_DOMAINS), "")
     add("email", email)
     add("name", keys["name_core"])
-    add("brand", (keys["province"] + "|" + keys["brand"]).where(keys["brand"] != "", ""))
+    has_brand = keys["brand"] != ""
+    add("brand", (keys["province"] + "|" + keys["brand"]).where(has_brand, ""))
+    # A common proper name ("Minh Phát") fills its province's block past the cap: the district
+    # and the trade words split it.
+    add(
+        "brand_district",
+        (keys["province"] + "|" + keys["district"] + "|" + keys["brand"]).where(
+            has_brand & (keys["district"] != ""), ""
+        ),
+    )
+    trade = keys["trade_words"].map(lambda words: " ".join(sorted(set(words))))
+    add(
+        "brand_trade",
+        (keys["province"] + "|" + trade + "|" + keys["brand"]).where(has_brand & (trade != ""), ""),
+    )
     # The brand's letters as a set: a slip (two letters swapped, one doubled, or dropped where
     # the brand has it twice: "Hồng Phnog", "Vĩnh Quag") keeps the key.
     letters = keys["brand"].map(lambda brand: "".join(sorted(set(brand.replace(" ", "")))))
@@ -179,10 +197,18 @@ def _block_keys(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
             }
         )
     )
-    firsts = rare[rare["rank"] < 2].sort_values(["pos", "token"])
-    pairs = firsts.groupby("pos")["token"].agg(lambda t: " ".join(t) if len(t) == 2 else "")
-    pairs = pairs[pairs != ""]
-    parts.append(pd.DataFrame({"pos": pairs.index.to_numpy(), "rule": "token_pair", "key": pairs}))
+    second = rare[rare["rank"] == 1].set_index("pos")["token"]
+    both = first.set_index("pos")["token"].to_frame("a").join(second.rename("b"), how="inner")
+    a, b = both["a"].to_numpy(dtype=object), both["b"].to_numpy(dtype=object)
+    parts.append(
+        pd.DataFrame(
+            {
+                "pos": both.index.to_numpy(),
+                "rule": "token_pair",
+                "key": np.where(a < b, a + " " + b, b + " " + a),
+            }
+        )
+    )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -112,7 +112,7 @@ class FirmResolver:
         self.random_state = random_state
 
     # -- learning -------------------------------------------------------------------------
-    def fit(self, records: pd.DataFrame) -> FirmResolver:
+    def fit(self, records: pd.DataFrame, pairs: pd.DataFrame | None = None) -> FirmResolver:
         """Learn ``u`` from random pairs of ``records``, then ``m`` and the prior by EM on
         their candidate pairs.
 
@@ -120,6 +120,9 @@ class FirmResolver:
         ----------
         records : DataFrame
             Firm records (``id`` and the record keys) or their :func:`firm_keys`.
+        pairs : DataFrame, optional
+            Their candidate pairs, when already made (:func:`candidate_pairs` of ``records``
+            with this resolver's ``max_block``); made here otherwise.
 
         Returns
         -------
@@ -132,7 +135,8 @@ class FirmResolver:
         self.u_random_ = self._estimate_u(keys)
         self.u_ = [u.copy() for u in self.u_random_]
 
-        pairs = candidate_pairs(keys, max_block=self.max_block)
+        if pairs is None:
+            pairs = candidate_pairs(keys, max_block=self.max_block)
         left = _aligned(keys, pairs["left_id"])
         right = _aligned(keys, pairs["right_id"])
         levels = compare_pairs(left, right)
