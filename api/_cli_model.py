@@ -98,7 +98,8 @@ def evaluate(
         warnings.simplefilter("always", UserWarning)
         available = evaluation_methods(holdout=holdout, outcomes=outcomes)
     for note in notes:
-        err.print(f"note: {note.message}", highlight=False, soft_wrap=True)
+        # markup=False: the note's `pip install -e ".[ml]"` is no rich style tag.
+        err.print(f"note: {note.message}", highlight=False, soft_wrap=True, markup=False)
     chosen = available
     if methods:
         names = [m.strip() for m in methods.split(",") if m.strip()]

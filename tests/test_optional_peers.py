@@ -39,3 +39,4 @@ def test_the_command_says_so_and_runs(without_implicit: None) -> None:
     )
     assert out.exit_code == 0, out.output
     assert "note: als left out" in out.output
+    assert 'pip install -e ".[ml]"' in out.output  # the extra named, not eaten as markup
