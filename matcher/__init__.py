@@ -23,6 +23,14 @@ from ketnoi.matcher._evaluate import default_methods as evaluation_methods
 from ketnoi.matcher._explain import PRIVATE_FEATURES, disclose_explanation, reasons_for_pairs
 from ketnoi.matcher._feature_names import FEATURE_NAMES, feature_name
 from ketnoi.matcher._features import FEATURES
+from ketnoi.matcher._incremental import (
+    RULES,
+    RankingState,
+    affected_buyers,
+    full_rankings,
+    rescore,
+    served_matcher,
+)
 from ketnoi.matcher._match_list import (
     MATCH_LIST_COLUMNS,
     MatchListSpec,
@@ -91,6 +99,12 @@ __all__ = [
     "ModelFileError",
     "PRIOR_WEIGHTS",
     "RECOMMENDATION_COLUMNS",
+    "RULES",
+    "RankingState",
+    "affected_buyers",
+    "full_rankings",
+    "rescore",
+    "served_matcher",
     "WithoutOutcomes",
     "auc",
     "build_match_list",

@@ -18,6 +18,7 @@ shows that a smaller affected set breaks the equality.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,8 @@ import scipy.sparse as sp
 
 from ketnoi import graph
 from ketnoi.matcher import _features
-from ketnoi.matcher._features import top_per_row
+from ketnoi.matcher._affected import RULES, affected_by_rule, demand_row_map, positions_mask
+from ketnoi.matcher._features import candidate_pairs, top_per_row
 from ketnoi.matcher._frozen import FrozenGlobals, realigned
 from ketnoi.matcher._index import FirmIndex, LinkSnapshot
 from ketnoi.matcher._ranking import RankingPath
@@ -35,21 +37,14 @@ from ketnoi.matcher._ranking import RankingPath
 if TYPE_CHECKING:
     from ketnoi.matcher._model import Matcher
 
-__all__ = ["RULES", "RankingState", "affected_buyers", "full_rankings", "rescore"]
-
-#: Why a buyer is rescored, one entry per dependency of a buyer's list on the data.
-RULES: dict[str, str] = {
-    "own rows": "its own links, demands, needs, outcomes or profile changed, or it is new",
-    "shared suppliers": "it buys from a supplier whose buyers changed (its similarities move)",
-    "graph neighbours": "a buyer whose links changed is among its most similar buyers",
-    "demand neighbours": "a buyer whose links changed is among its buyers with shared needs",
-    "shared needs": "it needs a category that a changed buyer's needs gained or lost",
-    "category fit": "it needs a category (or a related one) a supplier's offer gained or lost",
-    "candidates": "a supplier that changed (links, offer, capacity, profile) is its candidate",
-    "could be candidates": "a supplier whose listing changed could enter its candidates",
-    "fallback": "it has no candidates of its own; the most-linked listed suppliers changed",
-    "everyone": "a change every buyer reads: the most-linked supplier or an EASE column left",
-}
+__all__ = [
+    "RULES",
+    "RankingState",
+    "affected_buyers",
+    "full_rankings",
+    "rescore",
+    "served_matcher",
+]
 
 
 @dataclass(eq=False)
@@ -65,9 +60,12 @@ class RankingState:
         The data of this state with the frozen global matrices.
     k : int
     lang : str
-    lists : DataFrame
-        The top ``k`` of every ranked buyer (the columns of ``RankingPath.to_frame``), by
-        buyer position then rank.
+    rows : DataFrame
+        The top ``k`` ranked pairs of every ranked buyer (positions, score, features, facts,
+        rank: the rows of ``RankingPath.ordered``), by buyer position then rank; ``lists``
+        names them.
+    counts : int array
+        Per buyer, how many pairs were ranked (more than ``k`` where the list goes on).
     ranked : bool array
         Per buyer position: in the lists (every active buyer).
     candidates, neighbours, demand_neighbours : csr_matrix
@@ -75,6 +73,9 @@ class RankingState:
         suppliers and by needs. Rows of ranked buyers only.
     fallback : bool array
         Per buyer: no candidates of its own (it took the most-linked suppliers).
+    cut : float array
+        Per buyer, the pre-ranking score a supplier must reach to join its full candidate
+        list (-inf where the list is not full: any supplier the graph reaches joins it).
     rescored : int array
         Buyer positions the step that made this state ranked.
     why : dict of str to int
@@ -87,18 +88,25 @@ class RankingState:
     snapshot: LinkSnapshot
     k: int
     lang: str
-    lists: pd.DataFrame
+    rows: pd.DataFrame
+    counts: np.ndarray
     ranked: np.ndarray
     candidates: sp.csr_matrix
     neighbours: sp.csr_matrix
     demand_neighbours: sp.csr_matrix
     fallback: np.ndarray
+    cut: np.ndarray
     rescored: np.ndarray
     why: dict[str, int] = field(default_factory=dict)
 
     @property
     def path(self) -> RankingPath:
         return _path(self.matcher, self.index, self.snapshot)
+
+    @property
+    def lists(self) -> pd.DataFrame:
+        """The lists as answers (``RankingPath.to_frame``: ids, rank, score, reasons...)."""
+        return self.path.to_frame(self.rows, self.lang)
 
 
 def _path(m: Matcher, index: FirmIndex, snap: LinkSnapshot) -> RankingPath:
@@ -116,7 +124,9 @@ def _binary(rows: list[np.ndarray], cols: list[np.ndarray], shape: tuple[int, in
 
 def _rank(
     path: RankingPath, buyers: np.ndarray, k: int, lang: str
-) -> tuple[pd.DataFrame, sp.csr_matrix, sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+) -> tuple[
+    pd.DataFrame, np.ndarray, sp.csr_matrix, sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray
+]:
     """The lists of ``buyers`` and what rescoring remembers of them, on one ranking path."""
     index = path.index
     n_b, n_s = index.n_buyers, index.n_suppliers
@@ -127,10 +137,16 @@ def _rank(
     nbr: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     dnbr: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     fallback = np.zeros(n_b, dtype=bool)
+    cut = np.full(n_b, -np.inf)
     for batch in path.batches(buyers):
         signals = path.signals(batch)
-        cb, cs = path.candidates(signals)
+        # RankingPath.candidates with the pre-ranking scores kept: the weakest of a full list
+        # is the bar a supplier the graph newly reaches must clear to join it.
+        cb, cs, pre = candidate_pairs(
+            index, path.snapshot, signals, max_candidates=path.settings.max_candidates
+        )
         parts.append(path.scored(signals, cb, cs))
+        cut[batch] = _cuts(batch, cb, pre, path.settings.max_candidates)
         cand[0].append(cb)
         cand[1].append(cs)
         others = signals.shared.copy()
@@ -145,14 +161,28 @@ def _rank(
         fallback[batch[np.asarray((reach > 0).sum(axis=1)).ravel() == 0]] = True
     empty = np.zeros(0, dtype=np.int64)
     ranked = path.ordered(pd.concat(parts, ignore_index=True) if parts else path.rank_batch(empty))
-    frame = path.to_frame(ranked[ranked["rank"].to_numpy() <= k], lang)
+    counts = np.bincount(ranked["buyer"].to_numpy(), minlength=n_b)
     return (
-        frame,
+        ranked[ranked["rank"].to_numpy() <= k].reset_index(drop=True),
+        counts,
         _binary(*cand, (n_b, n_s)),
         _binary(*nbr, (n_b, n_b)),
         _binary(*dnbr, (n_b, n_b)),
         fallback,
+        cut,
     )
+
+
+def _cuts(batch: np.ndarray, cb: np.ndarray, pre: np.ndarray, limit: int) -> np.ndarray:
+    """Per buyer of ``batch``, the weakest pre-ranking score of a full list, else -inf.
+
+    EASE's own picks carry a pre-ranking score of 0 and keep their places whatever it is.
+    """
+    frame = pd.DataFrame({"b": cb, "pre": np.where(pre > 0, pre, np.inf)})
+    groups = frame.groupby("b")["pre"]
+    counts = groups.size().reindex(batch, fill_value=0).to_numpy()
+    weakest = groups.min().reindex(batch, fill_value=np.inf).to_numpy()
+    return np.where(counts >= limit, weakest, -np.inf)
 
 
 def full_rankings(
@@ -181,184 +211,26 @@ def full_rankings(
     index, snap = frozen.bind(m.dataset_ if dataset is None else dataset)
     path = _path(m, index, snap)
     buyers = path.active_buyers()
-    frame, cand, nbr, dnbr, fallback = _rank(path, buyers, k, lang)
+    rows, counts, cand, nbr, dnbr, fallback, cut = _rank(path, buyers, k, lang)
     ranked = np.zeros(index.n_buyers, dtype=bool)
     ranked[buyers] = True
     return RankingState(
-        m, frozen, index, snap, k, lang, frame, ranked, cand, nbr, dnbr, fallback, buyers
+        m,
+        frozen,
+        index,
+        snap,
+        k,
+        lang,
+        rows,
+        counts,
+        ranked,
+        cand,
+        nbr,
+        dnbr,
+        fallback,
+        cut,
+        buyers,
     )
-
-
-# -- what changed -----------------------------------------------------------------------------
-def _changed(now: sp.spmatrix, before: sp.spmatrix) -> sp.coo_matrix:
-    diff = (sp.csr_matrix(now) - sp.csr_matrix(before)).tocoo()
-    keep = diff.data != 0
-    return sp.coo_matrix((diff.data[keep], (diff.row[keep], diff.col[keep])), shape=diff.shape)
-
-
-def _mask(n: int, positions: np.ndarray) -> np.ndarray:
-    out = np.zeros(n, dtype=bool)
-    positions = np.asarray(positions, dtype=np.int64)
-    out[positions[positions >= 0]] = True
-    return out
-
-
-def _rows_with(matrix: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
-    """Rows with an entry in any of ``cols`` (a boolean column mask)."""
-    if not cols.any():
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(sp.csc_matrix(matrix)[:, np.flatnonzero(cols)].tocoo().row)
-
-
-def _text(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Values as strings, missing ones included (pandas' ``astype(str)`` keeps them missing)."""
-    return np.array([str(v) for v in np.asarray(values, dtype=object)], dtype=object)
-
-
-def _firm_rows(firms: pd.DataFrame) -> pd.Series:
-    """Each firm's row as one string, to find the firms whose profile changed."""
-    text = np.full(len(firms), "", dtype=object)
-    for column in firms.columns:
-        text = text + "\x1f" + _text(firms[column])
-    return pd.Series(text, index=firms.index)
-
-
-def _demand_rows(index: FirmIndex) -> pd.Series:
-    """Each buyer's demand rows (filed and implied, in order) as one string, by buyer id."""
-    rows = index.demand_rows
-    if rows.empty:
-        return pd.Series(dtype=object)
-    text = _text(index.category_ids.to_numpy()[rows["category"].to_numpy()])
-    for column in ("volume", "required_certifications", "required_processes", "confidential"):
-        text = text + "|" + _text(rows[column])
-    text = text + "|" + _text(rows["source"])
-    ids = index.buyer_ids.to_numpy()[rows["buyer"].to_numpy()]
-    return pd.Series(text, index=ids).groupby(level=0, sort=False).agg("\n".join)
-
-
-def _differs(before: pd.Series, now: pd.Series) -> set[str]:
-    """Ids in both whose value differs, and ids in only one."""
-    common = before.index.intersection(now.index)
-    differ = before.loc[common].to_numpy() != now.loc[common].to_numpy()
-    return (
-        set(common[differ])
-        | set(before.index.difference(now.index))
-        | set(now.index.difference(before.index))
-    )
-
-
-def _affected(state: RankingState, index: FirmIndex, snap: LinkSnapshot) -> dict[str, np.ndarray]:
-    """Per rule of :data:`RULES`, the buyers (a mask over ``index``'s buyers) it rescores."""
-    old, before = state.index, state.snapshot
-    n_b = index.n_buyers
-    b_old = old.buyer_ids.get_indexer(index.buyer_ids)  # current position -> earlier, or -1
-    s_old = old.supplier_ids.get_indexer(index.supplier_ids)
-    b_new = index.buyer_ids.get_indexer(old.buyer_ids)  # earlier position -> current, or -1
-    s_new = index.supplier_ids.get_indexer(old.supplier_ids)
-    gone_b, gone_s = b_new < 0, s_new < 0
-    cats = np.arange(index.n_categories)
-
-    def now(rows: np.ndarray) -> np.ndarray:
-        """Earlier buyer positions as a mask over the current buyers."""
-        return _mask(n_b, b_new[np.asarray(rows, dtype=np.int64)])
-
-    out: dict[str, np.ndarray] = {}
-    # Links: the entries that differ, then what the firms that left held.
-    d_links = _changed(snap.links, realigned(before.links, b_old, s_old))
-    left = before.links[np.flatnonzero(gone_b)].tocoo()
-    sup_changed_old = _mask(old.n_suppliers, s_old[d_links.col]) | gone_s
-    sup_changed_old[left.col] = True
-    sup_changed_now = _mask(index.n_suppliers, d_links.col) | _mask(
-        index.n_suppliers, s_new[sup_changed_old]
-    )
-    buy_changed_old = _mask(old.n_buyers, b_old[d_links.row]) | gone_b
-    buy_changed_old[_rows_with(before.links, gone_s)] = True
-
-    # Own rows: links, active links, needs, outcomes, demand rows, profile; new buyers.
-    own = _mask(n_b, d_links.row) | now(np.flatnonzero(buy_changed_old)) | (b_old < 0)
-    for name in ("active", "needs", "outcome_good", "outcome_declined"):
-        cols = cats if name == "needs" else s_old
-        diff = _changed(getattr(snap, name), realigned(getattr(before, name), b_old, cols))
-        own[diff.row] = True
-    changed_buyers = _differs(_demand_rows(old), _demand_rows(index))
-    firms_changed = _differs(_firm_rows(old.firms), _firm_rows(index.firms))
-    own |= index.buyer_ids.isin(changed_buyers | firms_changed)
-    out["own rows"] = own
-
-    out["shared suppliers"] = _mask(n_b, _rows_with(snap.links, sup_changed_now)) | now(
-        _rows_with(before.links, sup_changed_old)
-    )
-    for rule, lists in (
-        ("graph neighbours", state.neighbours),
-        ("demand neighbours", state.demand_neighbours),
-    ):
-        out[rule] = now(_rows_with(lists, buy_changed_old))
-
-    def needing(categories: np.ndarray) -> np.ndarray:
-        return _mask(n_b, _rows_with(snap.needs, categories)) | now(
-            _rows_with(before.needs, categories)
-        )
-
-    d_needs = _changed(snap.needs, realigned(before.needs, b_old, cats))
-    need_cats = _mask(index.n_categories, d_needs.col)
-    need_cats[before.needs[np.flatnonzero(gone_b)].indices] = True
-    out["shared needs"] = needing(need_cats)
-
-    d_offers = _changed(snap.offers, realigned(before.offers, s_old, cats))
-    offer_cats = _mask(index.n_categories, d_offers.col)
-    offer_cats[before.offers[np.flatnonzero(gone_s)].indices] = True
-    out["category fit"] = needing(_with_related(index, offer_cats))
-
-    # Suppliers whose own data changed: every buyer with one among its candidates.
-    d_caps = _changed(index.capability, realigned(old.capability, s_old, cats))
-    changed_old = sup_changed_old | _mask(
-        old.n_suppliers, s_old[np.concatenate([d_offers.row, d_caps.row])]
-    )
-    changed_old |= old.supplier_ids.isin(firms_changed)
-    out["candidates"] = now(_rows_with(state.candidates, changed_old))
-
-    # A listing that changes (or a supplier that comes or goes) moves who is eligible.
-    listed_old = old.listed_supplier[np.maximum(s_old, 0)]
-    relisted = (s_old >= 0) & (listed_old != index.listed_supplier)
-    relisted_old = _mask(old.n_suppliers, s_old[relisted])
-    could = np.zeros(n_b, dtype=bool)
-    if relisted.any():
-        offered = np.unique(snap.offers[np.flatnonzero(relisted)].indices)
-        could |= needing(_with_related(index, _mask(index.n_categories, offered)))
-        buyers_of = _mask(old.n_buyers, _rows_with(before.links, relisted_old))
-        could |= now(_rows_with(state.neighbours, buyers_of))
-        could |= now(_rows_with(state.demand_neighbours, buyers_of))
-    out["could be candidates"] = could
-    roster = bool(relisted.any() or gone_s.any() or (s_old < 0).any())
-    out["fallback"] = now(np.flatnonzero(state.fallback)) if roster else np.zeros(n_b, bool)
-
-    # Global reads: popularity is scaled by the largest degree; EASE ranks a buyer's
-    # eligible suppliers among all the columns it covers; RP3beta shares sum over suppliers.
-    everyone = _top_supplier_left(before, snap)
-    if before.ease is not None:
-        covered = _mask(old.n_suppliers, before.ease.columns)
-        everyone |= bool((covered & (gone_s | relisted_old)).any())
-    if before.rp3 is not None and gone_s.any():
-        everyone = True
-    out["everyone"] = np.full(n_b, everyone, dtype=bool)
-    return out
-
-
-def _with_related(index: FirmIndex, categories: np.ndarray) -> np.ndarray:
-    """Categories and the ones related to them in the tree (a need of either fits)."""
-    if not categories.any():
-        return categories
-    related = index.related[np.flatnonzero(categories)]
-    out = categories.copy()
-    out[related.indices] = True
-    return out
-
-
-def _top_supplier_left(before: LinkSnapshot, snap: LinkSnapshot) -> bool:
-    """Whether the most-linked supplier left: popularity is scaled by the largest degree."""
-    was = float(before.supplier_degree.max()) if before.supplier_degree.size else 0.0
-    is_ = float(snap.supplier_degree.max()) if snap.supplier_degree.size else 0.0
-    return was != is_
 
 
 def affected_buyers(
@@ -375,7 +247,7 @@ def affected_buyers(
         Return the buyers per rule of :data:`RULES` rather than their union.
     """
     index, snap = state.frozen.bind(dataset)
-    rules = _affected(state, index, snap)
+    rules = affected_by_rule(state, index, snap)
     ids = index.buyer_ids.to_numpy()
     if by_rule:
         return {rule: set(ids[mask]) for rule, mask in rules.items()}
@@ -406,27 +278,37 @@ def rescore(
     path = _path(state.matcher, index, snap)
     why: dict[str, int] = {}
     if affected is None:
-        rules = _affected(state, index, snap)
+        rules = affected_by_rule(state, index, snap)
         why = {rule: int(found.sum()) for rule, found in rules.items()}
         mask = np.logical_or.reduce(list(rules.values()))
     else:
         mask = index.buyer_ids.isin(list(affected))
-    active = _mask(index.n_buyers, path.active_buyers())
+    active = positions_mask(index.n_buyers, path.active_buyers())
     b_old = state.index.buyer_ids.get_indexer(index.buyer_ids)
     was_ranked = (b_old >= 0) & state.ranked[np.maximum(b_old, 0)]
     todo = np.flatnonzero(active & (mask | ~was_ranked))
     kept = active & ~mask & was_ranked
-    frame, cand, nbr, dnbr, fallback = _rank(path, todo, state.k, state.lang)
+    fresh, counts, cand, nbr, dnbr, fallback, cut = _rank(path, todo, state.k, state.lang)
 
-    ids = index.buyer_ids
-    old_lists = state.lists[state.lists["buyer_id"].isin(ids[kept])]
-    lists = pd.concat([old_lists, frame], ignore_index=True)
-    order = np.lexsort((lists["rank"].to_numpy(), ids.get_indexer(lists["buyer_id"])))
-    lists = lists.iloc[order].reset_index(drop=True)
+    # The kept rows, laid out on the current positions of buyers, suppliers and demand rows.
+    b_new = index.buyer_ids.get_indexer(state.index.buyer_ids)
+    s_new = index.supplier_ids.get_indexer(state.index.supplier_ids)
+    old = state.rows[
+        kept[np.maximum(b_new[state.rows["buyer"].to_numpy()], 0)]
+        & (b_new[state.rows["buyer"].to_numpy()] >= 0)
+    ].copy()
+    old["buyer"] = b_new[old["buyer"].to_numpy()]
+    old["supplier"] = s_new[old["supplier"].to_numpy()]
+    dem = old["demand_row"].to_numpy()
+    old["demand_row"] = np.where(dem >= 0, demand_row_map(state.index, index)[dem], -1)
+    merged = pd.concat([old, fresh], ignore_index=True)
+    order = np.lexsort((merged["rank"].to_numpy(), merged["buyer"].to_numpy()))
+    merged = merged.iloc[order].reset_index(drop=True)
 
     rows = np.where(kept, b_old, -1)
     s_old = state.index.supplier_ids.get_indexer(index.supplier_ids)
     old_fallback = state.fallback[np.maximum(b_old, 0)] & kept
+    old_counts = np.where(kept, state.counts[np.maximum(b_old, 0)], 0)
     return RankingState(
         state.matcher,
         state.frozen,
@@ -434,12 +316,46 @@ def rescore(
         snap,
         state.k,
         state.lang,
-        lists,
+        merged,
+        np.where(kept, old_counts, counts),
         active,
         (realigned(state.candidates, rows, s_old) + cand).tocsr(),
         (realigned(state.neighbours, rows, b_old) + nbr).tocsr(),
         (realigned(state.demand_neighbours, rows, b_old) + dnbr).tocsr(),
         old_fallback | fallback,
+        np.where(kept, state.cut[np.maximum(b_old, 0)], cut),
         todo,
         why,
     )
+
+
+def served_matcher(state: RankingState, dataset: graph.Dataset, fingerprint: str) -> Matcher:
+    """A copy of ``state``'s scorer bound to ``dataset`` (the state's data) and answering from
+    the state's lists: its answer cache holds what ``Matcher.precompute`` would, for every
+    ranked buyer, without ranking one of them again.
+
+    Parameters
+    ----------
+    state : RankingState
+        Made with ``k`` = the settings' ``precompute_k``, as the cache keeps.
+    dataset : Dataset
+        The data the state was made from.
+    fingerprint : str
+        ``dataset.fingerprint()``.
+    """
+    bound = copy.copy(state.matcher)
+    bound.dataset_ = dataset
+    bound.index_ = state.index
+    bound.snapshot_ = state.snapshot
+    bound.data_fingerprint_ = fingerprint
+    rows = state.rows
+    cache: dict[int, dict[str, object]] = {
+        int(b): {"ranked": rows.iloc[:0], "complete": True} for b in np.flatnonzero(state.ranked)
+    }
+    for b, at in rows.groupby("buyer").indices.items():
+        cache[int(b)] = {
+            "ranked": rows.iloc[at].reset_index(drop=True),
+            "complete": int(state.counts[b]) <= state.k,
+        }
+    bound.rankings_ = cache  # type: ignore[assignment]
+    return bound

@@ -22,13 +22,14 @@ import pytest
 
 from ketnoi import graph, matcher
 from ketnoi.matcher import _features
-from ketnoi.matcher._frozen import FrozenGlobals
+from ketnoi.matcher._frozen import FrozenGlobals, frozen_matcher
 from ketnoi.matcher._incremental import (
     RULES,
     RankingState,
     affected_buyers,
     full_rankings,
     rescore,
+    served_matcher,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,6 +243,8 @@ def assert_same(incremental: RankingState, full: RankingState) -> None:
     )
     np.testing.assert_array_equal(incremental.ranked, full.ranked)
     np.testing.assert_array_equal(incremental.fallback[full.ranked], full.fallback[full.ranked])
+    np.testing.assert_array_equal(incremental.cut[full.ranked], full.cut[full.ranked])
+    np.testing.assert_array_equal(incremental.counts[full.ranked], full.counts[full.ranked])
     for name in ("candidates", "neighbours", "demand_neighbours"):
         a, b = getattr(incremental, name), getattr(full, name)
         assert (a != b).nnz == 0, name
@@ -371,3 +374,29 @@ def test_taxonomy_changes_need_a_retrain(fitted: matcher.Matcher, start: Ranking
     frames["categories"] = cats
     with pytest.raises(ValueError, match="retrain"):
         rescore(start, graph.Dataset.from_frames(**frames))
+
+
+def test_the_service_answers_from_the_rescored_lists(fitted: matcher.Matcher) -> None:
+    """``served_matcher`` fills the answer cache from a rescored state (positions, demand rows
+    laid out anew); its answers equal ranking each buyer live on the same frozen binding."""
+    k = fitted.settings_.precompute_k
+    before = full_rankings(fitted, k=k)
+    # A buyer placed first (every buyer's position moves) and one new outcome.
+    frames = fitted.dataset_.to_frames()
+    firms = frames["firms"]
+    newcomer = firms[firms["role"] == "buyer"].iloc[[0]].copy()
+    newcomer["firm_id"] = "new-buyer"
+    frames["firms"] = pd.concat([newcomer, firms], ignore_index=True)
+    new_outcome(frames, np.random.default_rng(3))
+    after = graph.Dataset.from_frames(**frames)
+    state = rescore(before, after)
+    assert 0 < len(state.rescored) < int(state.ranked.sum())
+    served = served_matcher(state, after, after.fingerprint())
+    live = frozen_matcher(fitted, state.frozen, after, after.fingerprint())
+    buyers = state.index.buyer_ids.to_numpy()[state.ranked]
+    assert set(served.rankings_) == set(np.flatnonzero(state.ranked))
+    assert not live.rankings_
+    for buyer in buyers:
+        pd.testing.assert_frame_equal(
+            served.recommend(str(buyer), k=10), live.recommend(str(buyer), k=10)
+        )

@@ -7,6 +7,13 @@ through the API is a supplier or a buyer at once, and a new certification counts
 
 Binding costs about a second on the demo world (more on large networks), so it happens at most
 every :data:`LIVE_MIN_SECONDS`, except when the question names a firm the bound data lacks.
+
+A binding rescores incrementally (:func:`ketnoi.matcher.rescore`): the model's global matrices
+stay as the fit saw them, the buyers whose lists the writes since the last binding can touch
+are ranked again, and every other buyer keeps its precomputed answer, so a write does not send
+every later question to the slow live ranking. The first write after a model is served ranks
+every buyer once, to learn the lists' candidates and neighbours. A change to the categories or
+the parks needs a retrain: the data are then bound as before, without the precomputed answers.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class LiveModel:
 
 
 _live: dict[tuple[int, str], LiveModel] = {}
+# Per served model (and database), the rankings of its last binding, to rescore from.
+_states: dict[tuple[int, str], matcher.RankingState] = {}
 _lock = threading.Lock()
 _stamps = itertools.count(1)
 
@@ -87,16 +96,38 @@ def live_matcher(served: ServedModel, engine: Engine, firm_ids: tuple[str, ...] 
             # Rows that do not form a valid dataset (mid-edit): keep answering from the last
             # good binding rather than fail every question.
             return hit
-        if dataset.fingerprint() == served.matcher.data_fingerprint_:
+        fingerprint = dataset.fingerprint()
+        if fingerprint == served.matcher.data_fingerprint_:
             bound = served.matcher
         else:
-            bound = copy.copy(served.matcher)
-            with warnings.catch_warnings():
-                # bind() warns that the data differ from the training data: that is the point.
-                warnings.simplefilter("ignore")
-                bound.bind(dataset)
+            bound = _rescored(served, key, dataset, fingerprint)
         hit = LiveModel(bound, generation, time.monotonic(), next(_stamps))
         for other in [k for k in _live if k[0] == id(engine) and k != key]:
             del _live[other]  # an older served version's binding
+            _states.pop(other, None)
         _live[key] = hit
     return hit
+
+
+def _rescored(
+    served: ServedModel, key: tuple[int, str], dataset: graph.Dataset, fingerprint: str
+) -> matcher.Matcher:
+    """The served scorer on ``dataset``, answers precomputed: the buyers the changes since the
+    last binding can touch ranked again, the others' answers kept."""
+    state = _states.get(key)
+    try:
+        if state is None:
+            k = served.matcher.settings_.precompute_k
+            state = matcher.full_rankings(served.matcher, k=k)
+        state = matcher.rescore(state, dataset)
+    except ValueError:
+        # The categories or the parks changed: the frozen matrices do not fit them.
+        _states.pop(key, None)
+        bound = copy.copy(served.matcher)
+        with warnings.catch_warnings():
+            # bind() warns that the data differ from the training data: that is the point.
+            warnings.simplefilter("ignore")
+            bound.bind(dataset)
+        return bound
+    _states[key] = state
+    return matcher.served_matcher(state, dataset, fingerprint)
