@@ -150,7 +150,7 @@ def run_ketnoi(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, object]:
         "block_seconds": block_seconds,
         "score_seconds": score_seconds,
     }
-    for label, (a, r) in {"chosen": (accept, review), "defaults": (0.95, 0.6)}.items():
+    for label, (a, r) in {"chosen": (accept, review), "at_0.95_0.6": (0.95, 0.6)}.items():
         decided = decide(scored, accept=a, review=r)
         matched = pair_set(decided[decided["decision"] == "match"])
         queued = pair_set(decided[decided["decision"].isin(["match", "review"])])
@@ -306,7 +306,7 @@ def run_splink(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, object]:
         "fit_seconds": fit_seconds,
         "predict_seconds": seconds,
     }
-    for label, a in {"chosen": accept, "defaults": 0.95}.items():
+    for label, a in {"chosen": accept, "at_0.95": 0.95}.items():
         result[label] = prf(pair_set(pairs[pairs["match_probability"] >= a]), truth)
     return result
 
