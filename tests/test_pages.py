@@ -316,6 +316,7 @@ def test_an_event_is_planned_with_languages_and_a_meeting_locked_and_unlocked(
     page = planned.text
     assert "Ngôn ngữ giao tiếp" in page and "<td>de" in page  # B1 sends a German speaker
     assert "theo hồ sơ doanh nghiệp" in page  # the others: their profiles' languages
+    assert '<th scope="col">Bàn 1</th>' in page  # the grid's columns in the page's language
     event_id = planned.url.path.rsplit("/", 1)[1]
     staff = {"X-API-Key": service["keys"]["staff"]}
     before = client.get(f"/v1/events/{event_id}", headers=staff).json()
