@@ -287,7 +287,7 @@ def measure(
             targets.append((f"page staff {lang} {path}", staff, path))
         for path in firm_pages(event_id):
             targets.append((f"page firm {lang} {path}", firm, path))
-        if lang == "vi":
+        if lang == "vi" and not args.no_panels:
             for path in panels(why):
                 targets.append((f"panel staff {lang} {path}", staff, path))
     for path in json_routes(event_id):
@@ -377,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-timeout", type=float, default=600)
     parser.add_argument("--only", nargs="*", default=None, help="labels containing any of these")
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument("--no-panels", action="store_true", help="leave the htmx panels out")
     parser.add_argument("--url", default=None, help="measure this running server instead")
     parser.add_argument("--staff-key", default=None, help="with --url")
     parser.add_argument("--firm-key", default=None, help=f"with --url: a key of {BUYER}")
