@@ -44,7 +44,9 @@ CategoriesOpt = Annotated[
         " matched to them.",
     ),
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the summary: en or vi.")]
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="Language of the summary and the problems: en or vi.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 _SUMMARY = {
@@ -174,7 +176,7 @@ def _write(result: AdaptResult, path: Path, out: Path, lang: str, as_json: bool)
             firms=len(dataset.firms),
             links=len(dataset.links),
             out=out,
-            left=len(result.rejected),
+            left=sum(1 for r in result.rejected if "merged_into_line" not in r),
             review=sum(1 for r in result.review if "left" in r),
             warnings=sum(1 for p in problems if p.severity == "warning"),
         ),
@@ -215,8 +217,10 @@ def adapt_edges_command(
     lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ) -> None:
-    """Read an edge list with firm names (supplier, buyer[, category, year]) into contract
-    files, resolving names to firms."""
+    """Read an edge list by firm name (supplier, buyer[, category, year]) into contract files.
+
+    Names are resolved to firms: equal once folded, or a match by entity resolution.
+    """
     _check(path, out, lang)
     result = adapt_edges(path, _categories(categories))
     _write(result, path, out, lang, as_json)
