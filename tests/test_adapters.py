@@ -266,3 +266,19 @@ def test_every_adapter_problem_reads_in_vietnamese(
     untranslated = [str(p) for p in problems if problem_text(p, "vi") == str(p)]
     assert untranslated == []
     assert all(problem_text(p, "en") == str(p) for p in problems)
+
+
+def test_a_pair_for_review_stays_two_firms_and_is_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ketnoi.graph._adapt_common as common
+
+    def review_all(scored: pd.DataFrame) -> pd.DataFrame:
+        # Scripted: every scored pair is one a person must decide.
+        return scored.assign(decision="review", branch_id="")
+
+    monkeypatch.setattr(common, "decide", review_all)
+    names = ["Công ty CP Nhựa Thăng Long", "Nhua Thang Long JSC", "Công ty TNHH Honda Việt Nam"]
+    firms, review = resolve_firm_names(names)
+    assert firms["Nhua Thang Long JSC"] == "Nhua Thang Long JSC"  # not merged
+    pairs = {frozenset((r["left"], r["right"])) for r in review}
+    assert frozenset(names[:2]) in pairs
+    assert all(0 <= r["match_probability"] <= 1 and r["evidence"] for r in review)
