@@ -299,8 +299,10 @@ def rescore(
     ].copy()
     old["buyer"] = b_new[old["buyer"].to_numpy()]
     old["supplier"] = s_new[old["supplier"].to_numpy()]
-    dem = old["demand_row"].to_numpy()
-    old["demand_row"] = np.where(dem >= 0, demand_row_map(state.index, index)[dem], -1)
+    dem = old["demand_row"].to_numpy().copy()
+    at = np.flatnonzero(dem >= 0)
+    dem[at] = demand_row_map(state.index, index)[dem[at]]
+    old["demand_row"] = dem
     merged = pd.concat([old, fresh], ignore_index=True)
     order = np.lexsort((merged["rank"].to_numpy(), merged["buyer"].to_numpy()))
     merged = merged.iloc[order].reset_index(drop=True)
