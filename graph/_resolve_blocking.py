@@ -136,7 +136,9 @@ def _rarest_tokens(keys: pd.DataFrame, frequency: pd.Series) -> pd.DataFrame:
     """(position, token, rank) for each record's rarest distinct name tokens."""
     exploded = pd.DataFrame(
         {
-            "pos": np.repeat(np.arange(len(keys)), keys["name_tokens"].map(len).to_numpy()),
+            "pos": np.repeat(
+                np.arange(len(keys)), keys["name_tokens"].map(len).to_numpy(dtype=int)
+            ),
             "token": [t for tokens in keys["name_tokens"] for t in tokens],
         }
     ).drop_duplicates()

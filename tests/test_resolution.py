@@ -304,3 +304,20 @@ def test_branches_in_the_benchmark_are_linked(
         head_of[a] and head_of[a] == entity[b] or head_of[b] and head_of[b] == entity[a]
         for a, b in zip(merged["left_id"], merged["right_id"], strict=True)
     )
+
+
+def test_empty_and_single_frames_give_no_pairs(resolver: FirmResolver) -> None:
+    empty = pd.DataFrame({"id": [], "name": []})
+    one = pd.DataFrame({"id": ["a"], "name": ["Cty TNHH Minh Phát"]})
+    assert candidate_pairs(empty).empty
+    assert candidate_pairs(one).empty
+    assert candidate_pairs(empty, one).empty and candidate_pairs(one, empty).empty
+    decided = decide(resolver.score(candidate_pairs(empty, one), empty, one))
+    assert decided.empty and "decision" in decided.columns
+
+
+def test_records_without_unique_ids_are_refused() -> None:
+    with pytest.raises(ValueError, match="'id' column"):
+        candidate_pairs(pd.DataFrame({"name": ["X"]}))
+    with pytest.raises(ValueError, match="'a' occurs more than once"):
+        candidate_pairs(pd.DataFrame({"id": ["a", "a"], "name": ["X", "Y"]}))
