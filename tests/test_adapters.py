@@ -276,9 +276,28 @@ def test_a_pair_for_review_stays_two_firms_and_is_listed(monkeypatch: pytest.Mon
         return scored.assign(decision="review", branch_id="")
 
     monkeypatch.setattr(common, "decide", review_all)
-    names = ["Công ty CP Nhựa Thăng Long", "Nhua Thang Long JSC", "Công ty TNHH Honda Việt Nam"]
+    names = [
+        "Công ty CP Nhựa Thăng Long",
+        "Công ty TNHH Nhựa Thăng Long",
+        "Công ty TNHH Honda Việt Nam",
+    ]
     firms, review = resolve_firm_names(names)
-    assert firms["Nhua Thang Long JSC"] == "Nhua Thang Long JSC"  # not merged
+    assert firms[names[1]] == names[1]  # not merged
     pairs = {frozenset((r["left"], r["right"])) for r in review}
     assert frozenset(names[:2]) in pairs
     assert all(0 <= r["match_probability"] <= 1 and r["evidence"] for r in review)
+
+
+def test_legal_form_spellings_are_one_firm_but_other_legal_forms_are_not() -> None:
+    names = [
+        "Công ty TNHH Cơ khí Hà Nội 12",
+        "Cty TNHH Cơ khí Hà Nội 12",
+        "Công ty CP Thương mại An Phát",
+        "Công ty TNHH Thương mại An Phát",
+        "Chi nhánh Công ty CP Nhựa Thăng Long tại Bắc Ninh",
+        "Công ty CP Nhựa Thăng Long",
+    ]
+    firms, _ = resolve_firm_names(names)
+    assert firms["Cty TNHH Cơ khí Hà Nội 12"] == "Công ty TNHH Cơ khí Hà Nội 12"
+    assert firms["Công ty TNHH Thương mại An Phát"] == "Công ty TNHH Thương mại An Phát"
+    assert firms[names[4]] == names[4]  # a branch is a firm of its own
