@@ -10,12 +10,15 @@ missing the role, the firm or any query parameter fails here.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import TypeAdapter
 
@@ -128,6 +131,33 @@ def test_cached_answers_are_reused_and_equal_the_uncached_ones(
     assert calls == []  # from the cache
     served(service, "staff", "/v1/buyers/B1/suppliers", {"k": 4})
     assert len(calls) == 1  # a new question
+
+
+def test_identical_misses_at_once_make_one_answer(
+    service: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = _recommendations.explain_pair
+
+    @functools.wraps(real)
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        time.sleep(0.3)  # long enough for every request below to miss while it is made
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_recommendations, "explain_pair", slow)
+    url = "/v1/suppliers/S1/buyers/B1/explanation"
+
+    async def burst() -> list[Any]:
+        transport = httpx.ASGITransport(app=service["app"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            asked = [client.get(url, headers=_auth(service, "firm_s1")) for _ in range(8)]
+            return [r.json() for r in await asyncio.gather(*asked)]
+
+    answers = asyncio.run(burst())
+    assert len(calls) == 1
+    expected = uncached(service, "firm_s1", url, {})
+    assert all(a == expected for a in answers)
 
 
 def _post(service: dict[str, Any], url: str, body: dict[str, Any]) -> None:

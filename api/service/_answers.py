@@ -21,7 +21,8 @@ An answer is reused only while nothing it rests on can have changed:
   the uncached path sees them too (:data:`~._recommendations.HIDDEN_CACHE_SECONDS`).
 
 Who may ask is checked before the cache is read, on every request: the key (by the route's
-dependency) and :func:`~._access.ensure_own_firm`. Errors are never stored.
+dependency) and :func:`~._access.ensure_own_firm`. Errors are never stored. Requests that miss
+on the same question while its answer is being made wait for that one answer.
 
 A cached answer skips the thread pool, the service function and the response model's
 validation: the bytes are validated and serialised once, by the route's own response model,
@@ -30,6 +31,7 @@ when the answer is made (issue 16, docs/performance.md "The request path").
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -73,6 +75,8 @@ class AnswerCache:
         self.seconds = ANSWER_CACHE_SECONDS if seconds is None else seconds
         self._entries: OrderedDict[Hashable, tuple[int, float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        #: Answers being made, by (key, write generation): read and written on the event loop.
+        self.making: dict[Hashable, asyncio.Future[bytes]] = {}
 
     @staticmethod
     def of(served: ServedModel) -> AnswerCache:
@@ -181,9 +185,41 @@ async def answer(
     cached = cache.get(entry)
     if cached is not None:
         return Response(cached, media_type="application/json")
-    body, current = await run_in_threadpool(
-        _made, served, engine, key, model, function, firms, args, kwargs, generation
-    )
-    if current:
-        cache.put(entry, generation, body)
+    # One answer made at a time per question and generation: the requests that miss while it
+    # is made wait for it, rather than each making its own in the thread pool (a burst of
+    # identical misses, each slowed by the others, when an answer expires under load).
+    making = cache.making.get((entry, generation))
+    if making is None:
+        making = asyncio.ensure_future(
+            _make(
+                cache, entry, generation, served, engine, key, model, function, firms, args, kwargs
+            )
+        )
+        cache.making[(entry, generation)] = making
+    # Shielded: a client that goes away does not cancel the answer the others wait for.
+    body = await asyncio.shield(making)
     return Response(body, media_type="application/json")
+
+
+async def _make(
+    cache: AnswerCache,
+    entry: Hashable,
+    generation: int,
+    served: ServedModel,
+    engine: Engine,
+    key: KeyInfo,
+    model: type[BaseModel],
+    function: Callable[..., dict[str, Any]],
+    firms: tuple[str, ...],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> bytes:
+    try:
+        body, current = await run_in_threadpool(
+            _made, served, engine, key, model, function, firms, args, kwargs, generation
+        )
+        if current:
+            cache.put(entry, generation, body)
+        return body
+    finally:
+        cache.making.pop((entry, generation), None)
