@@ -177,6 +177,7 @@ def create_app(
         engine = given_engine or make_engine(settings.database_url, settings.data_dir)
         upgrade(engine)
         _routes_imports.clean_stale_uploads()
+        served: ServedModel | None
         if given_served is not None:
             served = given_served
         elif given_matcher is not None:
