@@ -148,9 +148,9 @@ def category_concentration(dataset: Dataset) -> pd.DataFrame:
         One row per category with at least one categorised active link, the most concentrated
         first (then the most links, then category id): ``category_id``, ``category_name``,
         ``links``, ``suppliers``, ``buyers``, ``hhi`` (0 to 1), ``top_supplier_id`` (most
-        links; ties go to the smallest id) and its ``top_supplier_name``, ``top_share``, ``local_share`` (share of the links
-        held by local suppliers) and ``single_sourced_buyers`` (buyers with one supplier in
-        the category).
+        links; ties go to the smallest id) and its ``top_supplier_name``, ``top_share``,
+        ``local_share`` (share of the links held by local suppliers) and
+        ``single_sourced_buyers`` (buyers with one supplier in the category).
 
     Examples
     --------
