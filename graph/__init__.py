@@ -74,7 +74,7 @@ from ketnoi.graph._products import (
 from ketnoi.graph._resolve_blocking import candidate_pairs, firm_keys
 from ketnoi.graph._resolve_compare import COMPARISONS as RESOLUTION_COMPARISONS
 from ketnoi.graph._resolve_names import FirmKey, normalise_firm
-from ketnoi.graph._resolve_scoring import FirmResolver, decide
+from ketnoi.graph._resolve_scoring import FirmResolver, decide, name_only_pairs
 from ketnoi.graph._stats import graph_summary
 from ketnoi.graph._taxcode import TaxCode, parse_tax_code, valid_tax_code
 from ketnoi.graph._taxonomy import category_ancestors
@@ -130,6 +130,7 @@ __all__ = [
     "link_graph",
     "load_dataset",
     "load_mappings",
+    "name_only_pairs",
     "network_html",
     "nfc",
     "nodes_of_kind",

@@ -194,6 +194,90 @@ def test_conflicting_tax_codes_with_the_real_scorer(engine: Any, tmp_path: Path)
     assert auto == []
 
 
+def test_the_same_firm_twice_in_one_list_is_one_firm(engine: Any, tmp_path: Path) -> None:
+    # No tax code, the same phone and district, the name written two ways: the second row is
+    # scored against the firm the first one made (before, it became a second new firm).
+    rows = [
+        ["Công ty TNHH Nhựa Ánh Dương", "", "Xã Mai Lâm, Đông Anh, Hà Nội", "0912 345 678"],
+        ["CTY TNHH NHUA ANH DUONG", "", "Mai Lam, H. Dong Anh, Ha Noi", "+84 912.345.678"],
+        ["Công ty TNHH Cơ khí Bình Minh", "", "Sóc Sơn, Hà Nội", "0983 111 222"],
+    ]
+    summary = storage.intake_records(
+        engine, records(workbook(tmp_path / "a.xlsx", rows)), actor="test"
+    )
+    assert [c["line"] for c in summary.created] == [3, 5]
+    first = summary.created[0]["firm_id"]
+    # Matched or asked (the tiny register gives the scorer little to learn from), but about
+    # the firm the first row made, with the thresholds stored.
+    (second,) = summary.matched + summary.proposed
+    assert second["line"] == 4
+    assert second.get("firm_id", first) == first and second.get("candidates", [first]) == [first]
+    with Session(engine) as session:
+        decision = session.scalars(
+            select(storage.ResolutionDecision).where(storage.ResolutionDecision.firm_id == first)
+        ).one()
+    assert decision.decision in ("match", "review") and decision.accept == _resolution.ACCEPT
+    assert decision.evidence["phone"]["level"] == "same"
+    # The same list again: every row goes where it went, nothing is made or asked.
+    again = storage.intake_records(
+        engine, records(workbook(tmp_path / "b.xlsx", rows)), actor="test"
+    )
+    assert again.created == [] and again.remembered == 3
+
+
+def test_within_one_list_between_thresholds_waits_for_review(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second row near the first one's firm, between the thresholds: asked, with the firm
+    # the first row made as the candidate; the answer is remembered for a re-upload.
+    def scored(recs: list[Any], firms: list[Any], accept: float, review: float):
+        row = {
+            "left_id": "r1",
+            "right_id": "r0",
+            "earlier": 0,
+            "rule": "phone",
+            "match_probability": 0.7,
+            "match_weight": 1.2,
+            "evidence": {"phone": {"level": "same", "weight": 6.0}},
+            "left_is_branch": False,
+            "right_is_branch": False,
+            "tax_conflict": False,
+            "same_head_office": False,
+        }
+        return graph.decide(pd.DataFrame([row]), accept=accept, review=review), "scripted/1"
+
+    monkeypatch.setattr(_resolution, "_scored", scored)
+    rows = [["Nhựa Ánh Dương", "", "", "0912 345 678"], ["Ánh Dương Plastic", "", "", "0912345678"]]
+    path = workbook(tmp_path / "a.xlsx", rows)
+    summary = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
+    (made,) = summary.created
+    assert [p["candidates"] for p in summary.proposed] == [[made["firm_id"]]]
+    (waiting,) = storage.review_queue(engine)
+    assert waiting["firm"]["firm_id"] == made["firm_id"]
+    assert storage.decide_review(engine, waiting["id"], "match", "test")["decision"] == "match"
+    # A new list with the same two rows: the first is the same record, the second the answered
+    # pair; nobody is asked again, and the answer (not the score) decides.
+    path = workbook(tmp_path / "b.xlsx", rows)
+    again = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
+    assert again.proposed == [] and again.created == []
+    assert {m["firm_id"] for m in again.matched} == {made["firm_id"]}
+
+
+def test_a_name_alone_equal_to_a_firms_is_proposed(tmp_path: Path, open_database: Any) -> None:
+    # The demo world's "Công ty Cổ phần Nhựa Đức Giang" (hn-s0002), and a row with its name
+    # only, typed the short way: asked about, with the evidence; before, silently a new firm.
+    path = workbook(tmp_path / "a.xlsx", [["CTY CP NHUA DUC GIANG", "", "", ""]])
+    with open_database("sqlite", tmp_path / "db") as engine:
+        storage.load_into(engine, graph.load_dataset(TINY.parent / "hanoi"), actor="test")
+        summary = storage.intake_records(engine, records(path), actor="test")
+        assert summary.created == [] and summary.matched == []
+        (proposed,) = summary.proposed
+        assert "hn-s0002" in proposed["candidates"]
+        queue = {q["firm"]["firm_id"]: q for q in storage.review_queue(engine)}
+    assert queue["hn-s0002"]["evidence"]["brand"]["level"] == "same"
+    assert queue["hn-s0002"]["evidence"]["phone"]["level"] == "missing"
+
+
 def test_an_intake_that_would_break_the_register_writes_nothing(
     engine: Any, tmp_path: Path, table_fingerprint: Any
 ) -> None:

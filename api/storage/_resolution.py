@@ -13,7 +13,10 @@ fields), apart from the firms. Each record is then, in this order:
    :func:`ketnoi.graph.candidate_pairs`, judged by :func:`ketnoi.graph.decide`): ``match`` at or
    above ``accept`` (never against a conflicting tax code: ``decide`` sends those to review),
    ``branch_of`` (a firm of its own, linked to its head office), ``review`` between the
-   thresholds (a queue entry per candidate, the evidence side by side);
+   thresholds (a queue entry per candidate, the evidence side by side), or below them when the
+   pair has a name and nothing else and the names are the same (``decide``'s
+   ``name_only_review``). The candidates are the register's firms **and the firms that
+   earlier rows of the same list made**: a firm listed twice in one list is one firm;
 5. otherwise a **new firm**, with the next id in the register's own pattern (``hn-s1201``).
 
 The whole intake is one transaction with its audit entry, and the register it leaves is
@@ -238,17 +241,39 @@ def _record_frame(records: list[graph.SourceRecord]) -> pd.DataFrame:
 def _scored(
     records: list[graph.SourceRecord], firms: list[Firm], accept: float, review: float
 ) -> tuple[pd.DataFrame, str]:
-    """The candidate pairs (record, firm) with ``decide``'s verdict; and the method version."""
+    """The candidate pairs with ``decide``'s verdict, and the method version.
+
+    Two kinds of pair, both judged by the same resolver and thresholds: a record against a
+    register firm (``earlier`` -1), and a record against an **earlier record of the same list**
+    (``right_id`` that record's ``r<i>``, ``earlier`` its position), so that a firm listed twice
+    in one upload is found again by score, not only by tax code or identical content.
+    """
     resolver = graph.FirmResolver()
     left, right = _record_frame(records), _firm_frame(firms)
-    if right.empty or left.empty or len(left) + len(right) < 2:
-        return pd.DataFrame(columns=["left_id", "right_id"]), resolver.method_version
+    empty = pd.DataFrame(columns=["left_id", "right_id", "earlier"])
+    if left.empty or len(left) + len(right) < 2:
+        return empty, resolver.method_version
     resolver.fit(pd.concat([left, right], ignore_index=True))
-    pairs = graph.candidate_pairs(left, right)
-    if pairs.empty:
-        return pd.DataFrame(columns=["left_id", "right_id"]), resolver.method_version
-    scored = graph.decide(resolver.score(pairs, left, right), accept=accept, review=review)
-    return scored, resolver.method_version
+    frames = []
+    if not right.empty:
+        pairs = graph.candidate_pairs(left, right)
+        if not pairs.empty:
+            frames.append(resolver.score(pairs, left, right).assign(earlier=-1))
+    within = graph.candidate_pairs(left)
+    if not within.empty:
+        # The later record on the left: it is the one resolved against the earlier's firm.
+        a = within["left_id"].str[1:].astype(int)
+        b = within["right_id"].str[1:].astype(int)
+        within = within.assign(
+            left_id=[f"r{i}" for i in pd.concat([a, b], axis=1).max(axis=1)],
+            right_id=[f"r{i}" for i in pd.concat([a, b], axis=1).min(axis=1)],
+        )
+        frames.append(resolver.score(within, left).assign(earlier=a.combine(b, min).to_numpy()))
+    if not frames:
+        return empty, resolver.method_version
+    scored = pd.concat(frames, ignore_index=True)
+    decided = graph.decide(scored, accept=accept, review=review, name_only_review=True)
+    return decided, resolver.method_version
 
 
 def firm_as_dict(firm: Firm) -> dict[str, Any]:
@@ -281,6 +306,7 @@ class Register:
         self.parks = set(session.scalars(select(Park.park_id).where(Park.deleted_at.is_(None))))
         self.taken = {f for f, _ in self.ids}
         self.pattern = _id_pattern(self.ids, role)  # worked out once: ids are made in a row
+        self.made: dict[str, Firm] = {}  # the firms this write created, by id
 
     def create(self, rec: SourceRecord) -> str:
         prefix, width, number = self.pattern
@@ -289,7 +315,9 @@ class Register:
         self.taken.add(firm_id)
         where = f"{rec.source}[{rec.sheet}] row {rec.line}"
         values = _firm_values(rec.fields, self.role, self.parks, where)
-        self.session.add(Firm(firm_id=firm_id, **values))
+        firm = Firm(firm_id=firm_id, **values)
+        self.session.add(firm)
+        self.made[firm_id] = firm
         self.ids.append((firm_id, self.role))
         self.live_set.add(firm_id)
         if values.get("tax_code"):
@@ -345,6 +373,7 @@ def intake_records(
     role: str = "supplier",
     accept: float = ACCEPT,
     review: float = REVIEW,
+    within_list: bool = True,
 ) -> IntakeSummary:
     """Store a list's records and resolve each against the register (see the module notes).
 
@@ -362,6 +391,10 @@ def intake_records(
         The role of the firms the list creates (``supplier``, ``buyer`` or ``both``).
     accept, review : float
         The thresholds (stored with every decision).
+    within_list : bool
+        Score each record against the firms that earlier records of the same list created, too
+        (the default). ``False`` only for measuring what that finds
+        (``benchmarks/bench_intake.py``).
 
     Raises
     ------
@@ -384,6 +417,8 @@ def intake_records(
         by_record: dict[str, list[dict[str, Any]]] = {}
         if not scored.empty:  # a pair judged distinct is neither matched, asked nor linked
             scored = scored[scored["decision"] != "distinct"]
+            if not within_list and "earlier" in scored.columns:
+                scored = scored[scored["earlier"] < 0]
         for row in scored.to_dict("records") if not scored.empty else []:
             by_record.setdefault(row["left_id"], []).append(row)
         settings = {"accept": accept, "review": review, "method_version": method}
@@ -412,15 +447,49 @@ def intake_records(
             )
 
         content_keys = [record_content_key(item.fields) for item in records]
+        # The firm an earlier record of this list would make, as a person would see it: what
+        # a person answered about that pair before is found like any other answer.
+        would_make = [
+            firm_content_key({k: item.fields.get(k, "") for k in FIRM_KEY_FIELDS})
+            for item in records
+        ]
+
+        def firm_key_of(row: dict[str, Any]) -> str:
+            earlier = int(row.get("earlier", -1))
+            return would_make[earlier] if earlier >= 0 else firm_keys[row["right_id"]]
+
         seen = _remembered(session, content_keys)
         people = _human_decisions(
             session,
             [
-                _pair_key(content_keys[int(row["left_id"][1:])], firm_keys[row["right_id"]])
+                _pair_key(content_keys[int(row["left_id"][1:])], firm_key_of(row))
                 for rows in by_record.values()
                 for row in rows
             ],
         )
+        stored: list[SourceRecord] = []  # this list's records so far, in its order
+
+        def candidates_of(i: int) -> list[dict[str, Any]]:
+            """Record ``i``'s candidate firms, best first, one entry per firm: register firms,
+            and the firms earlier records of this list created (a record that waits for
+            review or was matched made none)."""
+            out, firms_seen = [], set()
+            rows = sorted(by_record.get(f"r{i}", []), key=lambda r: -float(r["match_probability"]))
+            for row in rows:
+                earlier = int(row.get("earlier", -1))
+                if earlier >= 0:
+                    made = stored[earlier]
+                    if made.status not in ("created", "branch"):
+                        continue
+                    if row["decision"] == "branch_of" and row["branch_id"] != f"r{i}":
+                        continue  # the earlier record is the branch: this one is no branch of it
+                    where = f"row {made.line} of this list"
+                    row = {**row, "right_id": made.firm_id, "rule": f"{row['rule']}, {where}"}
+                if row["right_id"] not in firms_seen:
+                    firms_seen.add(row["right_id"])
+                    out.append(row)
+            return out
+
         for i, item in enumerate(records):
             content_key = content_keys[i]
             rec = SourceRecord(
@@ -436,6 +505,7 @@ def intake_records(
             )
             earlier = seen.get(content_key)
             session.add(rec)  # flushed with the rest at the end: one write, not one per row
+            stored.append(rec)
             seen[content_key] = rec  # a second copy in this list follows this one
             if earlier is not None and earlier.status == "proposed":
                 summary.remembered += 1  # its questions are open already: not asked twice
@@ -453,13 +523,11 @@ def intake_records(
                 note(rec, rec.firm_id, "match", "tax_code")
                 summary.matched.append(_describe(rec, firm_id=rec.firm_id, rule="tax_code"))
                 continue
-            candidates = sorted(
-                by_record.get(f"r{i}", []), key=lambda r: -float(r["match_probability"])
-            )
+            candidates = candidates_of(i)
             chosen: dict[str, Any] | None = None
             reviews, branch_of = [], None
             for c in candidates:
-                said = people.get(_pair_key(content_key, firm_keys[c["right_id"]]))
+                said = people.get(_pair_key(content_key, firm_key_of(c)))
                 if said == "distinct":
                     summary.remembered += 1
                     continue
@@ -483,6 +551,7 @@ def intake_records(
                 )
             else:
                 rec.firm_id, rec.status = register.create(rec), "created"
+                firm_keys[rec.firm_id] = firm_content_key(firm_as_dict(register.made[rec.firm_id]))
                 rule = "new firm"
                 if branch_of is not None:
                     rec.status, rule = "branch", f"branch of {branch_of['right_id']}"
