@@ -88,8 +88,8 @@ def staff_pages(event_id: int, list_id: int, why: str) -> list[str]:
 
 
 def panels(why: str) -> list[str]:
-    """What a page asks for after it is shown (htmx), timed in Vietnamese only: the buyer's
-    tier chain, and "why not yet" for a supplier."""
+    """What a page asks for after it is shown (htmx): the buyer's tier chain, and "why not
+    yet" for a supplier."""
     return [f"/buyers/{BUYER}/chain", f"/pairs/{why}/{BUYER}"]
 
 
@@ -104,7 +104,7 @@ def firm_pages(event_id: int) -> list[str]:
     ]
 
 
-def json_routes(event_id: int) -> list[str]:
+def json_routes(event_id: int, why: str) -> list[str]:
     """The JSON routes behind the pages, and health: the baselines."""
     return [
         "/v1/health",
@@ -112,6 +112,8 @@ def json_routes(event_id: int) -> list[str]:
         f"/v1/firms/{TWO_SIDED}",
         f"/v1/buyers/{BUYER}/suppliers?k=10",
         f"/v1/suppliers/{SUPPLIER}/buyers?k=10",
+        f"/v1/buyers/{BUYER}/chain?depth=2&k=3",
+        f"/v1/suppliers/{why}/buyers/{BUYER}/explanation",
         "/v1/programme/indicators",
         f"/v1/events/{event_id}",
         "/v1/audit",
@@ -287,10 +289,10 @@ def measure(
             targets.append((f"page staff {lang} {path}", staff, path))
         for path in firm_pages(event_id):
             targets.append((f"page firm {lang} {path}", firm, path))
-        if lang == "vi" and not args.no_panels:
+        if not args.no_panels:
             for path in panels(why):
                 targets.append((f"panel staff {lang} {path}", staff, path))
-    for path in json_routes(event_id):
+    for path in json_routes(event_id, why):
         targets.append((f"json staff {path}", api, path))
     if args.only:
         targets = [t for t in targets if any(o in t[0] for o in args.only)]

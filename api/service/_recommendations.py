@@ -37,6 +37,7 @@ from ketnoi.api.service._access import (
 )
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.service._live import live_matcher
+from ketnoi.api.service._memo import remembered
 from ketnoi.api.service._schemas import MAX_K
 from ketnoi.api.service._views import matcher_for
 from ketnoi.api.storage import (
@@ -110,6 +111,14 @@ def _ask(question: Callable[[], Any]) -> Any:
         raise Invalid(str(exc.args[0]) if exc.args else "invalid") from None
 
 
+def _explained(model: matcher.Matcher, supplier_id: str, buyer_id: str, lang: str) -> Any:
+    return remembered(
+        model,
+        ("explain", supplier_id, buyer_id, lang),
+        lambda: model.explain(supplier_id, buyer_id, lang=lang),
+    )
+
+
 def _mask_reason(full: matcher.Matcher, buyer_id: str, category_id: str, lang: str) -> str:
     dataset = full.dataset_
     sector = str(dataset.firms.set_index("firm_id")["sector"].get(buyer_id, ""))
@@ -126,7 +135,11 @@ def _masked_suggestions(
     firm's confidential demand, as "a buyer in sector S needs category C" without buyer, rank
     or score, by sector and category (so that their order says nothing either)."""
     full = live_matcher(served, engine, (supplier_id,)).matcher
-    frame = full.suggest_buyers(supplier_id, k=k, lang=lang)
+    frame = remembered(
+        full,
+        ("suggest_buyers", supplier_id, k, lang),
+        lambda: full.suggest_buyers(supplier_id, k=k, lang=lang),
+    )
     buyers = [b for b in frame["buyer_id"] if not sees_private_data(key, b)]
     secret = confidential_demands(engine, buyers)
     hidden = _hidden(engine, set(buyers))
@@ -213,17 +226,23 @@ def suppliers_for_buyer(
         for rank, row in enumerate(rows, start=1):
             row.update(rank=rank, buyer_id=buyer_id)
         return {"model_version": served.version, "items": rows}
+    fetch = min(k + SPARE_ROWS, MAX_K)
+    filters = (category, park, certification, ownership, sector)
     frame = _ask(
-        lambda: model.recommend(
-            buyer_id,
-            k=min(k + SPARE_ROWS, MAX_K),
-            category=category,
-            park=park,
-            certification=certification,
-            ownership=ownership,
-            sector=sector,
-            tier=tier,
-            lang=lang,
+        lambda: remembered(
+            model,
+            ("recommend", buyer_id, fetch, filters, tier, lang),
+            lambda: model.recommend(
+                buyer_id,
+                k=fetch,
+                category=category,
+                park=park,
+                certification=certification,
+                ownership=ownership,
+                sector=sector,
+                tier=tier,
+                lang=lang,
+            ),
         )
     )
     hidden = _hidden(engine, set(frame["supplier_id"]))
@@ -252,7 +271,14 @@ def buyers_for_supplier(
     ensure_own_firm(key, supplier_id)
     _ensure_live_key(engine, key)
     model = matcher_for(served, engine, key, (supplier_id,))
-    frame = _ask(lambda: model.suggest_buyers(supplier_id, k=min(k + SPARE_ROWS, MAX_K), lang=lang))
+    fetch = min(k + SPARE_ROWS, MAX_K)
+    frame = _ask(
+        lambda: remembered(
+            model,
+            ("suggest_buyers", supplier_id, fetch, lang),
+            lambda: model.suggest_buyers(supplier_id, k=fetch, lang=lang),
+        )
+    )
     hidden = _hidden(engine, set(frame["buyer_id"]))
     rows = _banded(_first_visible(_rows(frame), "buyer_id", hidden, k), key, lang)
     if not is_reader(key):
@@ -277,7 +303,13 @@ def buyer_chain(
     ensure_own_firm(key, buyer_id)
     _ensure_live_key(engine, key)
     model = matcher_for(served, engine, key, (buyer_id,))
-    frame = _ask(lambda: model.chain(buyer_id, depth=depth, k=k, lang=lang))
+    frame = _ask(
+        lambda: remembered(
+            model,
+            ("chain", buyer_id, depth, k, lang),
+            lambda: model.chain(buyer_id, depth=depth, k=k, lang=lang),
+        )
+    )
     hidden = _hidden(engine, set(frame["supplier_id"]))
     frame = frame[frame["existing"].astype(bool) | ~frame["supplier_id"].isin(hidden)]
     rows = _banded(_visible_chain(_rows(frame), key, buyer_id), key, lang)
@@ -301,14 +333,14 @@ def explain_pair(
     _ensure_live_key(engine, key)
     model = matcher_for(served, engine, key, (supplier_id, buyer_id))
     if is_reader(key):
-        explanation = _ask(lambda: model.explain(supplier_id, buyer_id, lang=lang))
+        explanation = _ask(lambda: _explained(model, supplier_id, buyer_id, lang))
     else:
         other = buyer_id if key.firm_id == supplier_id else supplier_id
         absent = NotFound(f"no pair of supplier '{supplier_id}' and buyer '{buyer_id}'")
         if _hidden(engine, {other}) or missing_firms(engine, [other]):
             raise absent
         try:
-            explanation = _ask(lambda: model.explain(supplier_id, buyer_id, lang=lang))
+            explanation = _ask(lambda: _explained(model, supplier_id, buyer_id, lang))
         except NotFound:
             raise absent from None
     out = {**explanation, "model_version": served.version}
