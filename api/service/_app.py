@@ -32,6 +32,7 @@ from ketnoi.api.service import (
     _routes_reference,
     _routes_resolution,
 )
+from ketnoi.api.service._aliases import FirmAliases
 from ketnoi.api.service._boundary import RequestText
 from ketnoi.api.service._holder import (
     ModelHolder,
@@ -213,6 +214,8 @@ def create_app(
     app.add_exception_handler(Busy, _busy)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _server_error)
+    # Added first, so that it runs after RequestText (the last added runs first): ids in NFC.
+    app.add_middleware(FirmAliases)
     app.add_middleware(RequestText)
     for module in (
         _routes_model,

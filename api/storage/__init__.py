@@ -18,6 +18,7 @@ True
 True
 """
 
+from ketnoi.api.storage._aliases import firm_aliases
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._crud import (
     CAPABILITIES,
@@ -220,6 +221,7 @@ __all__ = [
     "dump",
     "fail_stale_jobs",
     "finish_job",
+    "firm_aliases",
     "firm_query",
     "firm_sectors",
     "get_event",
