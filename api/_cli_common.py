@@ -13,11 +13,13 @@ import typer
 from rich.console import Console
 
 from ketnoi import graph
-from ketnoi.api._headers import SHARE_COLUMNS, YEAR_COLUMNS
+from ketnoi.api._headers import SHARE_COLUMNS, YEAR_COLUMNS, header
 from ketnoi.graph._values import json_value
 
 console = Console()
 err = Console(stderr=True)
+
+_YES_NO = {"en": ("yes", "no"), "vi": ("có", "không")}
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "hanoi"
 
@@ -121,7 +123,8 @@ FileLangOpt = Annotated[
     str,
     typer.Option(
         "--lang",
-        help="Language of the --out file: en or vi (headers, decimal mark, CSV separator).",
+        help="Language of the table shown and of the --out file: en or vi (headers, names, "
+        "numbers such as 254.400, and the CSV separator; --json stays raw).",
     ),
 ]
 SepOpt = Annotated[
@@ -172,24 +175,85 @@ def write_tables(
     return rows
 
 
-def shown_cell(column: str, value: Any) -> str:
-    """A table cell as a person reads it in the terminal (files and JSON keep raw values).
+#: Key columns as a Vietnamese reader of the terminal is told them (files keep the code names,
+#: which ``ketnoi conversion`` and people's lookups read back; a terminal is only read).
+_KEYS_VI = {
+    "buyer_id": "mã bên mua",
+    "supplier_id": "mã nhà cung cấp",
+    "top_supplier_id": "mã nhà cung cấp lớn nhất",
+    "category_id": "mã nhóm sản phẩm",
+    "firm_id": "mã doanh nghiệp",
+    "event_id": "sự kiện",
+}
 
-    Missing values show as a dash, shares as percentages, counts with thousands separators,
-    lists as their first five items.
+
+def shown_header(column: str, lang: str = "en") -> str:
+    """A terminal table's header for ``column``: the export's Vietnamese header with ``vi``
+    (key columns in words too), the code name in words with ``en``.
+
+    Examples
+    --------
+    >>> shown_header("linked_rate"), shown_header("linked_rate", "vi")
+    ('linked rate', 'tỷ lệ đã liên kết')
+    >>> shown_header("supplier_id", "vi")
+    'mã nhà cung cấp'
+    """
+    if lang == "vi":
+        return _KEYS_VI.get(column) or header(column, "vi").replace("_", " ")
+    return column.replace("_", " ")
+
+
+def _grouped(number: float, lang: str) -> str:
+    """A whole number with thousands grouped as ``lang`` writes them (254,400 / 254.400)."""
+    text = f"{number:,.0f}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def shown_number(value: float, lang: str = "en", *, share: bool = False) -> str:
+    """A number as a person reads it in ``lang``: a share as a percentage (one decimal), a
+    large or whole number grouped by thousands, a small fraction to 3 places; Vietnamese
+    groups with ``.`` and writes a decimal comma.
+
+    Examples
+    --------
+    >>> shown_number(254400.0, "vi"), shown_number(0.418, "vi", share=True)
+    ('254.400', '41,8%')
+    >>> shown_number(0.6862, "en"), shown_number(0.6862, "vi")
+    ('0.686', '0,686')
+    """
+    if share:
+        text = f"{value:.1%}"
+    elif float(value).is_integer() or abs(value) >= 100:
+        return _grouped(value, lang)
+    else:
+        text = f"{value:.3f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def shown_cell(column: str, value: Any, lang: str = "en") -> str:
+    """A table cell as a person reads it in the terminal, in ``lang`` (files and JSON keep raw
+    values).
+
+    Missing values show as a dash, shares as percentages, counts with thousands separators
+    (``254.400`` in Vietnamese), yes/no in words, lists as their first five items.
+
+    Examples
+    --------
+    >>> shown_cell("volume", 254400, "vi"), shown_cell("gap", True, "vi")
+    ('254.400', 'có')
     """
     value = json_value(value)
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _YES_NO[lang][0 if value else 1]
     if isinstance(value, list):
         shown = ", ".join(map(str, value[:5]))
         return shown + (f" (+{len(value) - 5})" if len(value) > 5 else "")
     if column in SHARE_COLUMNS and isinstance(value, float | int):
-        return f"{value:.1%}"
+        return shown_number(value, lang, share=True)
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.3f}"
+        return shown_number(value, lang)
     if isinstance(value, int):
-        return str(value) if column in YEAR_COLUMNS else f"{value:,}"
+        return str(value) if column in YEAR_COLUMNS else _grouped(value, lang)
     return str(value)

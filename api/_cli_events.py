@@ -235,13 +235,20 @@ def schedule(
         return
     for note in result.notes:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
-    console.print(
-        f"{summary['meetings']} meetings; {result.covered} of {result.suppliers} suppliers met;"
-        f" total score {result.score:.3f}; {result.status} ({result.method},"
-        f" {result.seconds:.2f} s)" + (f"; wrote {out}" if out is not None else ""),
-        highlight=False,
-    )
-    _print_unmet(result)
+    if lang == "vi":
+        told = (
+            f"{summary['meetings']} cuộc gặp; {result.covered} trên {result.suppliers} nhà cung"
+            f" cấp có cuộc gặp; tổng điểm {result.score:.3f}".replace(".", ",")
+            + f" ({result.seconds:.2f} giây)".replace(".", ",")
+        )
+    else:
+        told = (
+            f"{summary['meetings']} meetings; {result.covered} of {result.suppliers} suppliers"
+            f" met; total score {result.score:.3f}; {result.status} ({result.method},"
+            f" {result.seconds:.2f} s)"
+        )
+    console.print(told + (f"; wrote {out}" if out is not None else ""), highlight=False)
+    _print_unmet(result, lang)
 
 
 def write_agendas(path: Path, result: programme.EventSchedule, fitted: Any, lang: str) -> None:
@@ -255,18 +262,44 @@ def write_agendas(path: Path, result: programme.EventSchedule, fitted: Any, lang
     console.print(f"wrote {path}: {len(pages)} agendas and the grid", highlight=False)
 
 
-def _print_unmet(result: programme.EventSchedule) -> None:
-    """Who got no meeting, and why (at most ten lines; --json lists them all)."""
+#: Why a participant has no meeting (:data:`ketnoi.programme.NO_MEETING`), in Vietnamese.
+_NO_MEETING_VI = {
+    "unknown": "mô hình chưa biết doanh nghiệp này (thêm sau khi huấn luyện): cần huấn luyện lại",
+    "no_candidate": "không doanh nghiệp nào bên kia là ứng viên của nó (không phù hợp ngành hàng)",
+    "closed": "mọi ứng viên bên kia đã giao dịch với nó hoặc đã từ chối",
+    "weak": "mọi cặp ứng viên đều có điểm dưới mức tối thiểu của sự kiện",
+    "interpreter": (
+        "mọi đối tác có thể gặp đều cần phiên dịch, và phiên dịch viên đã được dành cho những"
+        " cuộc gặp giúp nhiều nhà cung cấp hơn hoặc có điểm cao hơn"
+    ),
+    "full": (
+        "lịch của các đối tác có thể gặp đã kín (giới hạn, lượt, bàn), dành cho những cuộc gặp"
+        " giúp nhiều nhà cung cấp hơn hoặc có điểm cao hơn"
+    ),
+}
+_SIDE_VI = {"buyer": "bên mua", "supplier": "nhà cung cấp"}
+
+
+def _print_unmet(result: programme.EventSchedule, lang: str = "en") -> None:
+    """Who got no meeting, and why, in ``lang`` (at most ten lines; --json lists them all)."""
+    from ketnoi import programme
+
     unmet = result.unmet
     if unmet.empty:
         return
-    console.print(f"{len(unmet)} participants without a meeting:", highlight=False)
+    vi = lang == "vi"
+    reasons = {en: _NO_MEETING_VI[code] for code, en in programme.NO_MEETING.items()}
+    told = "{n} doanh nghiệp không có cuộc gặp:" if vi else "{n} participants without a meeting:"
+    console.print(told.format(n=len(unmet)), highlight=False)
     for row in unmet.head(10).to_dict("records"):
         name = f" {row['firm_name']}" if row["firm_name"] else ""
-        console.print(
-            f"  {row['side']} {row['firm_id']}{name}: {row['reason']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        side = _SIDE_VI.get(row["side"], row["side"]) if vi else row["side"]
+        reason = reasons.get(row["reason"], row["reason"]) if vi else row["reason"]
+        console.print(f"  {side} {row['firm_id']}{name}: {reason}", highlight=False, soft_wrap=True)
     if len(unmet) > 10:
-        console.print(f"  ... and {len(unmet) - 10} more (--json lists them all)", highlight=False)
+        more = (
+            "  ... và {n} doanh nghiệp khác (--json liệt kê đủ)"
+            if vi
+            else ("  ... and {n} more (--json lists them all)")
+        )
+        console.print(more.format(n=len(unmet) - 10), highlight=False)

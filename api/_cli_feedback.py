@@ -25,8 +25,10 @@ from ketnoi.api._cli_common import (
     load_or_exit,
     print_json,
     shown_cell,
+    shown_header,
     write_tables,
 )
+from ketnoi.api._cli_text import say
 from ketnoi.api._progress import BACKTEST_STEP, progress_bar
 
 app = typer.Typer()
@@ -47,6 +49,9 @@ _SHOWN = {
     "recommended_contracted": "top-k contracts",
     "share_of_contracts_from_top_k": "share of contracts",
 }
+
+#: The report's rows that are no event of the data, as a Vietnamese reader is told them.
+_EVENT_VI = {"(no event)": "(ngoài sự kiện)", "all": "tất cả"}  # programme._conversion's labels
 
 
 def read_rankings(paths: list[Path]) -> pd.DataFrame:
@@ -146,11 +151,11 @@ def conversion(
         raise fail(f"{source}: no outcomes recorded, so nothing to report")
     if match_lists:
         rankings = read_rankings(match_lists)
-        origin = f"{len(match_lists)} match list(s)"
+        origin = say("from_match_lists", lang, n=len(match_lists))
     else:
         with progress_bar(err, BACKTEST_STEP) as advance:  # the words of the service's job
             rankings = programme.backtest_rankings(dataset, k=max(k, 50), progress=advance)
-        origin = "a backtest (the matcher refitted on the data before each year's events)"
+        origin = say("from_backtest", lang)
     scheduled = read_meetings(meetings) if meetings else None
     report = programme.conversion_report(dataset.outcomes, rankings, k=k, meetings=scheduled)
     if out is not None:
@@ -158,9 +163,12 @@ def conversion(
     if as_json:
         print_json(json.loads(report.to_json(orient="records", force_ascii=False)))
         return
-    table = Table(title=f"Conversion of matched pairs (top {k} from {origin})")
-    for header in _SHOWN.values():
-        table.add_column(header, justify="left" if header in {"event", "start"} else "right")
+    table = Table(title=say("conversion_title", lang, k=k, origin=origin))
+    for column, header in _SHOWN.items():
+        header = header if lang == "en" else shown_header(column, lang)
+        table.add_column(header, justify="left" if column in {"event_id", "start"} else "right")
     for row in report.to_dict("records"):
-        table.add_row(*(shown_cell(c, row[c]) for c in _SHOWN))
+        if lang == "vi":  # the rows' own labels; the file keeps the codes, its join keys
+            row["event_id"] = _EVENT_VI.get(row["event_id"], row["event_id"])
+        table.add_row(*(shown_cell(c, row[c], lang) for c in _SHOWN))
     console.print(table)

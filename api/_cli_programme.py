@@ -1,8 +1,10 @@
 """Localisation gaps, near-miss suppliers, concentration and programme indicators.
 
 Registered on the top-level ``ketnoi`` application by :mod:`ketnoi.api.cli`. Each command loads the
-dataset, calls one :mod:`graph` report, and prints it as a table (``--json`` for JSON), and
-``--out`` also writes it as CSV or XLSX. The definitions are in ``docs/programme.md``.
+dataset, calls one :mod:`programme` report, and prints it as a table (``--json`` for JSON), and
+``--out`` also writes it as CSV or XLSX. ``--lang vi`` says the table and the file in Vietnamese
+(headers, names, code words, ``254.400``); JSON keeps the raw values. The definitions are in
+``docs/programme.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.segment import Segment
 from rich.table import Table
 
 from ketnoi import graph, programme
@@ -28,8 +31,11 @@ from ketnoi.api._cli_common import (
     load_or_exit,
     print_json,
     shown_cell,
+    shown_header,
+    shown_number,
     write_tables,
 )
+from ketnoi.api._cli_text import say
 
 app = typer.Typer()
 
@@ -48,15 +54,38 @@ RowsOpt = Annotated[
 _CONCENTRATION_VIEWS = ("categories", "single-sourced", "suppliers", "all")
 
 
-def _show(frame: pd.DataFrame, title: str, columns: list[str], rows: int) -> None:
-    """Print the first ``rows`` rows of ``columns`` as a rich table."""
-    table = Table(title=title, caption=f"{min(rows, len(frame))} of {len(frame)} row(s)")
-    for column in columns:
-        numeric = frame[column].dtype.kind in "biuf" or column in SHARE_COLUMNS
-        table.add_column(column.replace("_", " "), justify="right" if numeric else "left")
-    for record in frame.head(rows).to_dict("records"):
-        table.add_row(*(shown_cell(c, record[c]) for c in columns))
-    console.print(table)
+def _show(frame: pd.DataFrame, title: str, columns: list[str], rows: int, lang: str) -> None:
+    """Print the first ``rows`` rows of ``columns`` as a rich table, its words in ``lang``."""
+    shown, total = (shown_number(n, lang) for n in (min(rows, len(frame)), len(frame)))
+    caption = say("rows_shown", lang, shown=shown, total=total)
+    # At 80 columns every column counts: one weighting for every row is said once, below.
+    if "weighting" in columns and frame["weighting"].nunique() == 1:
+        columns = [c for c in columns if c != "weighting"]
+        caption += f"; {shown_header('weighting', lang)}: {frame['weighting'].iloc[0]}"
+    cells = [
+        [shown_cell(c, r[c], lang) for c in columns] for r in frame.head(rows).to_dict("records")
+    ]
+    numeric = [frame[c].dtype.kind in "biuf" or c in SHARE_COLUMNS for c in columns]
+
+    def table(keep_numbers: bool) -> Table:
+        out = Table(title=title, caption=caption)
+        for i, column in enumerate(columns):
+            # A number is never cut (43.276.9… misleads): names and headers wrap instead.
+            widest = max((len(row[i]) for row in cells), default=1)
+            out.add_column(
+                shown_header(column, lang),
+                justify="right" if numeric[i] else "left",
+                min_width=widest if numeric[i] and keep_numbers else None,
+            )
+        for row in cells:
+            out.add_row(*row)
+        return out
+
+    whole = table(keep_numbers=True)
+    lines = console.render_lines(whole, pad=False)
+    fits = max((Segment.get_line_length(line) for line in lines), default=0) <= console.width
+    # Too narrow for every number whole: rich shares the width out as it can.
+    console.print(whole if fits else table(keep_numbers=False))
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -76,9 +105,10 @@ def _report(
     dataset: graph.Dataset,
 ) -> None:
     """Write ``frames`` to ``out`` if given (in ``lang``, CSV split by ``sep``; their words in
-    ``lang`` too, with ``dataset``'s names), then print them as JSON or with ``show``."""
+    ``lang`` too, with ``dataset``'s names), then print them as JSON (raw: codes, fractions)
+    or call ``show`` with the frames as said in ``lang`` (the file's words)."""
+    said = {n: programme.report_in_language(f, dataset, lang) for n, f in frames.items()}
     if out is not None:
-        said = {n: programme.report_in_language(f, dataset, lang) for n, f in frames.items()}
         write_tables(out, said, lang=lang, sep=sep)
     if as_json:
         if len(frames) == 1:
@@ -86,7 +116,7 @@ def _report(
         else:
             print_json({name: records(frame) for name, frame in frames.items()})
         return
-    show()
+    show(said)
 
 
 def _ask(report: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -98,6 +128,14 @@ def _ask(report: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
     except ValueError as exc:
         raise fail(str(exc)) from None
     return frame
+
+
+def _one_phrase(frame: pd.DataFrame) -> pd.DataFrame:
+    """What is lacking as one phrase ("certification IATF 16949", "công đoạn hàn"): the kind in
+    a column of its own does not fit 80 columns beside the numbers."""
+    out = frame.copy()
+    out["lacking"] = out["lacking_kind"] + " " + out["lacking"]
+    return out
 
 
 @app.command("localisation")
@@ -126,7 +164,9 @@ def localisation(
     table = _ask(programme.localisation, dataset, by, category=category)
     if gaps:
         table = table[table["gap"]].reset_index(drop=True)
-    keys = [c for c in programme.LOCALISATION_GROUPS[by] if not c.endswith("_name")][:1]
+    # The group's name where it has one (a category, a buyer), else its key.
+    group = programme.LOCALISATION_GROUPS[by]
+    keys = [c for c in group if c.endswith("_name")][:1] or list(group[:1])
     shown = [
         *keys,
         "demands",
@@ -138,12 +178,13 @@ def localisation(
         "rate_if_near_misses_gained",
         "gap_demands",
     ]
-    title = f"Localisation by {by}" + (f" (category {category})" if category else "")
+    title = say("localisation_by", lang, by=say(f"by_{by}", lang))
+    title += say("of_category", lang, value=category) if category else ""
     _report(
         {"localisation": table},
         out,
         as_json,
-        lambda: _show(table, title, shown, rows),
+        lambda said: _show(said["localisation"], title, shown, rows, lang),
         lang,
         sep,
         dataset=dataset,
@@ -170,24 +211,35 @@ def near_misses(
     dataset = load_or_exit(source)
     if pairs:
         table = _ask(programme.near_misses, dataset, category=category)
-        shown = ["lacking_kind", "lacking", "supplier_id", "buyer_id", "category_id", "volume"]
-        title = "Near-miss suppliers"
+        # Names beside the ids: a buyer's and a category's (said in the file's language).
+        firms = dict(zip(dataset.firms["firm_id"], dataset.firms["name"], strict=True))
+        cats = dict(zip(dataset.categories["category_id"], dataset.categories["name"], strict=True))
+        table.insert(
+            table.columns.get_loc("buyer_id") + 1, "buyer_name", table["buyer_id"].map(firms)
+        )
+        table.insert(
+            table.columns.get_loc("category_id") + 1,
+            "category_name",
+            table["category_id"].map(cats),
+        )
+        shown = ["lacking", "supplier_name", "buyer_name", "category_name", "volume"]
+        title = say("near_miss_pairs", lang)
         _report(
             {"near_misses": table},
             out,
             as_json,
-            lambda: _show(table, title, shown, rows),
+            lambda said: _show(_one_phrase(said["near_misses"]), title, shown, rows, lang),
             lang,
             sep,
             dataset=dataset,
         )
         return
     table = _ask(programme.near_miss_targets, dataset, category=category)
-    overall = _ask(programme.localisation, dataset, "all", category=category).iloc[0]
+    whole = _ask(programme.localisation, dataset, "all", category=category)
+    overall = programme.report_in_language(whole, dataset, lang).iloc[0]
 
-    def show() -> None:
+    def show(said: dict[str, pd.DataFrame]) -> None:
         shown = [
-            "lacking_kind",
             "lacking",
             "suppliers",
             "demands",
@@ -195,11 +247,17 @@ def near_misses(
             "demands_newly_covered",
             "rate_if_gained",
         ]
-        _show(table, "Support targets: what near-miss suppliers lack", shown, rows)
+        _show(
+            _one_phrase(said["near_miss_targets"]), say("support_targets", lang), shown, rows, lang
+        )
         console.print(
-            f"localisation rate {shown_cell('localisation_rate', overall['localisation_rate'])} "
-            f"({overall['weighting']}-weighted); if every near-miss supplier gained what it "
-            f"lacks: {shown_cell('rate_if_gained', overall['rate_if_near_misses_gained'])}",
+            say(
+                "rate_if_all_gained",
+                lang,
+                rate=shown_number(overall["localisation_rate"], lang, share=True),
+                weighting=overall["weighting"],
+                gained=shown_number(overall["rate_if_near_misses_gained"], lang, share=True),
+            ),
             highlight=False,
         )
 
@@ -232,26 +290,26 @@ def concentration(
     reports = {
         "categories": (
             programme.category_concentration,
-            "Concentration by category",
+            say("concentration_categories", lang),
             ["category_name", "links", "hhi", "top_supplier_name", "top_supplier_id", "top_share"],
         ),
         "single-sourced": (
             programme.single_sourced,
-            "Buyers with a single supplier for a category",
+            say("single_sourced", lang),
             ["buyer_name", "category_name", "supplier_name", "supplier_id", "since"],
         ),
         "suppliers": (
             programme.sole_suppliers,
-            "Suppliers that buyers depend on alone",
+            say("sole_suppliers", lang),
             ["supplier_name", "supplier_id", "supplier_local", "sole_source_pairs", "buyers"],
         ),
     }
     chosen = list(reports) if view == "all" else [view]
     frames = {name: reports[name][0](dataset) for name in chosen}
 
-    def show() -> None:
+    def show(said: dict[str, pd.DataFrame]) -> None:
         for name in chosen:
-            _show(frames[name], reports[name][1], reports[name][2], rows)
+            _show(said[name], reports[name][1], reports[name][2], rows, lang)
 
     _report(frames, out, as_json, show, lang, sep, dataset=dataset)
 
@@ -287,7 +345,7 @@ def indicators(
     dataset = load_or_exit(source)
     table = _ask(programme.programme_indicators, dataset, goals, start=start, end=end)
 
-    def show() -> None:
+    def show(said: dict[str, pd.DataFrame]) -> None:
         # Every year does not fit 80 columns: the last observed year and the years with a
         # target (projected in italics); --json and --out carry every year.
         years = list(dict.fromkeys(zip(table["year"], table["basis"], strict=True)))
@@ -296,17 +354,17 @@ def indicators(
         shown = [*observed[-1:], *(y for y in years if y[0] in targeted and y[1] != "observed")]
         shown = list(dict.fromkeys(shown or years[-1:]))[:4]
         narrow = Table(
-            title="Programme indicators (projected years in italics)",
-            caption=f"{len(years)} years in --json and --out",
+            title=say("indicators_title", lang),
+            caption=say("years_caption", lang, n=len(years)),
         )
-        narrow.add_column("indicator")
+        narrow.add_column(shown_header("indicator", lang))
         for year, basis in shown:
             narrow.add_column(
                 f"[i]{year}[/]" if basis == "projected" else str(year), justify="right"
             )
         cells = table.set_index(["indicator", "year", "basis"])
         for name in programme.INDICATORS:
-            row = [programme.INDICATOR_NAMES[name][0]]
+            row = [programme.INDICATOR_NAMES[name][0 if lang == "en" else 1]]
             for year, basis in shown:
                 key = (name, year, basis)
                 if key not in cells.index:
@@ -314,9 +372,9 @@ def indicators(
                     continue
                 value, target, on_track = cells.loc[key, ["value", "target", "on_track"]]
                 share = name.endswith(("_share", "_rate"))
-                text = shown_cell("localisation_rate" if share else name, value)
+                text = shown_cell("localisation_rate" if share else name, value, lang)
                 if not pd.isna(target):
-                    goal = f"{target:.0%}" if share else f"{target:,.0f}"
+                    goal = f"{target:.0%}" if share else shown_number(target, lang)
                     text += f" {'[green]✓' if on_track else '[red]✗'}[/] /{goal}"
                 row.append(text)
             narrow.add_row(*row)

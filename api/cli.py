@@ -284,6 +284,8 @@ def explain(
         weight = f"{item['contribution']:+.3f}"
         if lang == "vi":  # the decimal comma
             value, weight = value.replace(".", ","), weight.replace(".", ",")
+        if raw is None:  # a value the data do not give (a capacity nobody reported)
+            value = words["unknown"]
         table.add_row(name, value, weight)
     console.print(table)
 

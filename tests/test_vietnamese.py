@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from pathlib import Path
@@ -257,3 +258,79 @@ def test_the_match_list_command_writes_vietnamese(tmp_path: Path, hanoi: graph.D
                 cell = cell.replace(firm, " ")
             leaks |= _words(cell) & english
         assert leaks == set(), fmt
+
+
+#: Every command whose terminal output ``--lang vi`` says in Vietnamese: the programme reports
+#: on the demo world (its names and glossary), the conversion report and an event on the tiny
+#: one (outcomes and a schedule in a second), and explain with a value the data do not give
+#: (S4's capacity for B1's demand).
+SMALL_EVENT = ("--slots", "2", "--tables", "2", "--max-meetings", "2")
+TERMINAL_COMMANDS: dict[str, tuple[str, ...]] = {
+    "localisation": ("localisation", "hanoi"),
+    "localisation by sector": ("localisation", "hanoi", "--by", "sector"),
+    "near-misses": ("near-misses", "hanoi"),
+    "near-miss pairs": ("near-misses", "hanoi", "--pairs"),
+    "concentration": ("concentration", "hanoi"),
+    "indicators": ("indicators", "hanoi"),
+    "conversion": ("conversion", "tiny", "--k", "3"),
+    "schedule": ("schedule", "tiny", "--participants", "PEOPLE", *SMALL_EVENT),
+    "explain": ("explain", "tiny", "--supplier", "S4", "--buyer", "B1"),
+}
+
+
+def _terminal(args: tuple[str, ...], lang: str, people: Path) -> str:
+    world = {"hanoi": str(ROOT / "fixtures" / "hanoi"), "tiny": str(ROOT / "fixtures" / "tiny")}
+    argv = [world.get(a, str(people) if a == "PEOPLE" else a) for a in args]
+    # Wide enough that no firm's name is wrapped (names are taken out before the check).
+    done = CliRunner().invoke(app, [*argv, "--lang", lang], env={"COLUMNS": "250"})
+    assert done.exit_code == 0, done.output
+    return done.stdout
+
+
+def test_every_terminal_table_in_vietnamese(
+    hanoi: graph.Dataset, english: set[str], tmp_path: Path
+) -> None:
+    """What the reports and explain print with ``--lang vi``: headers, titles, captions, code
+    words, names and numbers (``254.400``, ``41,8%``, "không rõ" for an unknown value) in
+    Vietnamese; only firms' own names, ids and codes as they are."""
+    tiny = graph.load_dataset(ROOT / "fixtures" / "tiny")
+    english = english | english_words(tiny)
+    people = tmp_path / "people.csv"
+    people.write_text("firm_id,side\nB1,\nB2,\nS1,\nS2,\nS3,\nS4,\nS5,\n", encoding="utf-8")
+    names = sorted(set(hanoi.firms["name"]) | set(tiny.firms["name"]), key=len, reverse=True)
+    leaks: dict[str, set[str]] = {}
+    said: dict[str, str] = {}
+    for title, args in TERMINAL_COMMANDS.items():
+        text = said[title] = _terminal(args, "vi", people)
+        for name in names:
+            text = text.replace(name, " ")
+        # Ids (hn-s0516, ev-2024-hanoi) and option names (--json) are codes, not words.
+        text = re.sub(r"\b[\w-]+-[\w-]+\b|--\w+", " ", text)
+        found = _untranslated([text], english)
+        if found:
+            leaks[title] = found
+    assert leaks == {}
+    # Numbers as Vietnamese writes them; an unknown value as a word, never "None".
+    assert re.search(r"\d\.\d{3}\b", said["indicators"]), said["indicators"]
+    assert not re.search(r"\d,\d{3}\b", said["indicators"])
+    assert re.search(r"\d,\d%", said["localisation"])
+    assert "không rõ" in said["explain"] and "None" not in said["explain"]
+    # And the check bites: the same commands in English are full of English words.
+    for title in ("indicators", "near-misses"):
+        assert _untranslated([_terminal(TERMINAL_COMMANDS[title], "en", people)], english)
+
+
+def test_json_stays_raw_with_lang_vi() -> None:
+    """``--json`` is for programs: codes and fractions whatever ``--lang`` says."""
+    tiny = str(ROOT / "fixtures" / "tiny")
+    done = CliRunner().invoke(app, ["near-misses", tiny, "--lang", "vi", "--json"])
+    assert done.exit_code == 0, done.output
+    (target,) = json.loads(done.stdout)
+    assert target["lacking_kind"] == "certification" and target["weighting"] == "volume"
+    assert 0 <= target["rate_if_gained"] <= 1
+    explained = CliRunner().invoke(
+        app, ["explain", tiny, "--supplier", "S4", "--buyer", "B1", "--lang", "vi", "--json"]
+    )
+    assert explained.exit_code == 0, explained.output
+    values = {c["feature"]: c["value"] for c in json.loads(explained.stdout)["contributions"]}
+    assert values["capacity_ratio"] is None
