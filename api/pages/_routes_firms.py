@@ -32,6 +32,7 @@ from ketnoi.api.service._deps import IdPath, Paging, get_served
 from ketnoi.api.service._schemas import MAX_DEPTH, MAX_ID, MAX_K, MAX_PAGE, MAX_TEXT, Role
 from ketnoi.api.service._schemas_links import OutcomeCreate
 from ketnoi.api.storage import Invalid
+from ketnoi.api.storage._introductions import requested_references
 
 __all__ = ["router"]
 
@@ -178,8 +179,13 @@ def buyer_chain(page: SignedInPage, buyer_id: IdPath) -> Response:
     chain = _recommendations.buyer_chain(
         served, engine, key, buyer_id, depth=2, k=3, lang=page.lang
     )
+    # Each firm's rows by the firm they supply, grouped once here: the tree's template looking
+    # them up in the whole chain for every branch took most of the page's time.
+    children_of: dict[str, list[dict[str, Any]]] = {}
+    for row in chain["items"]:
+        children_of.setdefault(row["parent_id"], []).append(row)
     template = "_chain.html" if page.partial else "chain.html"
-    return page.render(template, firm=firm, chain=chain["items"])
+    return page.render(template, firm=firm, chain=chain["items"], children_of=children_of)
 
 
 @router.get("/pairs/{supplier_id}/{buyer_id}")
@@ -218,6 +224,8 @@ def buyers_for_supplier(page: SignedInPage, supplier_id: IdPath, k: K = 10) -> R
         outcomes=_outcomes(page, supplier_id=supplier_id),
         buttons=OUTCOME_BUTTONS,
         can_record=key.role != "analyst",
+        # The masked rows it has asked about read "request sent" (by reference, not buyer).
+        requested=requested_references(engine, supplier_id),
     )
 
 
