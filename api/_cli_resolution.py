@@ -25,6 +25,7 @@ from ketnoi.api._cli_common import (
     print_json,
     storage_engine,
 )
+from ketnoi.api.storage._intake_categories import register_categories
 from ketnoi.api.storage._resolution import ACCEPT, REVIEW
 
 app = typer.Typer()
@@ -48,6 +49,14 @@ _WORDS = {
         "unmerged": "merge {id} undone: {absorbed} restored",
         "mapping_written": "proposed column mapping written to {path}: check it (edit 'field' "
         "where it is wrong), then run the same command again; nothing was loaded",
+        "categories_written": "suggested categories for the products written to {path}: check"
+        " each row's category_id (or empty it), then run the same command again; nothing was"
+        " loaded",
+        "row": "row",
+        "products": "products",
+        "category": "suggested category",
+        "hs": "HS code",
+        "chosen": "chosen",
     },
     "vi": {
         "matched": "đã khớp",
@@ -66,6 +75,13 @@ _WORDS = {
         "unmerged": "đã hoàn tác gộp {id}: khôi phục {absorbed}",
         "mapping_written": "đã ghi đề xuất ánh xạ cột vào {path}: hãy kiểm tra (sửa 'field' chỗ"
         " chưa đúng) rồi chạy lại đúng lệnh này; chưa nạp gì",
+        "categories_written": "đã ghi gợi ý danh mục cho sản phẩm vào {path}: hãy kiểm tra"
+        " category_id từng dòng (hoặc để trống) rồi chạy lại đúng lệnh này; chưa nạp gì",
+        "row": "dòng",
+        "products": "sản phẩm",
+        "category": "danh mục gợi ý",
+        "hs": "mã HS",
+        "chosen": "đã chọn",
     },
 }
 
@@ -81,6 +97,11 @@ _RULES_VI = {
     "score": "điểm khớp",
     "branch of": "chi nhánh của",
 }
+
+
+def _listed(chosen: list[dict[tuple[str, int], dict[str, str]]]) -> list[list[dict[str, Any]]]:
+    """Confirmed categories per list, as JSON rows (``sheet``, ``line``, the choice)."""
+    return [[{"sheet": s, "line": n, **c} for (s, n), c in sorted(x.items())] for x in chosen]
 
 
 def _say(lang: str, key: str, **values: Any) -> str:
@@ -105,6 +126,39 @@ def _mapping_path(mapping: Path | None, source: str) -> Path:
     return folder / f"{source}.json"
 
 
+def _choices_path(mapping: Path, file: Path) -> Path:
+    """A list's category choices, next to its source's column mapping."""
+    return mapping.with_name(f"{mapping.stem}.{file.stem}.categories.json")
+
+
+def _show_choices(lang: str, file: Path, rows: list[dict[str, Any]]) -> None:
+    """The suggested categories and HS codes, with their scores, for a person to confirm."""
+    table = Table(
+        _say(lang, "row"),
+        _say(lang, "products"),
+        _say(lang, "category"),
+        _say(lang, "hs"),
+        _say(lang, "chosen"),
+        title=file.name,
+    )
+    for row in rows:
+        named = "name_vi" if lang == "vi" else "name"
+        suggested = "\n".join(
+            f"{s['category_id']} {s[named] or s['name']} ({s['score']:.2f})"
+            for s in row["suggestions"]
+        )
+        hs = row["hs"]
+        heading = f"{hs['hs_code']} {hs['description'][:40]} ({hs['score']:.2f})" if hs else ""
+        table.add_row(
+            f"[{row['sheet']}] {row['line']}",
+            row["products"],
+            suggested,
+            heading,
+            f"{row['category_id']} {row['hs_code']}".strip(),
+        )
+    console.print(table)
+
+
 @app.command()
 def intake(
     files: Annotated[list[Path], typer.Argument(help="Officers' lists: .xlsx workbooks.")],
@@ -122,7 +176,10 @@ def intake(
     ] = None,
     accept_mapping: Annotated[
         bool,
-        typer.Option("--accept-mapping", help="Load at once with the proposed mapping (saved)."),
+        typer.Option(
+            "--accept-mapping",
+            help="Load at once with the proposed mapping and categories (both saved).",
+        ),
     ] = False,
     role: Annotated[
         str, typer.Option("--role", help="Role of the firms a list creates: supplier, buyer, both.")
@@ -165,15 +222,43 @@ def intake(
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise fail(f"{len(errors)} problem(s) (column mapping: {path}); nothing was loaded")
-    if written and not accept_mapping:
-        console.print(_say(lang, "mapping_written", path=path), highlight=False)
-        return
-    if written:
+    if written and accept_mapping:
         mappings, _ = graph.load_mappings(path)  # re-read: the file is what was used
         results = [(f, graph.read_intake(f, name, mappings)) for f, _ in results]
     summaries = []
     with storage_engine(database) as engine:
+        # Products in free text: the suggested categories go to a choices file next to the
+        # mapping, for the person to confirm as they confirm the mapping; read back to load.
+        known = register_categories(engine)
+        chosen, waiting, shown = [], [], []
         for file, result in results:
+            choices = _choices_path(path, file)
+            if not choices.exists():
+                suggested = graph.category_choices(result.records, known)
+                if suggested:
+                    graph.save_category_choices(suggested, choices)
+                    shown.append({"file": file.name, "choices": str(choices), "rows": suggested})
+                    if not as_json:
+                        _show_choices(lang, file, suggested)
+                    if not accept_mapping:
+                        waiting.append(choices)
+            confirmed, unreadable = (
+                graph.load_category_choices(choices, known) if choices.exists() else ({}, [])
+            )
+            for problem in unreadable:
+                err.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+            if [p for p in unreadable if p.severity == "error"]:
+                raise fail(f"{choices}: {len(unreadable)} problem(s); nothing was loaded")
+            chosen.append(confirmed)
+        if (written and not accept_mapping) or waiting:
+            if as_json:
+                print_json({"mapping": str(path), "categories": shown, "loaded": False})
+            if written and not accept_mapping:
+                console.print(_say(lang, "mapping_written", path=path), highlight=False)
+            for choices in waiting:
+                console.print(_say(lang, "categories_written", path=choices), highlight=False)
+            return
+        for (file, result), confirmed in zip(results, chosen, strict=True):
             try:
                 summary = storage.intake_records(
                     engine,
@@ -183,6 +268,7 @@ def intake(
                     role=role,
                     accept=accept,
                     review=review,
+                    categories=confirmed,
                 )
             except graph.DatasetError as exc:
                 for problem in exc.problems:
@@ -192,7 +278,12 @@ def intake(
                 raise fail(str(exc), 2) from None
             summaries.append(summary)
     if as_json:
-        print_json([{**s.__dict__, "counts": s.counts()} for s in summaries])
+        print_json(
+            [
+                {**s.__dict__, "counts": s.counts(), "categories": confirmed}
+                for s, confirmed in zip(summaries, _listed(chosen), strict=True)
+            ]
+        )
         return
     for summary in summaries:
         for what in ("matched", "created", "proposed"):

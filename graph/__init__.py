@@ -22,6 +22,11 @@ from ketnoi.graph._build import (
     nodes_of_kind,
     park_node,
 )
+from ketnoi.graph._category_choices import (
+    category_choices,
+    load_category_choices,
+    save_category_choices,
+)
 from ketnoi.graph._contract import (
     BUYER_ROLES,
     CONTRACT,
@@ -112,6 +117,7 @@ __all__ = [
     "build_supply_graph",
     "candidate_pairs",
     "category_ancestors",
+    "category_choices",
     "category_node",
     "communities",
     "community_summary",
@@ -128,6 +134,7 @@ __all__ = [
     "hubs",
     "l3_paths",
     "link_graph",
+    "load_category_choices",
     "load_dataset",
     "load_mappings",
     "name_only_pairs",
@@ -146,6 +153,7 @@ __all__ = [
     "plot_tiers",
     "propose_mapping",
     "read_intake",
+    "save_category_choices",
     "save_mappings",
     "similar_buyers_adamic_adar",
     "similar_suppliers_adamic_adar",

@@ -424,3 +424,65 @@ def test_duplicates_decide_merge_and_unmerge(
     assert after == before
     assert "undone already" in run("unmerge", "1", "--database", database).output
     engine.dispose()
+
+
+def test_intake_shows_categories_for_products_then_keeps_the_confirmed_ones(
+    database: str, tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách"
+    sheet.append(["Tên doanh nghiệp", "Mã số thuế", "Sản phẩm chính"])
+    sheet.append(["Công ty TNHH Nhựa Ánh Dương", "0100233488", "Bảng mạch in PCB hai lớp"])
+    sheet.append(["Công ty TNHH Cơ khí Bình Minh", "", "vit, bu long thep"])
+    sheet.append(["Công ty TNHH Bao bì Sao Mai", "", ""])
+    book.save(tmp_path / "hoi-cho.xlsx")
+    mapping = tmp_path / "mapping.json"
+    args = ["intake", str(tmp_path / "hoi-cho.xlsx"), "--mapping", str(mapping)]
+    first = run(*args, "--database", database)
+    assert first.exit_code == 0, first.output
+    # Shown with their scores, and written for the person to confirm; nothing loaded yet.
+    assert (
+        "pcb" in first.output and "screw" in first.output and "nothing was loaded" in first.output
+    )
+    choices = tmp_path / "mapping.hoi-cho.categories.json"
+    written = json.loads(choices.read_text(encoding="utf-8"))
+    rows = {r["line"]: r for r in written["rows"]}
+    assert set(rows) == {2, 3}  # the row without products is not asked about
+    assert rows[2]["category_id"] == "pcb" and rows[2]["hs_code"] == "8534"
+    assert rows[3]["suggestions"][0]["category_id"] == "screw"
+    assert 0 < rows[3]["suggestions"][0]["score"] <= 1 and rows[3]["hs"]["hs_code"]
+    # The officer confirms the first, corrects the second to stamped parts.
+    written["rows"][1]["category_id"], written["rows"][1]["hs_code"] = "stamp", "7326"
+    choices.write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
+    second = run(*args, "--database", database, "--json")
+    assert second.exit_code == 0, second.output
+    (summary,) = json.loads(second.output)
+    assert [(c["line"], c["category_id"]) for c in summary["categories"]] == [
+        (2, "pcb"),
+        (3, "stamp"),
+    ]
+    engine = storage.make_engine(database)
+    with Session(engine) as session:
+        kept = {r.line: r.fields for r in session.scalars(select(storage.SourceRecord))}
+    assert kept[2]["category_id"] == "pcb" and kept[3]["hs_code"] == "7326"
+    assert "category_id" not in kept[4]
+    made = {c["line"]: c["firm_id"] for c in summary["created"]}
+    firm = storage.get_row(engine, storage.FIRMS, [made[3]])
+    assert firm["extra"]["intake_category_id"] == "stamp"
+    engine.dispose()
+
+
+def test_a_choice_of_an_unknown_category_loads_nothing(database: str, tmp_path: Path) -> None:
+    path = workbook(tmp_path / "a.xlsx", [["Công ty TNHH Nhựa Ánh Dương", "", "", ""]])
+    mapping = tmp_path / "m.json"
+    assert (
+        run("intake", str(path), "--mapping", str(mapping), "--database", database).exit_code == 0
+    )
+    choices = tmp_path / "m.a.categories.json"
+    bad = {"kind": "ketnoi category choices/1", "rows": [{"sheet": "Danh sách", "line": 3,
+           "products": "", "category_id": "no-such"}]}  # fmt: skip
+    choices.write_text(json.dumps(bad), encoding="utf-8")
+    done = run("intake", str(path), "--mapping", str(mapping), "--database", database)
+    assert done.exit_code == 1 and "no category 'no-such'" in done.output
+    assert "nothing was loaded" in done.output

@@ -152,3 +152,26 @@ def test_intake_review_merge_and_unmerge(
         "/v1/resolution/merges", json={"survivor_id": "S2", "absorbed_id": "nobody"}, headers=staff
     )
     assert missing.status_code == 404
+
+
+def test_intake_answers_with_categories_for_the_products(
+    service: dict[str, Any], tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách"
+    sheet.append(["Tên doanh nghiệp", "Sản phẩm chính"])
+    sheet.append(["Công ty TNHH Mạch Sao Mai", "bảng mạch in nhiều lớp"])
+    sheet.append(["Công ty TNHH Bao bì Sao Mai", ""])
+    book.save(tmp_path / "sp.xlsx")
+    answer = upload(service, (tmp_path / "sp.xlsx").read_bytes(), "san-pham")
+    assert answer.status_code == 200, answer.text
+    (row,) = answer.json()["categories"]  # the row without products is not asked about
+    assert (row["sheet"], row["line"], row["products"]) == (
+        "Danh sách",
+        2,
+        "bảng mạch in nhiều lớp",
+    )
+    best = row["suggestions"][0]
+    assert best["category_id"] == "pcb" and best["hs_code"] == "8534" and 0 < best["score"] <= 1
+    assert row["category_id"] == "pcb" and row["hs"]["hs_code"]

@@ -56,6 +56,7 @@ from ketnoi.api.storage import (
     review_queue,
     unmerge_firms,
 )
+from ketnoi.api.storage._intake_categories import register_categories
 from ketnoi.api.storage._resolution import ACCEPT, REVIEW
 
 __all__ = ["intake_upload", "router"]
@@ -129,6 +130,7 @@ def intake_upload(
         **summary.__dict__,
         "counts": summary.counts(),
         "mapping": json.loads(saved.read_text(encoding="utf-8")),
+        "categories": graph.category_choices(result.records, register_categories(engine)),
         "warnings": [problem_json(p) for p in problems],
     }
 
@@ -175,7 +177,9 @@ async def intake(
 
     Each record is matched to a firm (the same record before, the tax code, a person's earlier
     answer, or a score at or above ``accept`` never against a conflicting tax code), proposed
-    for review (between ``review`` and ``accept``), or made a new firm. All or nothing.
+    for review (between ``review`` and ``accept``), or made a new firm. All or nothing. Rows
+    with products in free text come back with suggested categories and HS codes, scored, for a
+    person to confirm (``ketnoi intake`` keeps the confirmed ones).
     """
     data, label = await read_upload(request, filename)
     return await run_in_threadpool(

@@ -45,6 +45,12 @@ class IntakeResult(BaseModel):
     proposed: list[IntakeRecord]
     created: list[IntakeRecord]
     mapping: dict[str, Any] = Field(description="The column mapping used, per sheet")
+    categories: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="For each row with products in free text: the suggested categories (each "
+        "with its HS code and a score in [0, 1]), the best HS heading, and the proposed choice "
+        "(category_id, hs_code), for a person to confirm",
+    )
     warnings: list[ImportProblem]
 
 

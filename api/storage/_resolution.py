@@ -30,7 +30,7 @@ import inspect
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,10 +43,11 @@ from ketnoi.api.storage._aliases import resolve_firm_id
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._crud import Invalid
 from ketnoi.api.storage._engine import transaction
+from ketnoi.api.storage._intake_categories import confirmed_fields
 from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._load import dataset_in
 from ketnoi.api.storage._merges import actor_name
-from ketnoi.api.storage._models import Firm, Park, utcnow
+from ketnoi.api.storage._models import Category, Firm, Park, utcnow
 from ketnoi.api.storage._resolution_models import ResolutionDecision, SourceRecord
 
 __all__ = [
@@ -374,6 +375,7 @@ def intake_records(
     accept: float = ACCEPT,
     review: float = REVIEW,
     within_list: bool = True,
+    categories: Mapping[tuple[str, int], Mapping[str, str]] | None = None,
 ) -> IntakeSummary:
     """Store a list's records and resolve each against the register (see the module notes).
 
@@ -395,6 +397,12 @@ def intake_records(
         Score each record against the firms that earlier records of the same list created, too
         (the default). ``False`` only for measuring what that finds
         (``benchmarks/bench_intake.py``).
+    categories : mapping, optional
+        The categories a person confirmed for rows' products, by ``(sheet, line)``: each
+        ``category_id``, ``hs_code`` and the ``products`` text it was confirmed for
+        (:func:`ketnoi.graph.load_category_choices`). Kept with the row's record (and in the
+        ``extra`` of a firm it makes) when its products still read so; they do not count in
+        the record's content, so confirming a category never makes a row new.
 
     Raises
     ------
@@ -407,8 +415,13 @@ def intake_records(
         raise Invalid(f"thresholds must satisfy 0 <= review <= accept <= 1: {review}, {accept}")
     created_by = actor_name(actor)
     source = records[0].source if records else ""
+    confirmed = dict(categories or {})
 
     def work(session: Session) -> IntakeSummary:
+        known = set(session.scalars(select(Category.category_id)))
+        for (sheet, line), choice in confirmed.items():
+            if choice.get("category_id") and choice["category_id"] not in known:
+                raise Invalid(f"[{sheet}] row {line}: no category {choice['category_id']!r}")
         register = Register(session, role, created_by)
         scored, method = _scored(records, register.live, accept, review)
         summary = IntakeSummary(source=source, method_version=method)
@@ -498,7 +511,7 @@ def intake_records(
                 sheet=item.sheet,
                 line=item.line,
                 raw=dict(item.raw),
-                fields={k: v for k, v in item.fields.items()},
+                fields={**item.fields, **confirmed_fields(item, confirmed)},
                 content_key=content_key,
                 status="proposed",
                 created_by=created_by,
