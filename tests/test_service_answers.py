@@ -281,17 +281,17 @@ def test_the_key_holds_the_role_the_firm_and_every_parameter(service: dict[str, 
 
 def test_an_answer_expires_and_an_old_generation_is_not_served() -> None:
     cache = _answers.AnswerCache(size=2, seconds=60.0)
-    generation = storage.write_generation()
+    generation = 7  # the database's write generation when the answers were made
     cache.put("a", generation, b"1")
-    assert cache.get("a") == b"1"
+    assert cache.get("a", generation) == b"1"
     cache.put("b", generation - 1, b"2")  # made before the last write
-    assert cache.get("b") is None
+    assert cache.get("b", generation) is None
     cache.put("c", generation, b"3")
     cache.put("d", generation, b"4")  # the least recently used ("a") goes
-    assert cache.get("a") is None and len(cache) == 2
+    assert cache.get("a", generation) is None and len(cache) == 2
     quick = _answers.AnswerCache(seconds=0.0)  # another process's writes: time-bound
     quick.put("a", generation, b"1")
-    assert quick.get("a") is None
+    assert quick.get("a", generation) is None
 
 
 def test_errors_are_not_cached_and_other_firms_stay_refused(service: dict[str, Any]) -> None:

@@ -72,7 +72,7 @@ def sign_in(page: AnyPage, form: FormDep) -> Response:
             failed=True,
             hours=IDLE_SECONDS // 3600,
         )
-    page.session = sessions_of(page.request).sign_in(page.session, plaintext)
+    page.session = sessions_of(page.request).sign_in(page.engine, page.session, key)
     page.fresh, page.key = True, key
     return page.redirect(safe_next(form.get("next")))
 
@@ -80,8 +80,8 @@ def sign_in(page: AnyPage, form: FormDep) -> Response:
 @router.post("/sign-out")
 def sign_out(page: AnyPage, form: FormDep) -> Response:
     store = sessions_of(page.request)
-    store.drop(page.session.id)
-    page.session, page.fresh, page.key = store.new(lang=page.lang), True, None
+    store.drop(page.engine, page.session)
+    page.session, page.fresh, page.key = store.new(page.engine, lang=page.lang), True, None
     return page.redirect("/sign-in?signed_out=1")
 
 

@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask
 
 from ketnoi import matcher
 from ketnoi.api.pages._charts import year_chart
@@ -40,7 +41,7 @@ from ketnoi.api.pages._session import (
     Session,
     SessionStore,
 )
-from ketnoi.api.service._deps import current_key, require_reader, require_staff
+from ketnoi.api.service._deps import require_reader, require_staff
 from ketnoi.api.storage import Busy, Conflict, Invalid, KeyInfo, NotFound
 
 __all__ = [
@@ -140,7 +141,13 @@ class PageContext:
 
     # -- answers ------------------------------------------------------------------------------
     def finish(self, response: Response) -> Response:
-        """Set the cookies and headers every page answer carries."""
+        """Set the cookies and headers every page answer carries, and write what changed in
+        the session (its language or message now; when it was seen after the answer)."""
+        store = sessions_of(self.request)
+        store.save(self.engine, self.session)
+        if store.seen_due(self.session) and response.background is None:
+            response.background = BackgroundTask(store.seen, self.engine, self.session.id)
+            self.session.seen_at = None  # once per request, however often finish is called
         secure = self.request.url.scheme == "https"
         if self.fresh:
             response.set_cookie(
@@ -239,23 +246,18 @@ def page_context(request: Request) -> PageContext:
     if isinstance(cached, PageContext):
         return cached
     store = sessions_of(request)
-    session = store.get(request.cookies.get(COOKIE))
+    engine = request.app.state.engine
+    # A signed-in session's key comes back checked (live, not revoked, not expired) with it.
+    session = store.get(engine, request.cookies.get(COOKIE))
     fresh = session is None
     if session is None:
-        session = store.new()
+        session = store.new(engine)
     lang = pick_lang(
         session.lang,
         request.cookies.get(LANG_COOKIE),
         accept=request.headers.get("accept-language", ""),
     )
-    key = None
-    if session.api_key:
-        try:
-            key = current_key(request.app.state.engine, None, session.api_key)
-        except HTTPException:
-            # Revoked or expired since signing in: the session is no longer signed in.
-            session.api_key = None
-    context = PageContext(request, session, key, lang, fresh=fresh)
+    context = PageContext(request, session, session.key, lang, fresh=fresh)
     request.state.page = context
     return context
 

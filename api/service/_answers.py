@@ -89,13 +89,14 @@ class AnswerCache:
                 cache = served.__dict__.setdefault("_answers", AnswerCache())
         return cache
 
-    def get(self, key: Hashable) -> bytes | None:
-        """The answer stored under ``key``, if it is of this write generation and recent."""
+    def get(self, key: Hashable, generation: int) -> bytes | None:
+        """The answer stored under ``key``, if it is of write generation ``generation`` and
+        recent."""
         with self._lock:
             hit = self._entries.get(key)
             if hit is None:
                 return None
-            if hit[0] != write_generation() or time.monotonic() - hit[1] >= self.seconds:
+            if hit[0] != generation or time.monotonic() - hit[1] >= self.seconds:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -181,8 +182,8 @@ async def answer(
         args,
         tuple(sorted(kwargs.items())),
     )
-    generation = write_generation()
-    cached = cache.get(entry)
+    generation = write_generation(engine)
+    cached = cache.get(entry, generation)
     if cached is not None:
         return Response(cached, media_type="application/json")
     # One answer made at a time per question and generation: the requests that miss while it

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -66,22 +67,26 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
-#: Seconds a dataset read from the database serves reports before it is read again. A write
-#: through this process is seen at once (the cache keys on the write generation); a write by
-#: another process (the CLI, another worker) at the latest this long after.
-DATASET_CACHE_SECONDS = 30.0
-_dataset_cache: dict[int, tuple[float, int, graph.Dataset]] = {}
+# The database's rows as a dataset, per engine, with the write generation they were read at.
+# A write by any process moves the generation (within GENERATION_POLL_SECONDS for another
+# process's), so the dataset is read again exactly when the rows changed, never on time alone.
+# The engine is held weakly and compared, so that a new engine at a freed id is never served
+# another database's rows.
+_dataset_cache: dict[int, tuple[weakref.ref[Any], int, graph.Dataset]] = {}
 _dataset_lock = threading.Lock()
 
 
 def get_dataset(engine: EngineDep) -> graph.Dataset:
     """The database's live rows as a validated dataset, for reports that read the data as it
     is now rather than as the served model saw it (localisation, indicators, events)."""
-    now = time.monotonic()
-    generation = write_generation()
-    with _dataset_lock:
+    generation = write_generation(engine)
+    hit = _dataset_cache.get(id(engine))
+    if hit is not None and hit[0]() is engine and hit[1] == generation:
+        return hit[2]
+    with _dataset_lock:  # one read at a time; a request that waited finds it done
+        generation = write_generation(engine)
         hit = _dataset_cache.get(id(engine))
-        if hit is not None and hit[1] == generation and now - hit[0] < DATASET_CACHE_SECONDS:
+        if hit is not None and hit[0]() is engine and hit[1] == generation:
             return hit[2]
         try:
             dataset = dataset_from_db(engine)
@@ -90,7 +95,7 @@ def get_dataset(engine: EngineDep) -> graph.Dataset:
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 f"the database does not hold a valid dataset yet: {exc}",
             ) from None
-        _dataset_cache[id(engine)] = (now, generation, dataset)
+        _dataset_cache[id(engine)] = (weakref.ref(engine), generation, dataset)
         return dataset
 
 
@@ -122,9 +127,9 @@ def _unauthorised(message: str) -> HTTPException:
     )
 
 
-#: Seconds a verified key is trusted without asking the database again. A key revoked through
-#: this process is refused at once (every write clears the cache); one revoked by another
-#: process (the CLI, another worker) is refused at the latest this long after.
+#: Seconds a verified key is trusted without asking the database again. A revocation is a
+#: counted write, so a key revoked through any process is refused once the write generation
+#: moves: at once through this process, within ``GENERATION_POLL_SECONDS`` through another.
 KEY_CACHE_SECONDS = 5.0
 _key_cache: dict[tuple[int, str], tuple[float, int, KeyInfo | None]] = {}
 
@@ -134,7 +139,7 @@ def _remembered(engine: Any, plaintext: str) -> tuple[bool, KeyInfo | None]:
     hit = _key_cache.get((id(engine), plaintext))
     if (
         hit is not None
-        and hit[1] == write_generation()
+        and hit[1] == write_generation(engine)
         and time.monotonic() - hit[0] < KEY_CACHE_SECONDS
     ):
         return True, hit[2]
@@ -144,7 +149,7 @@ def _remembered(engine: Any, plaintext: str) -> tuple[bool, KeyInfo | None]:
 def _verified(engine: Any, plaintext: str) -> KeyInfo | None:
     known, info = _remembered(engine, plaintext)
     if not known:
-        now, generation = time.monotonic(), write_generation()
+        now, generation = time.monotonic(), write_generation(engine)
         info = verify_key(engine, plaintext)
         if len(_key_cache) > 10_000:
             _key_cache.clear()

@@ -71,7 +71,7 @@ def live_matcher(served: ServedModel, engine: Engine, firm_ids: tuple[str, ...] 
         write, however recent the last one.
     """
     key = (id(engine), served.version)
-    generation = write_generation()
+    generation = write_generation(engine)
     now = time.monotonic()
     with _lock:
         hit = _live.get(key)
@@ -87,9 +87,9 @@ def live_matcher(served: ServedModel, engine: Engine, firm_ids: tuple[str, ...] 
         return hit
     with _lock:  # one binding at a time; a request that waited finds it done
         hit = _live[key]
-        if hit.generation == write_generation():
+        if hit.generation == write_generation(engine):
             return hit
-        generation = write_generation()
+        generation = write_generation(engine)
         try:
             dataset = dataset_from_db(engine)
         except graph.DatasetError:

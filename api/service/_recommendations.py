@@ -77,7 +77,7 @@ def _hidden(engine: Engine, firm_ids: set[str]) -> set[str]:
     """Of these firms, the ones now unlisted or deleted (never recommended to others)."""
     if not firm_ids:
         return set()
-    now, generation = time.monotonic(), write_generation()
+    now, generation = time.monotonic(), write_generation(engine)
     with _hidden_lock:
         hit = _hidden_cache.get(id(engine))
         if hit is None or hit[1] != generation or now - hit[0] >= HIDDEN_CACHE_SECONDS:

@@ -43,7 +43,7 @@ _lock = threading.Lock()
 
 
 def _live_secrets(engine: Engine) -> frozenset[Pair]:
-    now, generation = time.monotonic(), write_generation()
+    now, generation = time.monotonic(), write_generation(engine)
     with _lock:
         hit = _secrets.get(id(engine))
     if hit is None or hit[1] != generation or now - hit[0] >= SECRETS_CACHE_SECONDS:

@@ -43,6 +43,7 @@ from ketnoi.api.storage._crud import (
 )
 from ketnoi.api.storage._engine import (
     BUSY_TIMEOUT_MS,
+    GENERATION_POLL_SECONDS,
     Busy,
     StorageSettings,
     alembic_config,
@@ -126,6 +127,7 @@ from ketnoi.api.storage._models import (
     ModelRecord,
     Outcome,
     Park,
+    WriteGeneration,
     utcnow,
 )
 from ketnoi.api.storage._queries import (
@@ -150,6 +152,16 @@ from ketnoi.api.storage._resolution_models import (
     SourceRecord,
 )
 from ketnoi.api.storage._reviews import decide_review, get_review, review_queue
+from ketnoi.api.storage._web_sessions import (
+    WebSession,
+    WebSessionRow,
+    clean_web_sessions,
+    end_web_sessions,
+    find_web_session,
+    open_web_session,
+    session_hash,
+    update_web_session,
+)
 
 __all__ = [
     "ApiKey",
@@ -171,6 +183,7 @@ __all__ = [
     "Firm",
     "FirmAlias",
     "FirmMerge",
+    "GENERATION_POLL_SECONDS",
     "IntakeSummary",
     "IntroductionRequest",
     "Invalid",
@@ -198,6 +211,9 @@ __all__ = [
     "SourceRecord",
     "StorageSettings",
     "Table",
+    "WebSession",
+    "WebSessionRow",
+    "WriteGeneration",
     "alembic_config",
     "all_rows",
     "append_outcome",
@@ -207,6 +223,7 @@ __all__ = [
     "categories_under",
     "category_names",
     "category_tree",
+    "clean_web_sessions",
     "confidential_demands",
     "create_event",
     "create_job",
@@ -219,7 +236,9 @@ __all__ = [
     "delete_row",
     "demand_query",
     "dump",
+    "end_web_sessions",
     "fail_stale_jobs",
+    "find_web_session",
     "finish_job",
     "firm_aliases",
     "firm_query",
@@ -248,6 +267,7 @@ __all__ = [
     "merge_firms",
     "missing_firms",
     "next_firm_id",
+    "open_web_session",
     "outcome_query",
     "record",
     "register_model",
@@ -260,11 +280,13 @@ __all__ = [
     "scheduled_meetings",
     "search_firms",
     "server_secret",
+    "session_hash",
     "transaction",
     "unmerge_firms",
     "update_event",
     "update_match_list",
     "update_row",
+    "update_web_session",
     "upgrade",
     "utcnow",
     "verify_key",

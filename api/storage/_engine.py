@@ -17,7 +17,9 @@ and shared-memory files the same mode), in a data folder made 0700.
 from __future__ import annotations
 
 import os
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "Busy",
+    "GENERATION_POLL_SECONDS",
     "MIGRATIONS_DIR",
     "StorageSettings",
     "alembic_config",
@@ -41,6 +44,7 @@ __all__ = [
     "make_engine",
     "transaction",
     "upgrade",
+    "write_generation",
 ]
 
 T = TypeVar("T")
@@ -185,14 +189,93 @@ def is_locked(exc: BaseException) -> bool:
     return "locked" in message or "busy" in message
 
 
-_generation = 0
+#: The most seconds a process reuses the database's write generation before reading it again:
+#: a write committed by another process (a worker, the CLI) is seen at the latest this long after.
+GENERATION_POLL_SECONDS = 0.25
+
+_COUNT = text("UPDATE write_generation SET value = value + 1 WHERE id = 1 RETURNING value")
+_READ = text("SELECT value FROM write_generation WHERE id = 1")
 
 
-def write_generation() -> int:
-    """How many write transactions this process has committed: caches of database reads key on
-    it, so a write made here is seen at once (writes by other processes: after the cache's
-    time limit)."""
-    return _generation
+class _Generation:
+    """What one process knows of one database's write generation, and when it last read it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.value = -1
+        self.read_at = -float("inf")
+        self.engine = weakref.ref(engine)  # weak: the entry must not keep its pool alive
+
+
+# By the engine's pool, which every execution_options() copy of an engine shares; a disposed
+# engine's new pool starts afresh (and the old entry goes with the old pool).
+_generations: weakref.WeakKeyDictionary[Any, _Generation] = weakref.WeakKeyDictionary()
+_generations_lock = threading.Lock()
+
+
+def _known(engine: Engine) -> _Generation:
+    with _generations_lock:
+        known = _generations.get(engine.pool)
+        if known is None:
+            known = _generations[engine.pool] = _Generation(engine)
+        elif known.engine() is None:
+            known.engine = weakref.ref(engine)
+        return known
+
+
+def _learnt(engine: Engine, value: int, at: float) -> None:
+    known = _known(engine)
+    with _generations_lock:
+        # Two threads may read at once: the counter only grows, so the larger is the newer.
+        if value >= known.value:
+            known.value, known.read_at = value, max(known.read_at, at)
+
+
+def write_generation(engine: Engine | None = None) -> int:
+    """How many counted write transactions the database has committed, whichever process made
+    them: caches of database reads key on it.
+
+    Every :func:`transaction` adds one to the one-row table ``write_generation`` in the same
+    transaction as its writes, so the count moves exactly when the data do. A write committed
+    through this process is seen at once; one by another process (another worker of
+    ``ketnoi serve --workers``, the CLI) at the latest :data:`GENERATION_POLL_SECONDS` after it
+    committed: the count is read again after that long.
+
+    Parameters
+    ----------
+    engine : Engine, optional
+        The database (a migrated one: the table comes with revision ``0009``). Without it, the
+        sum over every database this process has used: it moves when any of them does (for
+        callers that have no engine at hand; pass one where you can).
+    """
+    if engine is None:
+        with _generations_lock:
+            held = [(known, known.engine()) for known in _generations.values()]
+        total = 0
+        for known, e in held:
+            try:
+                total += write_generation(e) if e is not None else known.value
+            except Exception:  # a database gone since (a removed file): its last count stands
+                total += known.value
+        return total
+    known = _known(engine)
+    now = time.monotonic()
+    if now - known.read_at < GENERATION_POLL_SECONDS:
+        return known.value
+    with engine.connect() as connection:
+        value = connection.execute(_READ).scalar()
+    # Read before the rows a cache is about to read, so a write committed in between is
+    # counted against that cache (rebuilt once more), never hidden from it.
+    _learnt(engine, int(value or 0), now)
+    return _known(engine).value
+
+
+def _count(session: Session) -> int:
+    """Add this transaction to the database's write generation; returns the new count."""
+    value = session.execute(_COUNT).scalar()
+    if value is None:  # a database whose row was removed: start it again
+        session.execute(text("INSERT INTO write_generation (id, value) VALUES (1, 1)"))
+        value = 1
+    return int(value)
 
 
 def transaction(
@@ -202,6 +285,7 @@ def transaction(
     wait: float | None = None,
     attempts: int | None = None,
     backoff: float = 0.1,
+    counted: bool = True,
 ) -> T:
     """Run ``work(session)`` in one write transaction, retrying while the database is locked.
 
@@ -221,6 +305,10 @@ def transaction(
         At most this many tries, within ``wait``. Default: as many as ``wait`` allows.
     backoff : float
         Seconds before the second try; doubled after each further failure (at most 1 s).
+    counted : bool
+        Whether the write moves the database's :func:`write_generation` (default). Writes that
+        no cache reads (job heartbeats, workbench sessions) pass False, so that they neither
+        retire every cached answer nor queue behind other writers for the counter's row.
 
     Raises
     ------
@@ -240,8 +328,11 @@ def transaction(
                     timeout = max(int(1000 * (wait - (time.monotonic() - started))), 1)
                     session.execute(text(f"SET LOCAL lock_timeout = {timeout}"))
                 result = work(session)
-            global _generation
-            _generation += 1
+                # Last, just before the commit: on PostgreSQL the counter's row stays locked
+                # until then, so writers queue on it only for the commit itself.
+                generation = _count(session) if counted else None
+            if generation is not None:
+                _learnt(engine, generation, time.monotonic())
             return result
         except OperationalError as exc:
             if not is_locked(exc):

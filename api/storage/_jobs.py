@@ -8,6 +8,10 @@ how far it got (``step``, ``done`` of ``total``), when that process last said it
 States: ``queued`` -> ``running`` -> ``finished`` or ``failed``. A process that dies leaves
 its jobs unfinished: :func:`fail_stale_jobs` marks failed those whose worker has stopped
 beating (another live worker's jobs are never touched), at start-up and whenever a job is read.
+
+Job rows are bookkeeping that no cache of the service reads: their writes are not counted in
+the write generation (:func:`~._engine.write_generation`), so a heartbeat retires no cached
+answer. What a job writes as its work (a load, a match list) is counted as any write is.
 """
 
 from __future__ import annotations
@@ -183,7 +187,7 @@ def create_job(
         session.flush()
         return JobRow.of(job), True
 
-    return transaction(engine, work)
+    return transaction(engine, work, counted=False)
 
 
 def get_job(engine: Engine, job_id: str) -> JobRow | None:
@@ -256,7 +260,7 @@ def job_progress(
                 update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now)
             )
 
-    transaction(engine, work, wait=wait)
+    transaction(engine, work, wait=wait, counted=False)
 
 
 def finish_job(
@@ -288,7 +292,7 @@ def finish_job(
             update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now)
         )
 
-    transaction(engine, work)
+    transaction(engine, work, counted=False)
 
 
 def fail_stale_jobs(
@@ -329,5 +333,5 @@ def fail_stale_jobs(
             .values(state="failed", error=message, finished_at=now)
         )
 
-    transaction(engine, work)
+    transaction(engine, work, counted=False)
     return gone

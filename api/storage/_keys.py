@@ -15,13 +15,14 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._engine import StorageSettings, data_dir_of, transaction
 from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._models import ApiKey, Firm, utcnow
+from ketnoi.api.storage._web_sessions import WebSession
 
 __all__ = [
     "KEY_PREFIX",
@@ -175,6 +176,8 @@ def revoke_key(engine: Engine, key_id: int, *, actor: KeyInfo | str = "cli") -> 
         if key is None or key.revoked_at is not None:
             return False
         key.revoked_at = utcnow()
+        # Its workbench sessions end with it (a read refuses them anyway: this frees the rows).
+        session.execute(delete(WebSession).where(WebSession.key_id == key_id))
         record(session, actor, "revoke", "api_keys", str(key_id))
         return True
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -53,6 +54,7 @@ __all__ = [
     "Park",
     "Term",
     "UtcDateTime",
+    "WriteGeneration",
     "utcnow",
 ]
 
@@ -284,6 +286,15 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class WriteGeneration(Base):
+    """The database's write generation: one row (``id`` 1) whose ``value`` every counted write
+    transaction adds one to, in that transaction (:func:`~._engine.write_generation`)."""
+
+    __tablename__ = "write_generation"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class AuditEntry(Base):
