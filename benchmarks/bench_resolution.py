@@ -150,8 +150,14 @@ def run_ketnoi(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, object]:
         "block_seconds": block_seconds,
         "score_seconds": score_seconds,
     }
-    for label, (a, r) in {"chosen": (accept, review), "at_0.95_0.6": (0.95, 0.6)}.items():
-        decided = decide(scored, accept=a, review=r)
+    settings = {
+        "chosen": (accept, review, False),
+        # As the register's intake decides: a name alone equal to a firm's is asked about.
+        "chosen_name_only_review": (accept, review, True),
+        "at_0.95_0.6": (0.95, 0.6, False),
+    }
+    for label, (a, r, name_only) in settings.items():
+        decided = decide(scored, accept=a, review=r, name_only_review=name_only)
         matched = pair_set(decided[decided["decision"] == "match"])
         queued = pair_set(decided[decided["decision"].isin(["match", "review"])])
         result[label] = {
