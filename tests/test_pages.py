@@ -174,6 +174,7 @@ ROLES_OF = {
     "/match-lists": {"staff", "analyst"},
     "/events": {"staff", "analyst"},
     "/imports": {"staff"},
+    "/introductions": {"staff"},
 }
 
 
@@ -410,3 +411,77 @@ def test_firm_search_pages_keep_their_filters(client: TestClient, service: dict[
     sign_in(client, service["keys"]["staff"])
     page = client.get("/firms", params={"ownership": "domestic", "country": "VN"}).text
     assert '<option value="domestic" selected>' in page and 'name="country" value="VN"' in page
+
+
+# -- introductions to a masked demand's buyer ------------------------------------------------------
+FORM_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def test_a_supplier_asks_for_an_introduction_and_staff_read_the_buyer(
+    start_service: Any, tmp_path: Any
+) -> None:
+    """S3 makes screws; with B1's screw demand confidential, S3's page of buyers shows it as
+    "a buyer (kept confidential)" with a button: the request is recorded, the row then reads
+    "request sent", and nowhere is B1 named to S3. Staff read the request with B1 named."""
+    with start_service(tmp_path, evaluate=False) as service:
+        _introduction_flow(service)
+
+
+def _introduction_flow(service: dict[str, Any]) -> None:
+    engine = service["engine"]
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    secret = {"confidential": True}
+    made = service["client"].patch("/v1/demands/B1/screw", json=secret, headers=staff)
+    assert made.status_code == 200, made.text
+    s3 = storage.create_key(engine, "firm", "S3")
+    buyer = ("B1", "Công ty TNHH Hoshino Việt Nam")
+
+    def secret_kept(page: str) -> bool:
+        # S3 may be suggested to B1 for its public demand (stamp): no row names B1 and screw.
+        rows = re.findall(r'<li class="rec">.*?</li>\s*(?=<li class="rec">|</ol>)', page, re.S)
+        screw = [r for r in rows if "screw" in r]
+        return bool(screw) and not any(name in r for r in screw for name in buyer)
+
+    with TestClient(service["app"]) as browser:
+        sign_in(browser, s3, "vi")
+        page = browser.get("/suppliers/S3/buyers").text
+        assert "Một bên mua (thông tin được bảo mật)" in page and "Nhờ cán bộ" in page
+        form = page[page.index('action="/introductions"') :]
+        fields = dict(FORM_FIELD.findall(form[: form.index("</form>")]))
+        assert fields["reference"].startswith("intro_") and fields["category_id"] == "screw"
+        assert secret_kept(page)
+        done = browser.post("/introductions", data={**fields, "message": "xin gặp"})
+        assert done.status_code == 200 and done.url.path == "/suppliers/S3/buyers"
+        assert "Đã gửi yêu cầu: cán bộ chương trình sẽ giới thiệu" in done.text
+        again = browser.get("/suppliers/S3/buyers").text
+        assert "Đã gửi yêu cầu" in again and 'action="/introductions"' not in again
+        assert secret_kept(done.text) and secret_kept(again)
+        assert "Đã gửi yêu cầu" in again[again.index("Một bên mua") :]
+        # In English too; and the staff page stays closed to the firm.
+        browser.post("/lang", data={"csrf": csrf_of(browser, "/"), "lang": "en", "next": "/"})
+        assert "Request sent" in browser.get("/suppliers/S3/buyers").text
+        assert browser.get("/introductions").status_code == 403
+        # A forged reference is refused, and recorded nothing.
+        forged = {**fields, "reference": "intro_" + "0" * 32, "csrf": csrf_of(browser, "/")}
+        assert browser.post("/introductions", data=forged).status_code == 404
+    for lang, heading in (("en", "Introduction requests"), ("vi", "Yêu cầu giới thiệu")):
+        with TestClient(service["app"]) as browser:
+            sign_in(browser, service["keys"]["staff"], lang)
+            listed = browser.get("/introductions").text
+            assert heading in listed and 'data-total="1"' in listed
+            assert buyer[1] in listed and "Công ty Liên doanh Vít Sông Hồng" in listed
+            assert "xin gặp" in listed
+
+
+def test_an_unknown_value_reads_as_a_word_in_the_explanation(
+    client: TestClient, service: dict[str, Any]
+) -> None:
+    """S4 gives no capacity for B1's demand: its value is "unknown", not a dash or "None"."""
+    for lang, word in (("en", "unknown"), ("vi", "không rõ")):
+        sign_in(client, service["keys"]["staff"], lang)
+        page = client.get("/pairs/S4/B1").text
+        row = re.search(
+            r"<tr><td>[^<]*(?:capacity|công suất|năng lực)[^<]*</td><td>([^<]*)</td>", page
+        )
+        assert row and row.group(1) == word, page[page.find("<table") :][:1500]
+        assert "None" not in page

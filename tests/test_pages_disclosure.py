@@ -153,6 +153,40 @@ def test_firm_sessions_are_refused_staff_pages(
     browser = _session(service, "S01")
     for url in ("/audit", "/gaps", "/match-lists", "/events", "/imports", "/events/1"):
         assert browser.get(url).status_code == 403, url
+    for url in ("/introductions", "/introductions?p=2"):
+        assert browser.get(url).status_code == 403, url
     # Another firm's portal pages answer as the API does: 403, never its data.
     assert browser.get("/buyers/B03/suppliers").status_code == 403
     assert browser.get("/suppliers/S02/buyers").status_code == 403
+
+
+INTRO_FORM = re.compile(r'<form method="post" action="/introductions".*?</form>', re.S)
+FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def test_asking_for_an_introduction_tells_a_firm_nothing_more(
+    worlds: tuple[Any, dict[str, Any], dict[str, Any]],
+) -> None:
+    """Each firm presses every "ask for an introduction" button its pages show (the masked
+    rows of other firms' confidential demands): the pages it lands on, and its pages after,
+    name none of those buyers. (Last in the module: it records requests in the first world.)"""
+    world, with_, _ = worlds
+    problems: list[str] = []
+    asked = 0
+    for own in rule.KEY_FIRMS:
+        browser = _session(with_, own)
+        for url in _urls(own, world):
+            page = browser.get(url, follow_redirects=False)
+            for form in INTRO_FORM.findall(page.text):
+                fields = dict(FIELD.findall(form))
+                done = browser.post("/introductions", data={**fields, "message": "xin gặp"})
+                assert done.status_code == 200, f"{own} {url}: {done.text[:300]}"
+                asked += 1
+                after = browser.get(url).text
+                for text in (done.text, after):
+                    problems += [f"{own} {url}: {leak}" for leak in _leaks(text, own, world)]
+                assert INTRO_FORM.search(after) is None or len(INTRO_FORM.findall(after)) < len(
+                    INTRO_FORM.findall(page.text)
+                ), "the row asked about still offers its button"
+    assert asked, "no masked demand offered an introduction"
+    assert not problems, f"{len(problems)} disclosures, e.g.\n" + "\n".join(problems[:25])

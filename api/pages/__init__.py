@@ -17,6 +17,7 @@ from ketnoi.api.pages import (
     _routes_core,
     _routes_events,
     _routes_firms,
+    _routes_introductions,
     _routes_programme,
     _routes_resolution,
 )
@@ -33,6 +34,7 @@ STATIC = Path(__file__).resolve().with_name("static")
 ROUTERS = (
     _routes_core.router,
     _routes_firms.router,
+    _routes_introductions.router,
     _routes_programme.router,
     _routes_events.router,
     _routes_resolution.router,

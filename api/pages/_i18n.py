@@ -269,6 +269,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contributions": ("What the score is made of", "Thành phần của điểm số"),
     "feature": ("Feature", "Yếu tố"),
     "contribution": ("Contribution", "Mức đóng góp"),
+    "value_unknown": ("unknown", "không rõ"),
+    "value_withheld": ("not shown", "không hiển thị"),
     "chain_show": ("Show the tier chain", "Xem chuỗi cung ứng theo cấp"),
     "chain": ("The supply chain, tier by tier", "Chuỗi cung ứng theo từng cấp"),
     "chain_none": ("No chain to show.", "Chưa có chuỗi cung ứng để hiển thị."),
@@ -278,6 +280,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "buyers_title": ("Buyers for {name} to approach", "Bên mua mà {name} nên tiếp cận"),
     "buyers_none": ("No buyer to suggest.", "Chưa có bên mua nào để gợi ý."),
     "masked_buyer": ("A buyer (kept confidential)", "Một bên mua (thông tin được bảo mật)"),
+    # introductions to a masked demand's buyer
+    "intro_ask": ("Ask staff for an introduction", "Nhờ cán bộ chương trình giới thiệu"),
+    "intro_message_label": ("Message to staff (optional)", "Lời nhắn cho cán bộ (không bắt buộc)"),
+    "intro_sent": (
+        "Request sent: programme staff will introduce you if the buyer agrees.",
+        "Đã gửi yêu cầu: cán bộ chương trình sẽ giới thiệu nếu bên mua đồng ý.",
+    ),
+    "intro_requested": ("Request sent", "Đã gửi yêu cầu"),
+    "nav_introductions": ("Introductions", "Yêu cầu giới thiệu"),
+    "intro_title": ("Introduction requests", "Yêu cầu giới thiệu"),
+    "intro_help": (
+        "Suppliers who asked to meet the buyer behind a confidential demand. They do not know "
+        "the buyer: ask the buyer first, then introduce them.",
+        "Các nhà cung cấp muốn gặp bên mua có nhu cầu được bảo mật. Họ không biết bên mua là "
+        "ai: hãy hỏi ý kiến bên mua trước khi giới thiệu.",
+    ),
+    "intro_count": ("{n} request(s)", "{n} yêu cầu"),
+    "intro_none": ("No request yet.", "Chưa có yêu cầu nào."),
+    "intro_when": ("Asked", "Thời gian"),
+    "intro_supplier": ("Supplier", "Nhà cung cấp"),
+    "intro_buyer": ("Buyer (staff only)", "Bên mua (chỉ cán bộ xem)"),
+    "intro_category": ("Category", "Nhóm sản phẩm"),
+    "intro_message": ("Message", "Lời nhắn"),
     # match lists
     "match_lists_title": ("Match lists", "Danh sách kết nối"),
     "new_match_list": ("Build a match list", "Lập danh sách kết nối"),

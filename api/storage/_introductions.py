@@ -34,6 +34,7 @@ __all__ = [
     "introduction_reference",
     "list_introductions",
     "request_introduction",
+    "requested_references",
 ]
 
 #: What every reference starts with (the rest: 32 hex digits).
@@ -176,3 +177,20 @@ def list_introductions(engine: Engine, page: int = 1, page_size: int = 50) -> In
         row["supplier_name"] = names.get(row["supplier_id"], "")
         row["buyer_name"] = names.get(row["buyer_id"], "")
     return Introductions(rows, int(total))
+
+
+def requested_references(engine: Engine, supplier_id: str) -> frozenset[str]:
+    """The references of the masked demands ``supplier_id`` has asked about: its page marks
+    those rows "request sent" (a reference names the demand to this supplier and to the server
+    only, so the set says nothing the page does not already carry)."""
+    secret = server_secret(engine)
+    with Session(engine) as session:
+        asked = session.execute(
+            select(IntroductionRequest.buyer_id, IntroductionRequest.category_id).where(
+                IntroductionRequest.supplier_id == supplier_id
+            )
+        )
+        return frozenset(
+            introduction_reference(secret, supplier_id, row.buyer_id, row.category_id)
+            for row in asked
+        )
