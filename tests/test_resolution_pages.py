@@ -90,3 +90,26 @@ def test_only_staff_open_the_page(service: dict[str, Any], name: str) -> None:
         token = csrf_of(client, "/")
         answer = client.post("/duplicates", data={"csrf": token, "review_id": "1"})
         assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_row_with_products_shows_its_suggested_categories(
+    service: dict[str, Any], monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    queue_one(service["engine"], monkeypatch, "Cơ khí Đức Thành")
+    record = graph.SourceRecord(
+        "hoi-cho",
+        "Danh sách",
+        4,
+        {},
+        {"name": "Cơ khí Đức Thành Mới", "products": "vít và bu lông thép"},
+    )
+    storage.intake_records(service["engine"], [record], actor="test", accept=0.95, review=0.6)
+    with TestClient(service["app"]) as client:
+        sign_in(client, service["keys"]["staff"], lang)
+        page = client.get("/duplicates").text
+    assert "vít và bu lông thép" in page
+    assert 'data-category="screw"' in page and "(7318," in page
+    assert ("Vít và bu lông" if lang == "vi" else "Screws and bolts") in page
+    # The row without products shows none.
+    assert page.count('class="categories"') == 1

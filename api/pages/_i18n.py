@@ -366,6 +366,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dup_field_phone": ("Phone", "Điện thoại"),
     "dup_field_email": ("Email", "Thư điện tử"),
     "dup_field_website": ("Website", "Trang web"),
+    "dup_products": ("Products", "Sản phẩm chính"),
+    "dup_categories": (
+        "Suggested categories (HS code, score), to confirm in the list's choices file",
+        "Danh mục gợi ý (mã HS, điểm), xác nhận trong tệp lựa chọn của danh sách",
+    ),
     "dup_evidence": ("Evidence (weight of each field)", "Căn cứ (trọng số của từng trường)"),
     "dup_thresholds": (
         "Same firm without asking at {accept} or above; asked from {review}",

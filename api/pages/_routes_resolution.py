@@ -12,8 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from ketnoi import graph
 from ketnoi.api.pages._web import Form, PageRoute, StaffPage, posted_form
 from ketnoi.api.storage import Conflict, NotFound, decide_review, review_queue
+from ketnoi.api.storage._intake_categories import register_categories
 
 __all__ = ["router"]
 
@@ -27,10 +29,21 @@ SIDE_BY_SIDE = ("name", "tax_code", "address", "phone", "email", "website")
 def _render(
     page: StaffPage, status_code: int = 200, message: str = "", ok: bool = True
 ) -> Response:
+    queue = review_queue(page.engine)
+    # A row that names its products shows the categories they most likely mean, as the intake
+    # showed them: a person deciding the pair sees what the firm makes.
+    rows = [
+        graph.SourceRecord(r["source"], r["sheet"], r["line"], {}, {"products": r["products"]})
+        for r in (q["record"] for q in queue)
+        if r.get("products")
+    ]
+    found = graph.category_choices(rows, register_categories(page.engine)) if rows else []
+    categories = {(c["sheet"], c["line"]): c for c in found}
     return page.render(
         "duplicates.html",
         status_code,
-        queue=review_queue(page.engine),
+        queue=queue,
+        categories=categories,
         fields=SIDE_BY_SIDE,
         message=message,
         ok=ok,

@@ -63,6 +63,7 @@ def _reviews(engine: Engine, where: tuple[Any, ...], limit: int) -> list[dict[st
                         "sheet": rec.sheet,
                         "line": rec.line,
                         **{k: str(rec.fields.get(k, "")) for k in FIRM_KEY_FIELDS},
+                        "products": str(rec.fields.get("products", "")),
                     },
                     "firm": {"firm_id": d.firm_id, **firm_as_dict(firm)} if firm else {},
                     "match_probability": d.match_probability,
