@@ -405,3 +405,8 @@ def test_name_only_review_changes_no_match_on_the_benchmark(
     changed = before["decision"] != after["decision"]
     assert set(before.loc[changed, "decision"]) <= {"distinct"}
     assert set(after.loc[changed, "decision"]) <= {"review"}
+    # The benchmark's firms that share a generic name ("Công ty TNHH Thương mại Hà Nội" in
+    # several districts) stay apart: none of them is sent to a person on the name alone.
+    truth = _true_pairs(held_out)
+    asked = _pair_set(after[changed.to_numpy()])
+    assert not asked - truth, sorted(asked - truth)[:5]
