@@ -27,6 +27,7 @@ from ketnoi import matcher
 from ketnoi.api.service._access import is_reader
 from ketnoi.api.service._holder import ServedModel
 from ketnoi.api.service._live import live_matcher
+from ketnoi.api.service._memo import remembered
 from ketnoi.api.storage import KeyInfo, confidential_demands, write_generation
 
 __all__ = ["SECRETS_CACHE_SECONDS", "VIEW_CACHE_SIZE", "matcher_for"]
@@ -53,6 +54,15 @@ def _live_secrets(engine: Engine) -> frozenset[Pair]:
     return hit[2]
 
 
+def _demand_pairs(full: matcher.Matcher) -> tuple[frozenset[Pair], frozenset[Pair]]:
+    """Every (firm, category) the bound data demand, and those flagged confidential in them."""
+    demands = full.dataset_.demands
+    flagged = demands["confidential"].fillna(False).astype(bool)
+    pairs = zip(demands["firm_id"], demands["category_id"], strict=True)
+    secret = zip(demands["firm_id"][flagged], demands["category_id"][flagged], strict=True)
+    return frozenset(pairs), frozenset(secret)
+
+
 def _bound_without(full: matcher.Matcher, dropped: frozenset[Pair]) -> matcher.Matcher:
     demands = full.dataset_.demands
     pairs = list(zip(demands["firm_id"], demands["category_id"], strict=True))
@@ -76,11 +86,8 @@ def matcher_for(
     full = live.matcher
     if is_reader(key):
         return full
-    demands = full.dataset_.demands
-    flagged = demands["confidential"].fillna(False).astype(bool)
-    pairs = set(zip(demands["firm_id"], demands["category_id"], strict=True))
-    secret = set(zip(demands["firm_id"][flagged], demands["category_id"][flagged], strict=True))
-    secret |= _live_secrets(engine) & pairs
+    pairs, flagged = remembered(full, "demand pairs", lambda: _demand_pairs(full))
+    secret = set(flagged) | (_live_secrets(engine) & pairs)
     dropped = frozenset(p for p in secret if p[0] != key.firm_id)
     if not dropped:
         return full
