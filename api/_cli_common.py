@@ -167,11 +167,14 @@ def write_tables(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tables_to_bytes(sheets, suffix[1:], lang=lang, sep=sep))
     rows = sum(len(frame) for frame in sheets.values())
+    vi = lang == "vi"
     if len(sheets) == 1:
-        told = f"{rows} rows"
+        told = f"{rows} dòng" if vi else f"{rows} rows"
     else:
-        told = ", ".join(f"{len(frame)} rows in '{name}'" for name, frame in sheets.items())
-    err.print(f"wrote {path}: {told}{note}", highlight=False, soft_wrap=True)
+        each = "{n} dòng trong '{name}'" if vi else "{n} rows in '{name}'"
+        told = ", ".join(each.format(n=len(f), name=name) for name, f in sheets.items())
+    wrote = "đã ghi" if vi else "wrote"
+    err.print(f"{wrote} {path}: {told}{note}", highlight=False, soft_wrap=True)
     return rows
 
 

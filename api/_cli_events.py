@@ -247,7 +247,8 @@ def schedule(
             f" met; total score {result.score:.3f}; {result.status} ({result.method},"
             f" {result.seconds:.2f} s)"
         )
-    console.print(told + (f"; wrote {out}" if out is not None else ""), highlight=False)
+    wrote = "đã ghi" if lang == "vi" else "wrote"
+    console.print(told + (f"; {wrote} {out}" if out is not None else ""), highlight=False)
     _print_unmet(result, lang)
 
 
@@ -259,7 +260,12 @@ def write_agendas(path: Path, result: programme.EventSchedule, fitted: Any, lang
     pages = programme.firm_agendas(result.spec, result.meetings, fitted, fitted.dataset_)
     html = render_agendas(pages, grid=result.grid(lang), lang=lang)
     path.write_text(html, encoding="utf-8")
-    console.print(f"wrote {path}: {len(pages)} agendas and the grid", highlight=False)
+    told = (
+        "đã ghi {path}: {n} lịch gặp và bảng xếp bàn"
+        if lang == "vi"
+        else ("wrote {path}: {n} agendas and the grid")
+    )
+    console.print(told.format(path=path, n=len(pages)), highlight=False)
 
 
 #: Why a participant has no meeting (:data:`ketnoi.programme.NO_MEETING`), in Vietnamese.

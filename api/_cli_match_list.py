@@ -290,4 +290,5 @@ def match_list(
     if out.suffix.lower() == ".csv":
         sheets = {"match list": sheets["match list"]}
     n_buyers = rows["buyer_id"].nunique()
-    write_tables(out, sheets, lang=lang, sep=sep, note=f" for {n_buyers} buyers")
+    note = f" cho {n_buyers} bên mua" if lang == "vi" else f" for {n_buyers} buyers"
+    write_tables(out, sheets, lang=lang, sep=sep, note=note)

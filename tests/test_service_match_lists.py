@@ -290,7 +290,8 @@ def test_the_cli_and_the_api_hand_out_the_same_list(
              "--max-per-supplier", "1", "--pin", "B2:S1", "--block", "B2:T1", "--lang", lang],
         )  # fmt: skip
         assert done.exit_code == 0, done.stderr
-        assert f"wrote {out}" in done.stderr.replace("\n", "")
+        wrote = "đã ghi" if lang == "vi" else "wrote"  # said in the list's language
+        assert f"{wrote} {out}" in done.stderr.replace("\n", "")
         body = create(
             service, buyer_ids=ALL_BUYERS, k=3, max_per_supplier=1, pins=[["B2", "S1"]],
             blocks=[["B2", "T1"]], lang=lang,
