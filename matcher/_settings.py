@@ -55,7 +55,8 @@ class MatcherSettings:
         The ranker inside the scikit-learn pipeline (see :data:`RANKERS`). ``auto`` fits each
         on the training pairs of all but the latest period (or one fold), ranks the held-back
         period's candidates with it, and keeps the best by NDCG@10 (the table is kept in
-        ``Matcher.selection_``); the chosen ranker is then fitted on every training pair.
+        ``Matcher.selection_``), or ``ease`` where the best beats it by no more than one
+        standard error; the chosen ranker is then fitted on every training pair.
     rankers : tuple of str or None
         The rankers ``auto`` compares (any of :data:`RANKERS`); None: those of
         :data:`AUTO_RANKERS`. A ranker that cannot run is left out (``lgbm_rank`` needs the
