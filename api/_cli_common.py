@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
+from rich.table import Table
 
 from ketnoi import graph
 from ketnoi.api._headers import SHARE_COLUMNS, YEAR_COLUMNS, header
@@ -260,3 +262,33 @@ def shown_cell(column: str, value: Any, lang: str = "en") -> str:
     if isinstance(value, int):
         return str(value) if column in YEAR_COLUMNS else _grouped(value, lang)
     return str(value)
+
+
+def print_table(
+    title: str, caption: str, headers: list[str], numeric: list[bool], cells: list[list[str]]
+) -> None:
+    """Print a table of terminal cells made to be read at any width, 80 columns too.
+
+    A number is never cut short (``43.276.9…`` misleads) while the terminal has room for every
+    number whole; names, ids and headers wrap instead (an id folds rather than ending in ``…``).
+    Where even that does not fit, rich shares the width out as it can.
+    """
+
+    def table(keep_numbers: bool) -> Table:
+        out = Table(title=title, caption=caption)
+        for i, head in enumerate(headers):
+            widest = max((len(row[i]) for row in cells), default=1)
+            out.add_column(
+                head,
+                justify="right" if numeric[i] else "left",
+                min_width=widest if numeric[i] and keep_numbers else None,
+                overflow="ellipsis" if numeric[i] else "fold",
+            )
+        for row in cells:
+            out.add_row(*row)
+        return out
+
+    whole = table(keep_numbers=True)
+    lines = console.render_lines(whole, pad=False)
+    fits = max((Segment.get_line_length(line) for line in lines), default=0) <= console.width
+    console.print(whole if fits else table(keep_numbers=False))

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.table import Table
 
 from ketnoi.api._cli_common import (
     DatasetArg,
@@ -19,11 +18,11 @@ from ketnoi.api._cli_common import (
     JsonOpt,
     SepOpt,
     check_out,
-    console,
     err,
     fail,
     load_or_exit,
     print_json,
+    print_table,
     shown_cell,
     shown_header,
     write_tables,
@@ -163,12 +162,11 @@ def conversion(
     if as_json:
         print_json(json.loads(report.to_json(orient="records", force_ascii=False)))
         return
-    table = Table(title=say("conversion_title", lang, k=k, origin=origin))
-    for column, header in _SHOWN.items():
-        header = header if lang == "en" else shown_header(column, lang)
-        table.add_column(header, justify="left" if column in {"event_id", "start"} else "right")
+    headers = [h if lang == "en" else shown_header(c, lang) for c, h in _SHOWN.items()]
+    cells = []
     for row in report.to_dict("records"):
         if lang == "vi":  # the rows' own labels; the file keeps the codes, its join keys
             row["event_id"] = _EVENT_VI.get(row["event_id"], row["event_id"])
-        table.add_row(*(shown_cell(c, row[c], lang) for c in _SHOWN))
-    console.print(table)
+        cells.append([shown_cell(c, row[c], lang) for c in _SHOWN])
+    numeric = [c not in {"event_id", "start"} for c in _SHOWN]
+    print_table(say("conversion_title", lang, k=k, origin=origin), "", headers, numeric, cells)

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.segment import Segment
 from rich.table import Table
 
 from ketnoi import graph, programme
@@ -30,6 +29,7 @@ from ketnoi.api._cli_common import (
     fail,
     load_or_exit,
     print_json,
+    print_table,
     shown_cell,
     shown_header,
     shown_number,
@@ -66,26 +66,8 @@ def _show(frame: pd.DataFrame, title: str, columns: list[str], rows: int, lang: 
         [shown_cell(c, r[c], lang) for c in columns] for r in frame.head(rows).to_dict("records")
     ]
     numeric = [frame[c].dtype.kind in "biuf" or c in SHARE_COLUMNS for c in columns]
-
-    def table(keep_numbers: bool) -> Table:
-        out = Table(title=title, caption=caption)
-        for i, column in enumerate(columns):
-            # A number is never cut (43.276.9… misleads): names and headers wrap instead.
-            widest = max((len(row[i]) for row in cells), default=1)
-            out.add_column(
-                shown_header(column, lang),
-                justify="right" if numeric[i] else "left",
-                min_width=widest if numeric[i] and keep_numbers else None,
-            )
-        for row in cells:
-            out.add_row(*row)
-        return out
-
-    whole = table(keep_numbers=True)
-    lines = console.render_lines(whole, pad=False)
-    fits = max((Segment.get_line_length(line) for line in lines), default=0) <= console.width
-    # Too narrow for every number whole: rich shares the width out as it can.
-    console.print(whole if fits else table(keep_numbers=False))
+    headers = [shown_header(c, lang) for c in columns]
+    print_table(title, caption, headers, numeric, cells)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
