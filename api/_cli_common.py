@@ -54,7 +54,10 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or vi.")]
+LangOpt = Annotated[
+    str,
+    typer.Option("--lang", help="Language of the reasons and of all that is printed: en or vi."),
+]
 KOpt = Annotated[int, typer.Option("--k", min=1, max=1000, help="How many rows at most.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
