@@ -48,6 +48,9 @@ _CODES_VI: dict[str, dict[str, str]] = {
     "basis": {"observed": "số liệu thực tế", "projected": "dự báo"},
     "side": {"buyer": "bên mua", "supplier": "nhà cung cấp"},
     "indicator": {code: vi for code, (_, vi) in INDICATOR_NAMES.items()},
+    # The label of a group whose firms leave the field empty (programme._localisation.UNKNOWN).
+    "sector": {"unknown": "không rõ"},
+    "country_of_origin": {"unknown": "không rõ"},
 }
 
 

@@ -334,3 +334,14 @@ def test_json_stays_raw_with_lang_vi() -> None:
     assert explained.exit_code == 0, explained.output
     values = {c["feature"]: c["value"] for c in json.loads(explained.stdout)["contributions"]}
     assert values["capacity_ratio"] is None
+
+
+def test_a_group_without_a_sector_or_origin_reads_as_a_word_in_vietnamese() -> None:
+    """Demands of firms that leave the sector or the country empty are grouped as "unknown":
+    "không rõ" to a Vietnamese reader, in the terminal and in files."""
+    tiny = graph.load_dataset(ROOT / "fixtures" / "tiny")
+    for by in ("sector", "origin"):
+        table = programme.localisation(tiny, by)
+        table.iloc[0, 0] = "unknown"
+        said = programme.report_in_language(table, tiny, "vi")
+        assert said.iloc[0, 0] == "không rõ", by
