@@ -25,9 +25,10 @@ What was decided, and why (docs/register.md, "Merged ids"):
   agenda is asked by the id it was planned with); a new firm's ``firm_id`` (``POST /v1/firms``);
   entity resolution's own routes, which speak of the register as it is.
 
-The alias table is read whole and kept in memory; a write through this process is seen at the
-next request (the cache keys on the write generation), a merge by another process (the CLI,
-another worker) at the latest :data:`ALIAS_CACHE_SECONDS` later. Without any alias nothing is
+The alias table is read whole and kept in memory, keyed on the database's write generation: a
+merge through this process is seen at the next request, one by another process (the CLI,
+another worker) once the generation is read again (``storage.GENERATION_POLL_SECONDS``), and in
+any case after :data:`ALIAS_CACHE_SECONDS`. Without any alias nothing is
 parsed: a request passes through untouched.
 """
 
@@ -83,7 +84,7 @@ class _AliasCache:
         if (
             held is not None
             and held[0] is engine
-            and held[2] == write_generation()
+            and held[2] == write_generation(engine)
             and time.monotonic() - held[1] < ALIAS_CACHE_SECONDS
         ):
             return held[3]
@@ -94,7 +95,7 @@ class _AliasCache:
             held = self.fresh(engine)
             if held is not None:
                 return held
-            now, generation = time.monotonic(), write_generation()
+            now, generation = time.monotonic(), write_generation(engine)
             aliases = firm_aliases(engine)
             self._held = (engine, now, generation, aliases)
             return aliases
