@@ -252,19 +252,30 @@ def _sign_in(client: TestClient, key: str) -> None:
     assert answer.status_code == 200, answer.text[:300]
 
 
+def _paths(routes: Any) -> Iterator[str]:
+    for route in routes:
+        # FastAPI from 0.16x keeps an included router whole; earlier ones copy its routes in.
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _paths(inner.routes)
+        elif isinstance(getattr(route, "path", None), str):
+            yield route.path
+
+
 def test_every_page_with_a_firm_id_is_covered(merged: dict[str, Any]) -> None:
     # A new page with a firm in its path must be added to PAGES (or AS_PLANNED).
     names = {"firm_id": "{firm}", "buyer_id": "{buyer}", "supplier_id": "{supplier}"}
     known = set(PAGES) | AS_PLANNED
-    for route in merged["app"].routes:
-        path = getattr(route, "path", "")
-        if path.startswith("/v1") or "_id}" not in path:
+    found = set()
+    for path in _paths(merged["app"].router.routes):
+        if path.startswith("/v1") or not any("{" + n + "}" in path for n in names):
             continue
-        if any("{" + n + "}" in path for n in names):
-            generic = path
-            for n, placeholder in names.items():
-                generic = generic.replace("{" + n + "}", placeholder)
-            assert generic in known or path in known, f"{path}: not in PAGES"
+        generic = path
+        for n, placeholder in names.items():
+            generic = generic.replace("{" + n + "}", placeholder)
+        assert generic in known or path in known, f"{path}: not in PAGES"
+        found.add(generic if generic in known else path)
+    assert found == known - {p for p in AS_PLANNED if p.startswith("/v1")}
 
 
 @pytest.mark.parametrize("name", KEY_NAMES)
