@@ -233,8 +233,10 @@ def schedule(
             }
         )
         return
+    label = "ghi chú" if lang == "vi" else "note"
     for note in result.notes:
-        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        said = programme.note_in_language(note, lang)
+        err.print(f"{label}: {said}", highlight=False, soft_wrap=True, markup=False)
     if lang == "vi":
         told = (
             f"{summary['meetings']} cuộc gặp; {result.covered} trên {result.suppliers} nhà cung"

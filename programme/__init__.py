@@ -8,6 +8,7 @@ report, localisation gaps, concentration and the programme's indicators. Uses
 from ketnoi.programme._agenda import AgendaMeeting, FirmAgenda, agenda_text, firm_agendas
 from ketnoi.programme._concentration import category_concentration, single_sourced, sole_suppliers
 from ketnoi.programme._conversion import FUNNEL, backtest_rankings, conversion_report, pair_progress
+from ketnoi.programme._event_notes import EventNote, note_in_language
 from ketnoi.programme._event_participants import participants_from_frame, suggest_event_participants
 from ketnoi.programme._event_spec import (
     EVENT_LIMITS,
@@ -77,6 +78,7 @@ __all__ = [
     "EVENT_LIMITS",
     "EventError",
     "EventLimits",
+    "EventNote",
     "EventSchedule",
     "EventSpec",
     "FUNNEL",
@@ -103,6 +105,7 @@ __all__ = [
     "meetings_per_firm",
     "near_miss_targets",
     "near_misses",
+    "note_in_language",
     "optimal_schedule",
     "pair_progress",
     "report_in_language",

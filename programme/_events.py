@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ketnoi import graph
+from ketnoi.programme._event_notes import EventNote
 from ketnoi.programme._event_spec import (
     EventError,
     EventSpec,
@@ -260,7 +261,7 @@ def _scores(m: Matcher, buyers: list[str], suppliers: list[str]) -> tuple[np.nda
     unknown = [b for b in buyers if b not in known_b] + [s for s in suppliers if s not in known_s]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
-        notes.append(f"the model does not know {len(unknown)} participant(s) ({shown}): retrain")
+        notes.append(EventNote("unknown_participants", count=len(unknown), shown=shown))
     if rows and cols:
         scored = m.score_buyers([buyers[i] for i in rows])
         block = scored[:, [known_s[suppliers[j]] for j in cols]]
@@ -582,9 +583,8 @@ def schedule_event(
     if published is not None:
         changes = published_changes(previous, meetings)
         gone = int(changes["change"].isin(["moved", "cancelled"]).sum())
-        kept_note = (
-            f"re-planned around {len(published)} published meetings: {len(published) - gone}"
-            f" kept in place, {gone} moved or cancelled (optimal given those kept)"
+        kept_note = EventNote(
+            "replanned_around", published=len(published), kept=len(published) - gone, gone=gone
         )
         result = dataclasses.replace(result, notes=(*result.notes, kept_note))
     gap = result.gap

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ketnoi.programme._event_notes import EventNote
 from ketnoi.programme._schedule import (
     InfeasibleLocks,
     MeetingInstance,
@@ -224,7 +225,7 @@ def stable_schedule(
         result = optimal_schedule(instance, time_limit=time_limit)
         kept = []
         forced = set(range(len(published)))
-        notes = ("the published meetings could not be kept: the event was planned afresh",)
+        notes = (EventNote("replanned_afresh"),)
     fixed = {(published[i].pair, published[i].slot): published[i].table for i in kept}
     fixed.update({(p, t): lock_table[p] for p, t in instance.locks if t is not None})
     tables = _tables(instance, result.pairs, result.slots, fixed)

@@ -37,6 +37,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
+from ketnoi.programme._event_notes import EventNote
+
 __all__ = [
     "InfeasibleLocks",
     "MeetingInstance",
@@ -560,7 +562,7 @@ def optimal_schedule(
             seconds=time.perf_counter() - start,
         )
     result = _time_indexed(instance, deadline)
-    note = "the chosen meetings did not fit the slots; solved the time-indexed programme"
+    note = EventNote("time_indexed")
     return ScheduleResult(
         result.pairs,
         result.slots,

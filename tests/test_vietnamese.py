@@ -345,3 +345,20 @@ def test_a_group_without_a_sector_or_origin_reads_as_a_word_in_vietnamese() -> N
         table.iloc[0, 0] = "unknown"
         said = programme.report_in_language(table, tiny, "vi")
         assert said.iloc[0, 0] == "không rõ", by
+
+
+def test_every_event_note_in_vietnamese(english: set[str]) -> None:
+    """What the planner says beside a plan (``schedule``'s ``note:`` lines): every note said in
+    Vietnamese has no English word, its English text is the note itself (the JSON API's), and
+    the check bites on the English text."""
+    from ketnoi.programme._event_notes import NOTE_TEMPLATES
+
+    values = {"count": 3, "shown": "hn-s0001", "published": 12, "kept": 11, "gone": 1}
+    english = english | {w for t in NOTE_TEMPLATES.values() for w in _words(t["en"])}
+    for key, templates in NOTE_TEMPLATES.items():
+        named = {k: v for k, v in values.items() if "{" + k + "}" in templates["en"]}
+        note = programme.EventNote(key, **named)
+        assert str(note) == templates["en"].format(**named)
+        said = programme.note_in_language(note, "vi").replace("hn-s0001", " ")
+        assert _untranslated([said], english) == set(), (key, said)
+        assert _untranslated([str(note)], english), key
