@@ -257,7 +257,7 @@ def _scores(m: Matcher, buyers: list[str], suppliers: list[str]) -> tuple[np.nda
     known_b = set(m.index_.buyer_ids)
     rows = [i for i, b in enumerate(buyers) if b in known_b]
     cols = [j for j, s in enumerate(suppliers) if s in known_s]
-    notes = []
+    notes: list[str] = []
     unknown = [b for b in buyers if b not in known_b] + [s for s in suppliers if s not in known_s]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
