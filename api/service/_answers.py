@@ -10,15 +10,15 @@ An answer is reused only while nothing it rests on can have changed:
 
 - the served model: the cache belongs to the :class:`~._holder.ServedModel` it answers from
   (:meth:`AnswerCache.of`), so a model swap starts an empty one;
-- the database: an answer is kept with the process's write generation
-  (:func:`~ketnoi.api.storage.write_generation`, bumped by every committed write: a firm, demand,
-  capability, certification, link, outcome, key or confidentiality change) and is not reused
-  after it moves; and it is not stored at all while the live model is still bound to the rows
-  of an earlier generation (:mod:`._live` rebinds at most every few seconds), so a firm created
-  after the fit is scored live and an answer is never older than the uncached path's;
-- writes by another process (the CLI, another worker), which this process's generation does
-  not count: an answer is reused for at most :data:`ANSWER_CACHE_SECONDS`, the time after which
-  the uncached path sees them too (:data:`~._recommendations.HIDDEN_CACHE_SECONDS`).
+- the database: an answer is kept with the database's write generation
+  (:func:`~ketnoi.api.storage.write_generation`, moved by every committed write of any process:
+  a firm, demand, capability, certification, link, outcome, key or confidentiality change; a
+  write by another process, such as another worker or the CLI, is seen within
+  :data:`~ketnoi.api.storage.GENERATION_POLL_SECONDS`) and is not reused after it moves; and it
+  is not stored at all while the live model is still bound to the rows of an earlier generation
+  (:mod:`._live` rebinds at most every few seconds), so a firm created after the fit is scored
+  live and an answer is never older than the uncached path's;
+- time: an answer is reused for at most :data:`ANSWER_CACHE_SECONDS` all the same.
 
 Who may ask is checked before the cache is read, on every request: the key (by the route's
 dependency) and :func:`~._access.ensure_own_firm`. Errors are never stored. Requests that miss

@@ -10,6 +10,10 @@ retries the few that still find the database locked, for at most ``KETNOI_WRITE_
 in all (on PostgreSQL: its ``lock_timeout``), and then raises :class:`Busy` (the service answers
 503 with ``Retry-After``): a long import makes other writers wait, never fail with a lock error.
 
+Every write transaction adds one to the database's write generation (the one-row table
+``write_generation``) in the same transaction, so every process can tell that the rows changed,
+whoever wrote them (:func:`write_generation`): caches of database reads key on it.
+
 A new SQLite database file is created readable by its owner only (0600; SQLite gives its WAL
 and shared-memory files the same mode), in a data folder made 0700.
 """

@@ -141,25 +141,38 @@ def find_web_session(
     """The live session ``session_id`` (None: unknown, timed out, signed out, or its key
     revoked or expired)."""
     now = utcnow()
+    # Columns, not ORM objects: this runs on every page request.
     query = (
-        select(WebSession, ApiKey)
+        select(
+            WebSession.lang,
+            WebSession.flash,
+            WebSession.created_at,
+            WebSession.seen_at,
+            ApiKey.id,
+            ApiKey.role,
+            ApiKey.firm_id,
+            ApiKey.label,
+            ApiKey.created_at,
+            ApiKey.expires_at,
+            ApiKey.revoked_at,
+        )
         .join(ApiKey, ApiKey.id == WebSession.key_id)
         .where(WebSession.id_hash == session_hash(session_id))
     )
-    with Session(engine) as session:
-        found = session.execute(query).first()
+    with engine.connect() as connection:
+        found = connection.execute(query).first()
     if found is None:
         return None
-    web, key = found
+    lang, flash, created, seen, key_id, role, firm_id, label, key_made, expires, revoked = found
     if (
-        now - web.seen_at > dt.timedelta(seconds=idle)
-        or now - web.created_at > dt.timedelta(seconds=lifetime)
-        or key.revoked_at is not None
-        or (key.expires_at is not None and key.expires_at <= now)
+        now - seen > dt.timedelta(seconds=idle)
+        or now - created > dt.timedelta(seconds=lifetime)
+        or revoked is not None
+        or (expires is not None and expires <= now)
     ):
         return None
-    info = KeyInfo(key.id, key.role, key.firm_id, key.label, key.created_at, key.expires_at)
-    return WebSessionRow(info, web.lang, web.flash, web.created_at, web.seen_at)
+    info = KeyInfo(key_id, role, firm_id, label, key_made, expires)
+    return WebSessionRow(info, lang, flash, created, seen)
 
 
 def update_web_session(
