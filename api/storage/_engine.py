@@ -204,10 +204,9 @@ _READ = text("SELECT value FROM write_generation WHERE id = 1")
 class _Generation:
     """What one process knows of one database's write generation, and when it last read it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self) -> None:
         self.value = -1
         self.read_at = -float("inf")
-        self.engine = weakref.ref(engine)  # weak: the entry must not keep its pool alive
 
 
 # By the engine's pool, which every execution_options() copy of an engine shares; a disposed
@@ -220,9 +219,7 @@ def _known(engine: Engine) -> _Generation:
     with _generations_lock:
         known = _generations.get(engine.pool)
         if known is None:
-            known = _generations[engine.pool] = _Generation(engine)
-        elif known.engine() is None:
-            known.engine = weakref.ref(engine)
+            known = _generations[engine.pool] = _Generation()
         return known
 
 
@@ -234,7 +231,7 @@ def _learnt(engine: Engine, value: int, at: float) -> None:
             known.value, known.read_at = value, max(known.read_at, at)
 
 
-def write_generation(engine: Engine | None = None) -> int:
+def write_generation(engine: Engine) -> int:
     """How many counted write transactions the database has committed, whichever process made
     them: caches of database reads key on it.
 
@@ -246,21 +243,9 @@ def write_generation(engine: Engine | None = None) -> int:
 
     Parameters
     ----------
-    engine : Engine, optional
-        The database (a migrated one: the table comes with revision ``0009``). Without it, the
-        sum over every database this process has used: it moves when any of them does (for
-        callers that have no engine at hand; pass one where you can).
+    engine : Engine
+        The database (a migrated one: the table comes with revision ``0009``).
     """
-    if engine is None:
-        with _generations_lock:
-            held = [(known, known.engine()) for known in _generations.values()]
-        total = 0
-        for known, e in held:
-            try:
-                total += write_generation(e) if e is not None else known.value
-            except Exception:  # a database gone since (a removed file): its last count stands
-                total += known.value
-        return total
     known = _known(engine)
     now = time.monotonic()
     if now - known.read_at < GENERATION_POLL_SECONDS:
