@@ -140,7 +140,13 @@ def test_a_reupload_asks_nothing_twice(
     # And again: everything is known, nothing is asked, no firm is made twice.
     decisions = count(engine, storage.ResolutionDecision)
     third = storage.intake_records(engine, records(path), actor="test", **THRESHOLDS)
-    assert third.counts() == {"matched": 2, "proposed": 0, "created": 0, "remembered": 2}
+    assert third.counts() == {
+        "matched": 2,
+        "proposed": 0,
+        "created": 0,
+        "remembered": 2,
+        "capabilities": 0,
+    }
     assert [m["firm_id"] for m in third.matched] == ["S2", "S6"]
     assert storage.review_queue(engine) == []
     assert count(engine, storage.ResolutionDecision) == decisions
@@ -470,6 +476,17 @@ def test_intake_shows_categories_for_products_then_keeps_the_confirmed_ones(
     made = {c["line"]: c["firm_id"] for c in summary["created"]}
     firm = storage.get_row(engine, storage.FIRMS, [made[3]])
     assert firm["extra"]["intake_category_id"] == "stamp"
+    # A confirmed category is what the firm makes: a capability, so the matcher can suggest it.
+    firms = {summary_row["firm_id"] for summary_row in summary["created"] + summary["matched"]}
+    with Session(engine) as session:
+        query = select(storage.Capability.firm_id, storage.Capability.category_id)
+        capable = set(session.execute(query.where(storage.Capability.firm_id.in_(firms))))
+    assert (made[3], "stamp") in capable and {c for _, c in capable} == {"pcb", "stamp"}
+    assert summary["counts"]["capabilities"] == 2
+    # Asked again, the same list adds nothing twice.
+    third = run(*args, "--database", database, "--json")
+    assert third.exit_code == 0, third.output
+    assert json.loads(third.output)[0]["counts"]["capabilities"] == 0
     engine.dispose()
 
 

@@ -43,7 +43,7 @@ from ketnoi.api.storage._aliases import resolve_firm_id
 from ketnoi.api.storage._audit import record
 from ketnoi.api.storage._crud import Invalid
 from ketnoi.api.storage._engine import transaction
-from ketnoi.api.storage._intake_categories import confirmed_fields
+from ketnoi.api.storage._intake_categories import add_confirmed_capabilities, confirmed_fields
 from ketnoi.api.storage._key_info import KeyInfo
 from ketnoi.api.storage._load import dataset_in
 from ketnoi.api.storage._merges import actor_name
@@ -105,6 +105,8 @@ class IntakeSummary:
     remembered: int = 0
     """Records resolved by an earlier decision (the same record, or a person's answer)."""
     method_version: str = ""
+    capabilities: int = 0
+    """Capabilities added from the categories a person confirmed for rows' products."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -112,6 +114,7 @@ class IntakeSummary:
             "proposed": len(self.proposed),
             "created": len(self.created),
             "remembered": self.remembered,
+            "capabilities": self.capabilities,
         }
 
 
@@ -570,6 +573,7 @@ def intake_records(
                     rec.status, rule = "branch", f"branch of {branch_of['right_id']}"
                     note(rec, str(branch_of["right_id"]), "branch_of", rule, branch_of)
                 summary.created.append(_describe(rec, firm_id=rec.firm_id, rule=rule))
+        summary.capabilities = add_confirmed_capabilities(session, stored)
         session.flush()
         dataset_in(session.connection())  # graph.DatasetError: nothing is committed
         detail = {"file": file, "role": role, **settings, **summary.counts()}
