@@ -257,7 +257,10 @@ def _scored(
     empty = pd.DataFrame(columns=["left_id", "right_id", "earlier"])
     if left.empty or len(left) + len(right) < 2:
         return empty, resolver.method_version
-    resolver.fit(pd.concat([left, right], ignore_index=True))
+    # Each record normalised once (the slowest step), shared by fitting, blocking and scoring.
+    left = graph.firm_keys(left)
+    right = graph.firm_keys(right) if not right.empty else right
+    resolver.fit(pd.concat([left, right], ignore_index=True) if not right.empty else left)
     frames = []
     if not right.empty:
         pairs = graph.candidate_pairs(left, right)
