@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,8 +96,13 @@ class _AliasCache:
             held = self.fresh(engine)
             if held is not None:
                 return held
-            now, generation = time.monotonic(), write_generation(engine)
-            aliases = firm_aliases(engine)
+            try:
+                now, generation = time.monotonic(), write_generation(engine)
+                aliases = firm_aliases(engine)
+            except SQLAlchemyError:
+                # A database not migrated yet (or not reachable) has no aliases to map: the
+                # request goes on untouched, and the route answers as it would (health, a 503).
+                return {}
             self._held = (engine, now, generation, aliases)
             return aliases
 
