@@ -450,6 +450,11 @@ def _introduction_flow(service: dict[str, Any]) -> None:
         fields = dict(FORM_FIELD.findall(form[: form.index("</form>")]))
         assert fields["reference"].startswith("intro_") and fields["category_id"] == "screw"
         assert secret_kept(page)
+        # Said in Vietnamese: the buyer's sector and the category by their Vietnamese names.
+        masked = page[page.index("Một bên mua (thông tin được bảo mật)") :]
+        masked = masked[: masked.index("</li>")]
+        assert "trong ngành điện tử" in masked and "electronics" not in masked
+        assert '<span class="hint">screw</span>' not in masked
         done = browser.post("/introductions", data={**fields, "message": "xin gặp"})
         assert done.status_code == 200 and done.url.path == "/suppliers/S3/buyers"
         assert "Đã gửi yêu cầu: cán bộ chương trình sẽ giới thiệu" in done.text

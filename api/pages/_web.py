@@ -185,6 +185,17 @@ class PageContext:
             return dict(matcher.TERMS_VI), {}
         return index.names_vi, index.park_names
 
+    def category_name(self, category_id: str) -> str:
+        """A category's name in the page's language (its id when the model does not know it)."""
+        served = getattr(self.request.app.state, "holder", None)
+        model = getattr(getattr(served, "current", None), "matcher", None)
+        categories = getattr(getattr(model, "dataset_", None), "categories", None)
+        if categories is None or not category_id:
+            return category_id or ""
+        column = "name_vi" if self.lang == "vi" and "name_vi" in categories else "name"
+        found = categories.loc[categories["category_id"] == category_id, column]
+        return str(found.iloc[0]) if len(found) and found.iloc[0] else category_id
+
     def render(self, template: str, status_code: int = 200, **values: Any) -> Response:
         """``template`` rendered with the page's words, formats and user."""
         t = self.t
@@ -211,6 +222,7 @@ class PageContext:
             term=term,
             terms=lambda vs: ", ".join(term(v) for v in vs),
             park=lambda v: term(parks.get(v) or v),
+            category=self.category_name,
             feature=lambda v: matcher.feature_name(v, lang),
             role_name=_role_name(t, self.key),
             flash=flash,

@@ -122,6 +122,8 @@ def _explained(model: matcher.Matcher, supplier_id: str, buyer_id: str, lang: st
 def _mask_reason(full: matcher.Matcher, buyer_id: str, category_id: str, lang: str) -> str:
     dataset = full.dataset_
     sector = str(dataset.firms.set_index("firm_id")["sector"].get(buyer_id, ""))
+    if sector and lang == "vi":  # "trong ngành điện tử", as the buyer's own page names it
+        sector = matcher.term_vi(sector, lang, full.index_.names_vi)
     categories = dataset.categories.set_index("category_id")
     column = "name_vi" if lang == "vi" and "name_vi" in categories else "name"
     name = str(categories[column].get(category_id, "")) if len(categories) else ""
