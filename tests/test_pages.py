@@ -258,6 +258,18 @@ def test_a_buyers_suppliers_read_in_vietnamese_and_an_outcome_is_recorded(
     assert any(o["supplier_id"] == "S3" and o["outcome"] == "contacted" for o in recorded["items"])
 
 
+def test_an_outcome_reads_with_its_own_date(client: TestClient, service: dict[str, Any]) -> None:
+    """The outcomes table says when the meeting happened (the outcome's date), not when the
+    row was recorded; a row without a date says when it was recorded."""
+    staff = {"X-API-Key": service["keys"]["staff"]}
+    body = {"supplier_id": "S5", "buyer_id": "B2", "outcome": "met", "date": "2024-08-26"}
+    assert client.post("/v1/outcomes", json=body, headers=staff).status_code == 201
+    sign_in(client, service["keys"]["staff"], "vi")
+    page = client.get("/suppliers/S5/buyers").text
+    table = page[page.index('id="outcomes-h"') :]
+    assert "26/08/2024" in table
+
+
 def test_a_match_list_is_previewed_saved_and_downloaded(
     client: TestClient, service: dict[str, Any]
 ) -> None:

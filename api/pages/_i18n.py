@@ -605,9 +605,17 @@ def format_when(value: Any, lang: str) -> str:
     '10:00 10/05/2024'
     >>> format_when("2024-05-10T03:00:00Z", "en")
     '10 May 2024, 10:00'
+    >>> format_when("2024-08-26", "vi"), format_when(dt.date(2024, 8, 26), "en")
+    ('26/08/2024', '26 Aug 2024')
     """
     if value in (None, ""):
         return "–"
+    is_day = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if is_day or (isinstance(value, str) and len(value) == 10):
+        # A day without a time (an outcome's date): no time zone to shift it by.
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        pattern = "dd/MM/yyyy" if lang == "vi" else "d MMM yyyy"
+        return str(babel_dates.format_date(day, pattern, locale=_LOCALES[lang]))
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
