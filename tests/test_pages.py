@@ -270,6 +270,25 @@ def test_an_outcome_reads_with_its_own_date(client: TestClient, service: dict[st
     assert "26/08/2024" in table
 
 
+def test_a_firm_reads_that_another_firms_links_are_private(
+    start_service: Any, tmp_path: Any
+) -> None:
+    """A firm key sees only its own links: on another firm's profile the links section says
+    they are private, never "none" (B1 has links); staff see them."""
+    with start_service(tmp_path, evaluate=False) as service:
+        s3 = storage.create_key(service["engine"], "firm", "S3")
+        with TestClient(service["app"]) as browser:
+            sign_in(browser, s3, "vi")
+            page = browser.get("/firms/B1").text
+            links = page[page.index('id="links-h"') :]
+            assert "chỉ hiển thị cho chính doanh nghiệp" in links
+        with TestClient(service["app"]) as browser:
+            sign_in(browser, service["keys"]["staff"], "vi")
+            links = browser.get("/firms/B1").text
+            links = links[links.index('id="links-h"') :]
+            assert "chỉ hiển thị" not in links and "<table" in links
+
+
 def test_a_match_list_is_previewed_saved_and_downloaded(
     client: TestClient, service: dict[str, Any]
 ) -> None:

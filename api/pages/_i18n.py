@@ -228,6 +228,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "links": ("Existing links", "Liên kết hiện có"),
     "links_as_buyer": ("Its suppliers", "Nhà cung cấp của doanh nghiệp"),
     "links_as_supplier": ("Its buyers", "Khách hàng của doanh nghiệp"),
+    "links_private": (
+        "A firm's links are shown only to the firm itself and to programme staff.",
+        "Liên kết của doanh nghiệp chỉ hiển thị cho chính doanh nghiệp và cán bộ chương trình.",
+    ),
     "masked_demand": ("{summary}", "{summary}"),
     "see_suppliers": ("New suppliers for this buyer", "Nhà cung cấp mới cho bên mua này"),
     "see_buyers": ("Buyers for this supplier", "Khách hàng tiềm năng cho nhà cung cấp này"),
