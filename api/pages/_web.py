@@ -187,14 +187,18 @@ class PageContext:
 
     def category_name(self, category_id: str) -> str:
         """A category's name in the page's language (its id when the model does not know it)."""
-        served = getattr(self.request.app.state, "holder", None)
-        model = getattr(getattr(served, "current", None), "matcher", None)
-        categories = getattr(getattr(model, "dataset_", None), "categories", None)
-        if categories is None or not category_id:
-            return category_id or ""
-        column = "name_vi" if self.lang == "vi" and "name_vi" in categories else "name"
-        found = categories.loc[categories["category_id"] == category_id, column]
-        return str(found.iloc[0]) if len(found) and found.iloc[0] else category_id
+        names = getattr(self, "_category_names", None)
+        if names is None:  # read once per page, not once per row
+            served = getattr(self.request.app.state, "holder", None)
+            model = getattr(getattr(served, "current", None), "matcher", None)
+            categories = getattr(getattr(model, "dataset_", None), "categories", None)
+            names = {}
+            if categories is not None:
+                vi = self.lang == "vi" and "name_vi" in categories
+                column = categories["name_vi" if vi else "name"]
+                names = dict(zip(categories["category_id"], column, strict=True))
+            self._category_names = names
+        return str(names.get(category_id) or category_id or "")
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> Response:
         """``template`` rendered with the page's words, formats and user."""
